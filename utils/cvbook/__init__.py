@@ -1,0 +1,16 @@
+"""cvbook: the shared package of the course-book "Convolutional Neural Networks for Computer Vision".
+
+Modules (import them explicitly, e.g. ``from cvbook import data, train``):
+
+* :mod:`cvbook.device` - device choice (CUDA, MPS, CPU) and seeding;
+* :mod:`cvbook.data` - the book's offline data (digits, sample photos, synthetic shapes)
+  and real datasets behind the online switch;
+* :mod:`cvbook.train` - ``fit``/``evaluate`` with mixed precision on CUDA;
+* :mod:`cvbook.plot` - training curves and image grids.
+"""
+
+__version__ = "0.1.0"
+
+from . import data, device, plot, train  # noqa: E402
+
+__all__ = ["data", "device", "plot", "train", "__version__"]
