@@ -52,6 +52,7 @@ __all__ = [
     "network_available",
     "sample_image",
     "sample_image_names",
+    "shift_images",
 ]
 
 #: Environment variable that allows downloads of real datasets and weights (``1`` to allow).
@@ -215,6 +216,26 @@ def tensor_to_image(tensor: torch.Tensor) -> np.ndarray:
     array = (tensor.detach().cpu().float().clamp(0, 1) * 255.0).round().to(torch.uint8).numpy()
     array = array.transpose(1, 2, 0)
     return array[:, :, 0] if array.shape[2] == 1 else array
+
+
+def shift_images(images: torch.Tensor, dx: int = 0, dy: int = 0, fill: float = 0.0) -> torch.Tensor:
+    """Translate images (..., H, W) by ``dx`` pixels right and ``dy`` pixels down.
+
+    Pixels that move out are lost; pixels that move in are ``fill``. Unlike
+    ``torch.roll`` nothing wraps around. Taught in Chapter 1.
+    """
+    if images.ndim < 2:
+        raise ValueError(f"images must have shape (..., H, W), got {tuple(images.shape)}")
+    h, w = images.shape[-2:]
+    out = torch.full_like(images, fill)
+    if abs(dx) >= w or abs(dy) >= h:
+        return out
+    src_y = slice(max(0, -dy), h - max(0, dy))
+    dst_y = slice(max(0, dy), h - max(0, -dy))
+    src_x = slice(max(0, -dx), w - max(0, dx))
+    dst_x = slice(max(0, dx), w - max(0, -dx))
+    out[..., dst_y, dst_x] = images[..., src_y, src_x]
+    return out
 
 
 # --------------------------------------------------------------------------- synthetic shapes

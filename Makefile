@@ -1,0 +1,75 @@
+# Convolutional Neural Networks for Computer Vision - build, test and teaching commands.
+# `make book` builds the HTML book, `make test` runs every test; both set up .venv first.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.cvbook-installed
+JOBS ?= 2
+
+# The conditions under which notebooks are tested AND refreshed (make refresh), so the
+# stored outputs are exactly what the tests reproduce: one thread per notebook, CPU,
+# no progress bars, no downloads.
+NB_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 CVBOOK_PROGRESS=0 CVBOOK_ONLINE=0 \
+          CVBOOK_DEVICE=cpu PYTHONHASHSEED=0 PYTHONWARNINGS=ignore
+
+NBVAL_OPTS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
+              --nbval-sanitize-with tests/sanitize.cfg
+
+.PHONY: help venv book test test-unit test-notebooks test-book refresh lab exercises stamp bench clean
+
+help:
+	@echo "make book       build the HTML book into _build/html (sets up .venv first)"
+	@echo "make test       run every test: unit tests, notebooks (nbval), exercise freshness, book build"
+	@echo "make lab        open JupyterLab on the chapters"
+	@echo "make refresh    re-execute notebooks to refresh stored outputs (NB=path/to/nb.ipynb for one)"
+	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
+	@echo "make stamp      write the repository URL from _config.yml into notebooks"
+	@echo "make bench      time fit() against a hand-written training loop"
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: '$(PYTHON)' not found. Install Python >= 3.10 (or run make PYTHON=/path/to/python3)." >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' || { echo "error: Python >= 3.10 is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." >&2; exit 1; }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "error: the Python 'venv' module (with ensurepip) is missing. On Debian/Ubuntu: sudo apt-get install python3-venv" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -c constraints.txt torch torchvision
+	$(BIN)/python -m pip install -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/python tools/build_book.py
+
+test: $(STAMP)
+	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(NBVAL_OPTS) tests chapters solutions
+	$(BIN)/python tools/build_book.py
+
+test-unit: $(STAMP)
+	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests
+
+test-notebooks: $(STAMP)
+	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(NBVAL_OPTS) chapters solutions
+
+test-book: book
+
+refresh: $(STAMP)
+	$(NB_ENV) $(BIN)/python tools/refresh.py $(NB)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters
+
+exercises: $(STAMP)
+	$(BIN)/python tools/exercises.py generate
+
+stamp: $(STAMP)
+	$(BIN)/python tools/stamp.py
+
+bench: $(STAMP)
+	OMP_NUM_THREADS=1 CVBOOK_PROGRESS=0 CVBOOK_DEVICE=cpu $(BIN)/python tools/bench_fit.py
+
+clean:
+	rm -rf _build .pytest_cache
