@@ -13,6 +13,8 @@ from collections import defaultdict
 
 import pytest
 
+pytest_plugins = ["pytester"]  # tests/test_tools.py runs pytest inside pytest
+
 #: Default budget in seconds by top folder; a notebook can get its own below.
 DEFAULT_BUDGET_S = {"chapters": 180.0, "solutions": 60.0}
 #: Budgets of individual notebooks (path relative to the repo root), when they differ.
@@ -60,8 +62,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for path, seconds in sorted(_times.items()):
         budget = budget_for(path)
         flag = "  OVER BUDGET" if budget is not None and seconds > budget else ""
-        tr.write_line(f"{seconds:8.1f} s  ({budget or 0:5.0f} s)  {path}{flag}")
+        tr.write_line(f"{seconds:8.1f} s  ({budget or 0:5g} s)  {path}{flag}")
     tr.write_line(f"{sum(_times.values()):8.1f} s  total over {len(_times)} notebooks")
     for path, seconds, budget in _over_budget():
-        tr.write_line(f"FAILED budget: {path} took {seconds:.1f} s, over its {budget:.0f} s budget",
+        tr.write_line(f"FAILED budget: {path} took {seconds:.1f} s, over its {budget:g} s budget",
                       red=True, bold=True)

@@ -1,0 +1,85 @@
+"""The project's own tools: stamping the repository address, notebook budgets."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+stamp = load("cvbook_tools_stamp", ROOT / "tools" / "stamp.py")
+budgets = load("cvbook_root_conftest", ROOT / "conftest.py")
+
+
+def test_stamp_rewrites_every_kind_of_link():
+    repo = stamp.Repo("new-owner", "new-book", "trunk", "v9.9")
+    text = (
+        "[![Open](https://colab.research.google.com/assets/colab-badge.svg)]"
+        "(https://colab.research.google.com/github/old/repo/blob/main/chapters/01_x.ipynb)\n"
+        '"cvbook @ git+https://github.com/old/repo@v0.1.0"\n'
+        "see https://github.com/old/repo/blob/main/exercises/ch01/ch01_exercises.ipynb\n"
+        "and https://github.com/old/repo/tree/main/utils\n"
+        "but not https://docs.github.com/en/pages nor https://pytorch.org/\n"
+    )
+    out = stamp.stamp_text(text, repo)
+    assert "colab.research.google.com/github/new-owner/new-book/blob/trunk/chapters/01_x.ipynb" in out
+    assert '"cvbook @ git+https://github.com/new-owner/new-book@v9.9"' in out
+    assert "https://github.com/new-owner/new-book/blob/trunk/exercises/ch01/ch01_exercises.ipynb" in out
+    assert "https://github.com/new-owner/new-book/tree/trunk/utils" in out
+    assert "https://docs.github.com/en/pages" in out and "old/repo" not in out
+    assert stamp.stamp_text(out, repo) == out  # idempotent
+
+
+def test_stamp_reads_the_one_address_in_config():
+    repo = stamp.Repo.from_config()
+    config = (ROOT / "_config.yml").read_text()
+    assert f"https://github.com/{repo.owner}/{repo.name}" in config
+
+
+def test_badges_must_point_at_their_own_notebook():
+    good = "colab.research.google.com/github/o/r/blob/main/chapters/02_conv.ipynb"
+    assert stamp.badge_problems(Path("chapters/02_conv.ipynb"), good) == []
+    assert stamp.badge_problems(Path("chapters/03_cnn.ipynb"), good)
+    sol = "colab.research.google.com/github/o/r/blob/main/exercises/ch02/ch02_exercises.ipynb"
+    assert stamp.badge_problems(Path("solutions/ch02/ch02_exercises.ipynb"), sol) == []
+
+
+def test_budgets(monkeypatch):
+    monkeypatch.setattr(budgets, "_times", {"chapters/01_a.ipynb": 200.0, "solutions/ch01/x.ipynb": 30.0,
+                                            "chapters/02_b.ipynb": 100.0})
+    assert budgets.budget_for("chapters/01_a.ipynb") == 180
+    assert budgets.budget_for("solutions/ch01/x.ipynb") == 60
+    assert budgets.budget_for("tests/test_x.py") is None
+    assert budgets._over_budget() == [("chapters/01_a.ipynb", 200.0, 180.0)]
+    monkeypatch.setitem(budgets.NOTEBOOK_BUDGET_S, "chapters/01_a.ipynb", 240.0)
+    assert budgets._over_budget() == []
+
+
+def test_budget_overrun_fails_a_real_nbval_run(pytester):
+    """A notebook over its budget turns a green nbval run red, naming the notebook and its time."""
+    import nbformat
+
+    pytester.makeconftest((ROOT / "conftest.py").read_text().replace(
+        'DEFAULT_BUDGET_S = {"chapters": 180.0, "solutions": 60.0}',
+        'DEFAULT_BUDGET_S = {"chapters": 0.5, "solutions": 60.0}'))
+    (pytester.path / "chapters").mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time\ntime.sleep(1.0)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, pytester.path / "chapters" / "slow.ipynb")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
+                                           "chapters")
+    result.stdout.fnmatch_lines(["*FAILED budget: chapters/slow.ipynb took *s, over its 0.5 s budget*",
+                                 "*1 passed*"])
+    assert result.ret == 1
