@@ -90,7 +90,7 @@ print(device.device_report())
 # Real photographs that ship with scikit-image {cite}`vanderwalt2014scikit` and
 # matplotlib are the book's offline test pictures:
 
-# %%
+# %% mystnb={"figure": {"caption": "Sample photographs that ship with scikit-image, the book's offline test pictures.", "name": "fig-ch01-photos"}}
 names = ["astronaut", "chelsea", "coffee", "rocket", "camera"]
 photos = [data.sample_image(name) for name in names]
 fig = plot.show_images([p[::2, ::2] for p in photos], titles=names, ncols=5, size=2.0)
@@ -104,7 +104,7 @@ fig = plot.show_images([p[::2, ::2] for p in photos], titles=names, ncols=5, siz
 # `data.make_shapes`) come with all three answers at once, which makes them useful for
 # every chapter from classification to segmentation:
 
-# %%
+# %% mystnb={"figure": {"caption": "One synthetic scene seen as a classification, a detection and a segmentation problem.", "name": "fig-ch01-tasks"}}
 scenes = data.make_shapes(1, size=64, seed=3, min_objects=3, max_objects=3)
 fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
 image = scenes.images[0].permute(1, 2, 0).numpy()
@@ -125,7 +125,7 @@ for ax in axes:
 fig.tight_layout()
 
 # %% [markdown]
-# *One synthetic scene, three tasks. Notice how the answer grows: a few labels, then a
+# *{numref}`fig-ch01-tasks`: one synthetic scene, three tasks. Notice how the answer grows: a few labels, then a
 # few boxes, then a full $64 \times 64$ map. Chapters 9 and 10 train networks for the
 # last two.*
 #
@@ -181,7 +181,7 @@ print("stored as uint8 they would wrap to:", [int(v) % 256 for v in slide_rows[s
 # the astronaut photograph into its channels shows that each channel is itself a
 # grayscale image:
 
-# %%
+# %% mystnb={"figure": {"caption": "An RGB photograph and its three channels, each a grayscale image.", "name": "fig-ch01-channels"}}
 astronaut = data.sample_image("astronaut")
 fig, axes = plt.subplots(1, 4, figsize=(10, 2.8))
 axes[0].imshow(astronaut)
@@ -222,7 +222,7 @@ print("same pixel, both layouts:", hwc[100, 200].tolist(), chw[:, 100, 200].toli
 # floating-point numbers, so the first step of every pipeline is a conversion to
 # `float32`, usually with a rescaling to $[0, 1]$:
 #
-# $$x_{\text{float}} = \frac{x_{\text{uint8}}}{255}.$$
+# $$x_{\text{float}} = \frac{x_{\text{uint8}}}{255}.$$ (eq-ch01-rescale)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -237,7 +237,7 @@ print("float32: 200/255 + 100/255 =", f"{float(a[0]) / 255 + float(b[0]) / 255:.
 # values in $[0, 255]$ but a float image as values in $[0, 1]$. A float image that was
 # not divided by 255 is clipped to white almost everywhere:
 
-# %%
+# %% mystnb={"figure": {"caption": "The same photograph as uint8, as unscaled floats, and as floats divided by 255.", "name": "fig-ch01-float"}}
 fig, axes = plt.subplots(1, 3, figsize=(9, 3))
 chelsea = data.sample_image("chelsea")
 axes[0].imshow(chelsea)
@@ -251,7 +251,7 @@ for ax in axes:
 fig.tight_layout()
 
 # %% [markdown]
-# *Left and right are the same picture; the middle one is what you get when the
+# *In {numref}`fig-ch01-float`, left and right are the same picture; the middle one is what you get when the
 # division by 255 is forgotten.*
 #
 # The package does this conversion in one place, `data.image_to_tensor`, and back with
@@ -274,7 +274,7 @@ print("round trip exact:", np.array_equal(data.tensor_to_image(packaged), chelse
 # and gives it unit spread. For channel $c$, with mean $\mu_c$ and standard deviation
 # $\sigma_c$ computed over a set of training images,
 #
-# $$\hat{x}_{c,i,j} = \frac{x_{c,i,j} - \mu_c}{\sigma_c}.$$
+# $$\hat{x}_{c,i,j} = \frac{x_{c,i,j} - \mu_c}{\sigma_c}.$$ (eq-ch01-standardise)
 #
 # Inputs of this kind (centred, of similar scale in every channel) make gradient descent
 # better conditioned; the lecture notes describe the simpler version, dividing by the
@@ -296,8 +296,8 @@ print("after: mean", [f"{round(v, 4) + 0.0:+.4f}" for v in standardised.mean(dim
       " std", [f"{v:.4f}" for v in standardised.std(dim=(0, 2, 3)).tolist()])
 
 # %% [markdown]
-# torchvision's `Normalize` transform does the same with given statistics. The
-# cross-check:
+# torchvision's `Normalize` transform computes {eq}`eq-ch01-standardise` with given
+# statistics. The cross-check:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -323,7 +323,7 @@ assert torch.allclose(standardised, theirs, atol=1e-5)
 # **Grayscale** keeps only brightness. Because the eye is most sensitive to green, the
 # channels are weighted; scikit-image uses the ITU-R BT.709 weights
 #
-# $$Y = 0.2125\,R + 0.7154\,G + 0.0721\,B.$$
+# $$Y = 0.2125\,R + 0.7154\,G + 0.0721\,B.$$ (eq-ch01-gray)
 #
 # **HSV** {cite}`smith1978hsv` describes a colour by its *hue* $H$ (which colour, an
 # angle on the colour wheel scaled to $[0, 1)$), *saturation* $S$ (how pure) and *value*
@@ -371,7 +371,7 @@ print("grayscale: max |mine - skimage| < 1e-12:", gray_diff < 1e-12)
 print("HSV:       max |mine - skimage| < 1e-12:", hsv_diff < 1e-12)
 assert gray_diff < 1e-12 and hsv_diff < 1e-12
 
-# %%
+# %% mystnb={"figure": {"caption": "A photograph and its hue, saturation and value channels.", "name": "fig-ch01-hsv"}}
 hsv = rgb_to_hsv(coffee)
 fig, axes = plt.subplots(1, 4, figsize=(11, 2.6))
 axes[0].imshow(coffee)
@@ -384,7 +384,7 @@ for ax in axes:
 fig.tight_layout()
 
 # %% [markdown]
-# *The coffee cup in HSV. Nearly everything in this photo is red to orange, so the hue
+# *{numref}`fig-ch01-hsv` shows the coffee cup in HSV. Nearly everything in this photo is red to orange, so the hue
 # channel is almost flat; the blue-green specks are the reflections on the spoon.
 # Saturation separates the white cup (dark, unsaturated) from the coloured saucer and
 # table; value is close to a brightness picture. Each channel isolates one property
@@ -524,7 +524,7 @@ print("MLP + shifted data:" + " ".join(f"{a:6.3f}" for a in aug_acc))
 assert aug_acc[3] >= mlp_acc[3] + 0.20, "training on shifted copies should help at the shifts it saw"
 assert aug_acc[6] <= aug_acc[0] - 0.15, "but not far beyond them"
 
-# %%
+# %% mystnb={"figure": {"caption": "Test accuracy of an MLP on digits shifted sideways, trained without and with shifted copies.", "name": "fig-ch01-shift"}}
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(shifts, mlp_acc, "o-", label="MLP, centred training digits")
 ax.plot(shifts, aug_acc, "s--", label="MLP, trained with shifts of up to 3 px")
@@ -538,7 +538,7 @@ ax.legend(fontsize="small")
 fig.tight_layout()
 
 # %% [markdown]
-# *Accuracy against shift. Augmentation buys robustness only for the shifts that were
+# *{numref}`fig-ch01-shift` plots accuracy against shift. Augmentation buys robustness only for the shifts that were
 # in the training data (left of the dotted line) and at the price of seven times more
 # training images; beyond them accuracy falls again. A model that is built to reuse the
 # same feature detector at every position would not need to be shown every position.*
@@ -547,7 +547,7 @@ fig.tight_layout()
 # scrambling the pixels, with one fixed random permutation applied to every image,
 # should not bother it at all. To a person the scrambled digits are noise:
 
-# %%
+# %% mystnb={"figure": {"caption": "Test digits and the same digits with their pixels permuted by one fixed permutation.", "name": "fig-ch01-scrambled"}}
 generator = torch.Generator().manual_seed(0)
 permutation = torch.randperm(28 * 28, generator=generator)
 
