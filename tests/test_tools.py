@@ -83,3 +83,31 @@ def test_budget_overrun_fails_a_real_nbval_run(pytester):
     result.stdout.fnmatch_lines(["*FAILED budget: chapters/slow.ipynb took *s, over its 0.5 s budget*",
                                  "*1 passed*"])
     assert result.ret == 1
+
+
+def test_nbval_with_our_options_catches_a_wrong_checked_number(pytester):
+    """The harness can fail: a checked cell whose stored output is wrong fails nbval,
+    an unchecked one does not (--nbval-lax), and the sanitizer hides memory addresses."""
+    import nbformat
+
+    v4 = nbformat.v4
+
+    def cell(source, text, count):
+        c = v4.new_code_cell(source, execution_count=count)
+        c.outputs = [v4.new_output("stream", name="stdout", text=text)]
+        return c
+
+    nb = v4.new_notebook(cells=[
+        cell("# NBVAL_CHECK_OUTPUT\nprint(6 * 7)", "42\n", 1),              # right
+        cell("print(1 + 1)", "3\n", 2),                                        # wrong, unchecked
+        cell("# NBVAL_CHECK_OUTPUT\nprint(object.__repr__(object()).split()[-1][:-1])",
+             "0x7f00deadbeef\n", 3),                                           # address, sanitized
+        cell("# NBVAL_CHECK_OUTPUT\nprint(2 ** 10)", "1000\n", 4),            # wrong, checked
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, pytester.path / "check.ipynb")
+    (pytester.path / "sanitize.cfg").write_text((ROOT / "tests" / "sanitize.cfg").read_text())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
+                                           "--nbval-sanitize-with", "sanitize.cfg", "check.ipynb")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*check.ipynb::Cell 3*"])
