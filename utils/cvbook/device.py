@@ -70,7 +70,8 @@ def device_report(device: torch.device | str | None = None) -> str:
     elif device.type == "mps":
         what = "Apple GPU (MPS)"
     else:
-        what = f"CPU, {torch.get_num_threads()} threads"
+        threads = torch.get_num_threads()
+        what = f"CPU, {threads} thread{'s' if threads != 1 else ''}"
     return f"cvbook: using {device} - {what}; {how}; torch {torch.__version__}"
 
 
