@@ -6,7 +6,6 @@ nothing is written into the repository.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -16,18 +15,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
+from _tools import ROOT, load_tool
 
 
-def load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
-ex = load("cvbook_tools_exercises", ROOT / "tools" / "exercises.py")
+ex = load_tool("cvbook_tools_exercises", ROOT / "tools" / "exercises.py")
 SOLUTIONS = ex.solution_notebooks()
 EXERCISES = sorted(ROOT.glob("exercises/*/*.ipynb"))
 

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
-import pytest
+from _tools import ROOT, load_tool
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-stamp = load("cvbook_tools_stamp", ROOT / "tools" / "stamp.py")
-budgets = load("cvbook_root_conftest", ROOT / "conftest.py")
+stamp = load_tool("cvbook_tools_stamp", ROOT / "tools" / "stamp.py")
+budgets = load_tool("cvbook_root_conftest", ROOT / "conftest.py")
 
 
 def test_stamp_rewrites_every_kind_of_link():
