@@ -2,6 +2,7 @@
 
 Modules (import them explicitly, e.g. ``from cvbook import data, train``):
 
+* :mod:`cvbook.conv` - convolution arithmetic and convolution from scratch;
 * :mod:`cvbook.device` - device choice (CUDA, MPS, CPU) and seeding;
 * :mod:`cvbook.data` - the book's offline data (digits, sample photos, synthetic shapes)
   and real datasets behind the online switch;
@@ -11,6 +12,6 @@ Modules (import them explicitly, e.g. ``from cvbook import data, train``):
 
 __version__ = "0.1.0"
 
-from . import data, device, plot, train  # noqa: E402
+from . import conv, data, device, plot, train  # noqa: E402
 
-__all__ = ["data", "device", "plot", "train", "__version__"]
+__all__ = ["conv", "data", "device", "plot", "train", "__version__"]
