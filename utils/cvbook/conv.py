@@ -6,8 +6,8 @@
   product) - two from-scratch versions of ``torch.nn.functional.conv2d``, with
   stride, padding, dilation, several input and output channels and a bias;
 * :func:`pool2d` - max and average pooling from scratch;
-* :data:`KERNELS` - the classic hand-made filters (blur, sharpen, Laplacian, edge,
-  Sobel, Scharr).
+* :data:`KERNELS` - the classic hand-made filters (blur, sharpen, Laplacian, outline,
+  edge, Sobel, Scharr).
 
 Like PyTorch (and every deep-learning library), "convolution" here means
 cross-correlation: the kernel is not flipped. Taught in Chapter 2.
@@ -42,6 +42,8 @@ KERNELS: dict[str, torch.Tensor] = {
         "gaussian_blur": [[1 / 16, 2 / 16, 1 / 16], [2 / 16, 4 / 16, 2 / 16], [1 / 16, 2 / 16, 1 / 16]],
         "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
         "laplacian": [[0, 1, 0], [1, -4, 1], [0, 1, 0]],
+        "outline": [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]],
+        "diagonal_edge": [[1, 0, -1], [0, 0, 0], [-1, 0, 1]],
         "vertical_edge": [[1, 0, -1], [1, 0, -1], [1, 0, -1]],
         "horizontal_edge": [[1, 1, 1], [0, 0, 0], [-1, -1, -1]],
         "sobel_x": [[1, 0, -1], [2, 0, -2], [1, 0, -1]],
