@@ -236,3 +236,18 @@ def test_online_switch(monkeypatch):
     assert data.online_enabled(False) is False
     monkeypatch.setenv(data.ONLINE_ENV, "0")
     assert data.online_enabled() is False
+
+
+def test_random_shift_is_a_seeded_integer_shift():
+    image = torch.rand(1, 12, 12)
+    torch.manual_seed(0)
+    a = [data.RandomShift(2)(image) for _ in range(20)]
+    torch.manual_seed(0)
+    b = [data.RandomShift(2)(image) for _ in range(20)]
+    assert all(torch.equal(x, y) for x, y in zip(a, b))
+    candidates = [data.shift_images(image, dx, dy) for dx in range(-2, 3) for dy in range(-2, 3)]
+    assert all(any(torch.equal(x, c) for c in candidates) for x in a)
+    assert len({tuple(x.flatten().tolist()) for x in a}) > 3
+    assert torch.equal(data.RandomShift(0)(image), image)
+    with pytest.raises(ValueError, match="max_shift"):
+        data.RandomShift(-1)

@@ -109,7 +109,10 @@ def test_chapter_template_sections(path):
     for heading in ("Learning objectives", "Key takeaways", "Exercises"):
         assert re.search(rf"^#+ .*{heading}", md, re.M | re.I), f"{path.name}: no '{heading}' section"
     assert "{cite" in md, f"{path.name}: cites nothing from the bibliography"
-    assert "exercises/" in md, f"{path.name}: no link to its exercise notebook"
+    links = set(re.findall(r"/blob/[\w.-]+/(exercises/[\w.-]+/[\w.-]+\.ipynb)", md))
+    assert links, f"{path.name}: no link to its exercise notebook"
+    for link in links:
+        assert (ROOT / link).exists(), f"{path.name} links to {link}, which does not exist"
 
 
 def test_repository_address_is_stamped():

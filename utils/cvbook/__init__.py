@@ -7,11 +7,12 @@ Modules (import them explicitly, e.g. ``from cvbook import data, train``):
 * :mod:`cvbook.data` - the book's offline data (digits, sample photos, synthetic shapes)
   and real datasets behind the online switch;
 * :mod:`cvbook.train` - ``fit``/``evaluate`` with mixed precision on CUDA;
+* :mod:`cvbook.models` - model summaries (shapes, activation sizes, parameters);
 * :mod:`cvbook.plot` - training curves and image grids.
 """
 
 __version__ = "0.1.0"
 
-from . import conv, data, device, plot, train  # noqa: E402
+from . import conv, data, device, models, plot, train  # noqa: E402
 
-__all__ = ["conv", "data", "device", "plot", "train", "__version__"]
+__all__ = ["conv", "data", "device", "models", "plot", "train", "__version__"]

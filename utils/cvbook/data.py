@@ -53,6 +53,7 @@ __all__ = [
     "sample_image",
     "sample_image_names",
     "shift_images",
+    "RandomShift",
 ]
 
 #: Environment variable that allows downloads of real datasets and weights (``1`` to allow).
@@ -236,6 +237,28 @@ def shift_images(images: torch.Tensor, dx: int = 0, dy: int = 0, fill: float = 0
     dst_x = slice(max(0, dx), w - max(0, -dx))
     out[..., dst_y, dst_x] = images[..., src_y, src_x]
     return out
+
+
+class RandomShift:
+    """Transform: shift an image (C, H, W) by a random whole number of pixels in each axis.
+
+    The shifts are drawn uniformly from ``-max_shift .. max_shift`` with torch's
+    global generator (so :func:`cvbook.device.seed_everything` makes them
+    repeatable); vacated pixels get ``fill``. The simplest data augmentation,
+    used in Chapter 3; Chapter 7 covers the rest.
+    """
+
+    def __init__(self, max_shift: int, fill: float = 0.0):
+        if not isinstance(max_shift, int) or max_shift < 0:
+            raise ValueError(f"max_shift must be a non-negative int, got {max_shift!r}")
+        self.max_shift, self.fill = max_shift, fill
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        dx, dy = torch.randint(-self.max_shift, self.max_shift + 1, (2,)).tolist()
+        return shift_images(image, dx, dy, self.fill)
+
+    def __repr__(self) -> str:
+        return f"RandomShift(max_shift={self.max_shift}, fill={self.fill})"
 
 
 # --------------------------------------------------------------------------- synthetic shapes
