@@ -47,3 +47,40 @@ def test_summary_on_meta_device():
     net = nn.Linear(3_000_000, 1000, device="meta")
     s = models.summary(net, (3_000_000,), device="meta")
     assert s.total_parameters == 3_000_001_000 and s.rows[0].output_shape == (1000,)
+
+
+def test_classic_models_match_torchvision_and_hand_counts():
+    import torchvision.models as tv
+
+    assert models.count_parameters(models.LeNet5()) == 61706
+    # the lectures' AlexNet: 96-256-384-384-256 filters, 227x227 input
+    paper = (11 * 11 * 3 + 1) * 96 + (5 * 5 * 96 + 1) * 256 + (3 * 3 * 256 + 1) * 384 + (3 * 3 * 384 + 1) * 384 \
+        + (3 * 3 * 384 + 1) * 256 + (9216 + 1) * 4096 + (4096 + 1) * 4096 + (4096 + 1) * 1000
+    assert models.count_parameters(models.AlexNet()) == paper == 62378344
+    assert models.count_parameters(models.AlexNet(widths="torchvision")) == \
+        models.count_parameters(tv.alexnet(weights=None))
+    for depth in (11, 13, 16, 19):
+        for bn in (False, True):
+            ours = models.VGG(depth, batch_norm=bn)
+            theirs = getattr(tv, f"vgg{depth}{'_bn' if bn else ''}")(weights=None)
+            assert models.count_parameters(ours) == models.count_parameters(theirs), (depth, bn)
+
+
+def test_classic_model_shapes():
+    s = models.summary(models.AlexNet(), (3, 227, 227))
+    assert s.row("features.0").output_shape == (96, 55, 55)
+    assert s.row("features.12").activation_size == 9216
+    s = models.summary(models.VGG(16), (3, 224, 224))
+    assert s.row("features.29").output_shape == (512, 14, 14) and s.row("avgpool").output_shape == (512, 7, 7)
+    for variant in ("modern", "classic", "classic-sigmoid"):
+        assert models.LeNet5(10, 1, variant)(torch.zeros(2, 1, 32, 32)).shape == (2, 10)
+    small = models.VGG(11, num_classes=3, in_channels=1, width=8, hidden=32, pool_size=1)
+    assert small(torch.zeros(2, 1, 32, 32)).shape == (2, 3)
+    with pytest.raises(ValueError, match="variant"):
+        models.LeNet5(variant="fancy")
+    with pytest.raises(ValueError, match="depth"):
+        models.VGG(12)
+    with pytest.raises(ValueError, match="width"):
+        models.VGG(11, width=3)
+    with pytest.raises(ValueError, match="widths"):
+        models.AlexNet(widths="huge")
