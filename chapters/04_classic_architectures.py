@@ -1,0 +1,306 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["remove-cell"]
+# Colab only: install the book's package (Colab's own torch and torchvision are kept).
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+
+# %% [markdown]
+# # Classic architectures: LeNet-5, AlexNet, VGG
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/cnn-cv-book/cnn-cv-book/blob/main/chapters/04_classic_architectures.ipynb)
+#
+# Three networks mark the road from a digit reader to modern computer vision. LeNet-5
+# (1998) established the pattern *convolution, pooling, convolution, pooling, fully
+# connected*. AlexNet (2012) scaled it up a thousandfold, trained it on ImageNet with
+# GPUs and ReLUs, and won the ImageNet challenge by a wide margin. VGG (2014) showed that a
+# deep stack of identical $3 \times 3$ convolutions is all one needs. This chapter builds
+# all three from the package, tabulates them layer by layer, checks their parameter
+# counts against torchvision, explains the design rule behind VGG, and trains LeNet-5 on
+# real handwritten digits in its historical and modern forms. It follows the case-study
+# lecture {cite}`ng_case_studies` and the overviews in {cite}`khan2025cv,cnn_recap_lecture`.
+#
+# ## Learning objectives
+#
+# After this chapter you can
+#
+# - trace the shapes through LeNet-5, AlexNet and VGG-16 and count their parameters;
+# - explain the 227 versus 224 puzzle of AlexNet's input and what LRN and the two-GPU
+#   split were;
+# - argue, with numbers, why three stacked $3 \times 3$ convolutions beat one $7 \times 7$;
+# - say where the parameters of a classic CNN live (mostly in its fully connected layers);
+# - train LeNet-5 to more than 98 % on handwritten digits and compare the classic (tanh or
+#   sigmoid, average pooling) and modern (ReLU, max pooling) variants.
+
+# %% [markdown]
+# ## Setup
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+import torchvision
+from torch import nn
+
+from cvbook import conv, data, device, models, plot, train
+
+device.seed_everything(0)
+print(device.device_report())
+
+# %% [markdown]
+# ## LeNet-5
+#
+# LeNet-5 {cite}`lecun1998gradient` reads $32 \times 32$ grayscale digits. Two rounds of a
+# $5 \times 5$ valid convolution followed by $2 \times 2$ pooling shrink the image while
+# the number of channels grows ($1 \to 6 \to 16$); three fully connected layers then map
+# the $5 \times 5 \times 16 = 400$ features to 120, 84 and finally 10 class scores. The
+# package's `models.LeNet5` builds it; the summary helper of Chapter 3 tabulates it:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+lenet = models.LeNet5(num_classes=10, in_channels=1, variant="classic")
+table = models.summary(lenet, (1, 32, 32))
+print(table)
+by_hand = [(5 * 5 * 1 + 1) * 6, (5 * 5 * 6 + 1) * 16, 400 * 120 + 120, 120 * 84 + 84, 84 * 10 + 10]
+print("by hand:", by_hand, "=", f"{sum(by_hand):,}")
+assert [r.parameters for r in table.rows if r.parameters] == by_hand
+
+# %% [markdown]
+# About **60k** parameters, as the lectures say: 61,706 in this version.
+#
+# ```{note}
+# **History, and a small slip.** The original LeNet-5 differs in details every modern
+# re-implementation drops: its pooling layers had a trainable weight and bias per
+# channel, its second convolution connected each of the 16 maps to only some of the 6
+# input maps (to save computation and break symmetry), the non-linearity came after the
+# pooling, and the output layer was a set of radial basis functions instead of a softmax.
+# The lecture notes also say the $32 \times 32$ inputs are MNIST images. MNIST digits are
+# $28 \times 28$; LeCun et al. padded them to $32 \times 32$ so that strokes near the border
+# still reach the centre of the first layer's receptive fields. Our digits are resized to
+# $32 \times 32$ instead.
+# ```
+#
+# ## AlexNet
+#
+# AlexNet {cite}`krizhevsky2012imagenet` is LeNet's pattern at ImageNet scale
+# {cite}`deng2009imagenet,russakovsky2015imagenet`: colour images of $227 \times 227$, 96
+# filters of $11 \times 11$ with stride 4, overlapping $3 \times 3$ max pools with stride 2,
+# five convolutional layers in all, and three fully connected layers with 4,096 units.
+# With the lectures' input size the table reads:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with torch.device("meta"):                 # shapes and counts only: no memory, no time
+    alexnet = models.AlexNet(num_classes=1000, widths="paper")
+table = models.summary(alexnet, (3, 227, 227), device="meta")
+print(table)
+flat = table.row("features.12").activation_size
+print(f"flattened features: 6 x 6 x 256 = {flat:,}")
+assert flat == 9216
+
+# %% [markdown]
+# About **60M** parameters (62.4 million here), a thousand times LeNet-5, and almost all of
+# them (58.6 million) in the three fully connected layers.
+#
+# ### 227 or 224?
+#
+# The paper says its inputs are $224 \times 224$, but with an $11 \times 11$ filter, stride 4
+# and no padding, the output size formula of Chapter 2 gives:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for n, p in [(224, 0), (227, 0), (224, 2)]:
+    print(f"n = {n}, p = {p}: conv1 output {conv.conv_output_size(n, 11, p, 4)} x {conv.conv_output_size(n, 11, p, 4)}")
+
+# %% [markdown]
+# Only 227 (or 224 with two pixels of padding) gives the paper's $55 \times 55$ first
+# feature maps, which is why the lectures use 227. torchvision's AlexNet takes the
+# second route, and also uses the slightly narrower widths (64, 192, 384, 256, 256) of
+# Krizhevsky's later single-GPU version {cite}`krizhevsky2014one`. The package builds that
+# variant with `widths="torchvision"`; its parameter count must equal torchvision's
+# exactly:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with torch.device("meta"):
+    ours = models.AlexNet(widths="torchvision")
+    theirs = torchvision.models.alexnet(weights=None)
+print(f"cvbook AlexNet (torchvision widths): {models.count_parameters(ours):,}")
+print(f"torchvision.models.alexnet:          {models.count_parameters(theirs):,}")
+assert models.count_parameters(ours) == models.count_parameters(theirs)
+
+# %% [markdown]
+# ```{note}
+# **Two historical details.** AlexNet was split over **two GPUs** of 3 GB each: each GPU
+# held half of the filters of every layer, and the halves talked to each other only in
+# some layers. That is an engineering workaround for the memory of 2012, not part of the
+# idea; one modern GPU holds the whole network. AlexNet also used **local response
+# normalisation** (LRN), which divides each activation by a sum over neighbouring channels
+# at the same position. Later work found it adds little, and batch normalisation
+# (Chapter 3) replaced it; neither the package nor torchvision includes it
+# (`nn.LocalResponseNorm` exists if you want to try).
+# ```
+#
+# ## VGG-16
+#
+# VGG {cite}`simonyan2015very` drops the zoo of filter sizes. Every convolution is
+# $3 \times 3$ with stride 1 and same padding, every pool is $2 \times 2$ with stride 2, and the
+# number of filters doubles after each pool, $64 \to 128 \to 256 \to 512 \to 512$. Thirteen
+# convolutional and three fully connected layers give VGG-16. Its table (convolutions
+# and pools only, for brevity):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with torch.device("meta"):
+    vgg16 = models.VGG(16)
+table = models.summary(vgg16, (3, 224, 224), device="meta")
+for row in table.rows:
+    if row.kind in ("Conv2d", "MaxPool2d", "Linear"):
+        print(f"{row.name:14s} {row.kind:10s} {str(row.output_shape):16s} {row.parameters:>12,}")
+print(f"{'total':14s} {'':10s} {'':16s} {table.total_parameters:>12,}")
+
+# %% [markdown]
+# The last pool leaves $7 \times 7 \times 512 = 25{,}088$ features, and the total is about
+# **138M** parameters. The same count from torchvision:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with torch.device("meta"):
+    tv_vgg16 = torchvision.models.vgg16(weights=None)
+fc = sum(r.parameters for r in table.rows if r.kind == "Linear")
+print(f"cvbook VGG-16:            {table.total_parameters:,}")
+print(f"torchvision.models.vgg16: {models.count_parameters(tv_vgg16):,}")
+print(f"in the fully connected layers: {fc:,} ({fc / table.total_parameters:.1%})")
+assert table.total_parameters == models.count_parameters(tv_vgg16) == 138_357_544
+
+# %% [markdown]
+# Almost 90 % of VGG-16's parameters sit in its first two fully connected layers. Later
+# architectures (Chapter 5) replace them by global average pooling and lose almost
+# nothing in accuracy.
+#
+# ### Why three $3 \times 3$ convolutions beat one $7 \times 7$
+#
+# Three stacked $3 \times 3$ layers see a $7 \times 7$ patch of their input, like one
+# $7 \times 7$ layer (Chapter 2's receptive-field formula). With $C$ channels in and out
+# (and no biases), the stack has $3 \cdot 3^2 C^2 = 27 C^2$ weights against $49 C^2$, and it
+# puts three non-linearities where the single layer has one, so it can represent more
+# complicated functions of the same patch. Computed, for $C = 64$:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+C = 64
+stack = nn.Sequential(*[nn.Conv2d(C, C, 3, padding=1, bias=False) for _ in range(3)])
+single = nn.Conv2d(C, C, 7, padding=3, bias=False)
+print("receptive field: stack", conv.receptive_field([(3, 1)] * 3)[-1][0], " single", conv.receptive_field([(7, 1)])[-1][0])
+print(f"weights: stack {models.count_parameters(stack):,} = 27 C^2,  single {models.count_parameters(single):,} = 49 C^2"
+      f"  (ratio {models.count_parameters(stack) / models.count_parameters(single):.2f})")
+print("non-linearities: stack 3, single 1")
+assert models.count_parameters(stack) == 27 * C * C and models.count_parameters(single) == 49 * C * C
+
+# %% [markdown]
+# The stack costs 55 % of the parameters (and of the multiplications) for the same field of
+# view and more expressive power. This single observation is why almost every network
+# after VGG uses $3 \times 3$ convolutions.
+#
+# ## Training LeNet-5 on handwritten digits
+#
+# We train the three variants of LeNet-5 on the 1,347 training digits at $32 \times 32$, with
+# the recipe of Chapter 3: Adam with learning rate $2 \cdot 10^{-3}$, a cosine schedule over 30
+# epochs, batches of 32 and random shifts of up to 2 pixels. The variants differ only in
+# their activation and pooling:
+#
+# - **modern**: ReLU and max pooling;
+# - **classic**: tanh and average pooling, close to the original;
+# - **classic-sigmoid**: sigmoid and average pooling, as the lecture notes describe it.
+
+# %%
+train_digits = data.load_digits("train", size=32, transform=data.RandomShift(2))
+test_digits = data.load_digits("test", size=32)
+def train_lenet(variant: str, epochs: int = 30) -> train.History:
+    device.seed_everything(0)
+    model = models.LeNet5(10, 1, variant)
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    return train.fit(model, data.make_loader(train_digits, 32, shuffle=True, seed=0),
+                     data.make_loader(test_digits, 256), optimizer=optimizer, scheduler=scheduler, epochs=epochs)
+
+
+histories = {variant: train_lenet(variant) for variant in ["modern", "classic", "classic-sigmoid"]}
+sigmoid_60 = train_lenet("classic-sigmoid", epochs=60)
+for name, h in [*histories.items(), ("sigmoid, 60 ep.", sigmoid_60)]:
+    print(f"{name:16s} trained in {h.total_time_s:.1f} s")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"{'variant':16s} {'test acc, epoch 5':>17} {'epoch 30':>9} {'epoch 60':>9}")
+for variant, h in histories.items():
+    sixty = f"{sigmoid_60.last('val_acc'):9.3f}" if variant == "classic-sigmoid" else f"{'':9s}"
+    print(f"{variant:16s} {h['val_acc'][4]:17.3f} {h.last('val_acc'):9.3f} {sixty}")
+assert histories["modern"].last("val_acc") >= 0.98
+assert histories["classic"].last("val_acc") >= 0.98
+assert histories["classic-sigmoid"]["val_acc"][4] < histories["modern"]["val_acc"][4] - 0.2, "sigmoid starts slowly"
+assert sigmoid_60.last("val_acc") >= 0.975, "given twice the epochs, the sigmoid variant gets there too"
+
+# %% mystnb={"figure": {"caption": "Test accuracy per epoch of three LeNet-5 variants on the handwritten digits.", "name": "fig-ch04-lenet"}}
+fig, ax = plt.subplots(figsize=(6.5, 3.5))
+for variant, h in histories.items():
+    ax.plot(h["epoch"], h["val_acc"], "-o", markersize=3, label=f"{variant}, 30 epochs")
+ax.plot(sigmoid_60["epoch"], sigmoid_60["val_acc"], ":", color="C2", label="classic-sigmoid, 60 epochs")
+ax.set_xlabel("epoch")
+ax.set_ylabel("test accuracy")
+ax.set_ylim(0.5, 1.0)
+ax.set_title("LeNet-5: modern and classic activations")
+ax.grid(alpha=0.3)
+ax.legend(fontsize="small")
+fig.tight_layout()
+
+# %% [markdown]
+# With a modern optimiser, a cosine schedule and a little augmentation, the ReLU and the
+# tanh versions both clear 98 % in 30 epochs; tanh, centred at zero like the data after its
+# layers, is close to ReLU on a network this shallow. The sigmoid version is the slow
+# learner: after five epochs it is still far behind, after 30 it is a few points short, and it
+# needs about twice the training to reach the others. Its gradients are at most a quarter of
+# ReLU's (Chapter 3) and its outputs are never centred, so every layer slows the next one
+# down. (With a larger learning rate it sometimes never leaves chance level at all, so we
+# give it time instead.) The advantage of ReLU grows with depth, which is what made AlexNet's
+# eight layers trainable.
+#
+# ## Key takeaways
+#
+# - LeNet-5: $32 \times 32 \times 1 \to 28 \times 28 \times 6 \to 14 \times 14 \times 6 \to 10 \times 10 \times 16 \to
+#   5 \times 5 \times 16 \to 400 \to 120 \to 84 \to 10$, about 60k parameters (61,706).
+# - AlexNet: $227 \times 227 \times 3$ input (224 only works with padding), 96 filters of
+#   $11 \times 11$ at stride 4, $6 \times 6 \times 256 = 9{,}216$ features, about 60M parameters
+#   (62.4M; torchvision's narrower variant 61.1M, equal to ours). LRN and the two-GPU split
+#   are historical.
+# - VGG-16: only $3 \times 3$ same convolutions and $2 \times 2$ pools, 138,357,544 parameters
+#   (equal to torchvision's), 90 % of them in the fully connected layers.
+# - Three $3 \times 3$ layers see as far as a $7 \times 7$ with $27C^2$ instead of $49C^2$ weights
+#   and three non-linearities instead of one.
+# - Trained with a modern recipe, LeNet-5 exceeds 98 % on the digits with ReLU or tanh in 30
+#   epochs; the sigmoid version needs about twice as long to pass 97.5 %.
+#
+# ## Exercises
+#
+# The exercise notebook asks you to compute layer tables, build VGG blocks, compare a
+# stack of $3 \times 3$ convolutions with one large filter, and count where a network's
+# parameters are.
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/cnn-cv-book/cnn-cv-book/blob/main/exercises/ch04/ch04_exercises.ipynb)
+# or on GitHub:
+# [`exercises/ch04/ch04_exercises.ipynb`](https://github.com/cnn-cv-book/cnn-cv-book/blob/main/exercises/ch04/ch04_exercises.ipynb).
