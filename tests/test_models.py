@@ -84,3 +84,52 @@ def test_classic_model_shapes():
         models.VGG(11, width=3)
     with pytest.raises(ValueError, match="widths"):
         models.AlexNet(widths="huge")
+
+
+def test_resnet_and_googlenet_counts_equal_torchvision():
+    import torchvision.models as tv
+
+    with torch.device("meta"):
+        pairs = [
+            (models.ResNet((2, 2, 2, 2), models.BasicBlock), tv.resnet18(weights=None)),
+            (models.ResNet((3, 4, 6, 3), models.Bottleneck), tv.resnet50(weights=None)),
+            (models.GoogLeNet(), tv.googlenet(weights=None, aux_logits=False, init_weights=True)),
+        ]
+    for ours, theirs in pairs:
+        assert models.count_parameters(ours) == models.count_parameters(theirs)
+
+
+def test_residual_block_algebra():
+    torch.manual_seed(0)
+    block = models.BasicBlock(8, 8)
+    for p in block.body.parameters():
+        torch.nn.init.zeros_(p)
+    x = torch.relu(torch.randn(2, 8, 6, 6))          # a[l] >= 0, as after a ReLU
+    block.eval()
+    assert torch.equal(block(x), x), "zero weights make the residual block the identity"
+    down = models.BasicBlock(8, 16, stride=2)
+    assert down(torch.randn(2, 8, 6, 6)).shape == (2, 16, 3, 3)
+    assert isinstance(down.shortcut[0], torch.nn.Conv2d)   # projection W_s
+    pad = models.BasicBlock(8, 16, stride=2, shortcut="pad")
+    assert models.count_parameters(pad) < models.count_parameters(down)
+    with pytest.raises(ValueError, match="shortcut"):
+        models.BasicBlock(8, 8, shortcut="magic")
+
+
+def test_cifar_resnet_plain_and_residual_have_equal_parameters():
+    for depth in (8, 20, 56):
+        a = models.CifarResNet(depth, 10, 1, widths=(8, 16, 32))
+        b = models.CifarResNet(depth, 10, 1, widths=(8, 16, 32), residual=False)
+        assert models.count_parameters(a) == models.count_parameters(b)
+        assert a(torch.zeros(2, 1, 16, 16)).shape == (2, 10)
+        n_conv = sum(isinstance(m, torch.nn.Conv2d) for m in a.modules())
+        assert n_conv + 1 == depth               # depth counts convs and the final linear layer
+    nobn = models.CifarResNet(8, 10, 1, widths=(8, 16, 32), batch_norm=False, init="default")
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in nobn.modules())
+    with pytest.raises(ValueError, match="6n"):
+        models.CifarResNet(21)
+
+
+def test_inception_module_output():
+    m = models.InceptionModule(192, 64, 96, 128, 16, 32, 32)
+    assert m(torch.zeros(1, 192, 28, 28)).shape == (1, 256, 28, 28)

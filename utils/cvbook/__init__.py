@@ -3,6 +3,7 @@
 Modules (import them explicitly, e.g. ``from cvbook import data, train``):
 
 * :mod:`cvbook.conv` - convolution arithmetic and convolution from scratch;
+* :mod:`cvbook.cost` - multiply-add counts of layers and whole models;
 * :mod:`cvbook.device` - device choice (CUDA, MPS, CPU) and seeding;
 * :mod:`cvbook.data` - the book's offline data (digits, sample photos, synthetic shapes)
   and real datasets behind the online switch;
@@ -13,6 +14,6 @@ Modules (import them explicitly, e.g. ``from cvbook import data, train``):
 
 __version__ = "0.1.0"
 
-from . import conv, data, device, models, plot, train  # noqa: E402
+from . import conv, cost, data, device, models, plot, train  # noqa: E402
 
-__all__ = ["conv", "data", "device", "models", "plot", "train", "__version__"]
+__all__ = ["conv", "cost", "data", "device", "models", "plot", "train", "__version__"]

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 __all__ = ["LayerRow", "ModelSummary", "summary", "count_parameters", "LeNet5", "AlexNet", "VGG",
-           "VGG_CONFIGS"]
+           "VGG_CONFIGS", "BasicBlock", "Bottleneck", "ResNet", "CifarResNet", "InceptionModule", "GoogLeNet"]
 
 
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
@@ -232,3 +232,228 @@ class VGG(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
+# --------------------------------------------------------------------------- residual networks
+
+
+def _conv_bn(c_in: int, c_out: int, f: int, stride: int = 1, bn: bool = True) -> list[nn.Module]:
+    conv = nn.Conv2d(c_in, c_out, f, stride=stride, padding=f // 2, bias=not bn)
+    return [conv, nn.BatchNorm2d(c_out)] if bn else [conv]
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 conv-BN layers and a shortcut: ``a[l+2] = g(z[l+2] + shortcut(a[l]))``.
+
+    residual=False drops the shortcut (a "plain" block, for comparisons). When the
+    stride or the number of channels changes, the shortcut is a projection
+    ``W_s`` (1x1 conv + BN, ``shortcut="projection"``, as in torchvision) or the
+    parameter-free option of He et al.'s CIFAR nets (``shortcut="pad"``: subsample and
+    pad the new channels with zeros). Taught in Chapter 5.
+    """
+
+    expansion = 1
+
+    def __init__(self, c_in: int, c_out: int, stride: int = 1, *, residual: bool = True,
+                 shortcut: str = "projection", batch_norm: bool = True):
+        super().__init__()
+        if shortcut not in ("projection", "pad"):
+            raise ValueError(f"shortcut must be 'projection' or 'pad', got {shortcut!r}")
+        self.residual = residual
+        self.body = nn.Sequential(*_conv_bn(c_in, c_out, 3, stride, batch_norm), nn.ReLU(inplace=True),
+                                  *_conv_bn(c_out, c_out, 3, 1, batch_norm))
+        self.shortcut = _shortcut(c_in, c_out, stride, shortcut) if residual else None
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.body(x)
+        if self.shortcut is not None:
+            z = z + self.shortcut(x)
+        return self.relu(z)
+
+
+class Bottleneck(nn.Module):
+    """1x1 reduce, 3x3, 1x1 expand (x4), with a shortcut; the block of ResNet-50/101/152.
+
+    The stride sits on the 3x3 convolution, as in torchvision ("ResNet v1.5").
+    Taught in Chapter 5.
+    """
+
+    expansion = 4
+
+    def __init__(self, c_in: int, width: int, stride: int = 1, *, residual: bool = True,
+                 shortcut: str = "projection"):
+        super().__init__()
+        c_out = width * self.expansion
+        self.residual = residual
+        self.body = nn.Sequential(*_conv_bn(c_in, width, 1), nn.ReLU(inplace=True),
+                                  *_conv_bn(width, width, 3, stride), nn.ReLU(inplace=True),
+                                  *_conv_bn(width, c_out, 1))
+        self.shortcut = _shortcut(c_in, c_out, stride, shortcut) if residual else None
+        self.relu = nn.ReLU(inplace=True)
+
+    forward = BasicBlock.forward
+
+
+class _PadShortcut(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int):
+        super().__init__()
+        self.extra, self.stride = c_out - c_in, stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x[:, :, ::self.stride, ::self.stride]
+        return nn.functional.pad(x, (0, 0, 0, 0, 0, self.extra))
+
+
+def _shortcut(c_in: int, c_out: int, stride: int, kind: str) -> nn.Module:
+    if stride == 1 and c_in == c_out:
+        return nn.Identity()
+    if kind == "pad":
+        if c_out < c_in:
+            raise ValueError("the 'pad' shortcut cannot reduce the number of channels")
+        return _PadShortcut(c_in, c_out, stride)
+    return nn.Sequential(*_conv_bn(c_in, c_out, 1, stride))
+
+
+class ResNet(nn.Module):
+    """ResNet for ImageNet-size inputs (7x7 stem, four stages, global average pooling).
+
+    layers: blocks per stage, e.g. (2, 2, 2, 2) with ``block=BasicBlock`` for ResNet-18,
+    (3, 4, 6, 3) with ``Bottleneck`` for ResNet-50; parameter counts equal torchvision's.
+    residual=False gives the plain network of the same shape. Taught in Chapter 5.
+    """
+
+    def __init__(self, layers=(2, 2, 2, 2), block=BasicBlock, num_classes: int = 1000, in_channels: int = 3,
+                 *, widths=(64, 128, 256, 512), residual: bool = True):
+        super().__init__()
+        self.stem = nn.Sequential(*_conv_bn(in_channels, widths[0], 7, 2), nn.ReLU(inplace=True),
+                                  nn.MaxPool2d(3, 2, 1))
+        stages, c = [], widths[0]
+        for k, (n, w) in enumerate(zip(layers, widths)):
+            blocks = []
+            for i in range(n):
+                blocks.append(block(c, w, 2 if (i == 0 and k > 0) else 1, residual=residual))
+                c = w * block.expansion
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.Sequential(*stages)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(c, num_classes)
+        _he_init(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(self.pool(self.stages(self.stem(x))), 1))
+
+
+class CifarResNet(nn.Module):
+    """The plain or residual network of depth ``6n + 2`` from He et al.'s CIFAR experiments.
+
+    A 3x3 conv, three stages of ``n`` basic blocks with ``widths`` channels (stride 2
+    between stages), global average pooling and a linear layer. ``residual=False``
+    removes every shortcut (the "plain" net); shortcuts are parameter-free
+    (``shortcut="pad"``), so plain and residual nets have exactly the same parameters.
+    Sized for CPU experiments with ``widths=(8, 16, 32)``. ``batch_norm=False`` and
+    ``init="default"`` (PyTorch's default initialisation instead of He's) reproduce the
+    setting in which gradients vanish. Taught in Chapter 5.
+    """
+
+    def __init__(self, depth: int = 20, num_classes: int = 10, in_channels: int = 3, *,
+                 widths=(16, 32, 64), residual: bool = True, batch_norm: bool = True, init: str = "he"):
+        super().__init__()
+        if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
+            raise ValueError(f"depth must be 6n + 2 with n >= 1 (8, 14, 20, 32, 56, ...), got {depth!r}")
+        if init not in ("he", "default"):
+            raise ValueError(f"init must be 'he' or 'default', got {init!r}")
+        n = (depth - 2) // 6
+        self.stem = nn.Sequential(*_conv_bn(in_channels, widths[0], 3, 1, batch_norm), nn.ReLU(inplace=True))
+        stages, c = [], widths[0]
+        for k, w in enumerate(widths):
+            for i in range(n):
+                stages.append(BasicBlock(c, w, 2 if (i == 0 and k > 0) else 1, residual=residual, shortcut="pad",
+                                         batch_norm=batch_norm))
+                c = w
+        self.stages = nn.Sequential(*stages)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(c, num_classes)
+        if init == "he":
+            _he_init(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(self.pool(self.stages(self.stem(x))), 1))
+
+
+def _he_init(model: nn.Module) -> None:
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
+# --------------------------------------------------------------------------- Inception
+
+
+class _ConvBNReLU(nn.Sequential):
+    def __init__(self, c_in: int, c_out: int, f: int, stride: int = 1, padding: int = 0):
+        super().__init__(nn.Conv2d(c_in, c_out, f, stride=stride, padding=padding, bias=False),
+                         nn.BatchNorm2d(c_out, eps=0.001), nn.ReLU(inplace=True))
+
+
+class InceptionModule(nn.Module):
+    """Four parallel branches concatenated along channels (Szegedy et al., 2015).
+
+    1x1 (``c1``); 1x1 bottleneck (``c3_reduce``) then 3x3 (``c3``); 1x1 bottleneck
+    (``c5_reduce``) then 5x5 (``c5``); 3x3 max pool then 1x1 (``pool_proj``). Output
+    channels: ``c1 + c3 + c5 + pool_proj``, same height and width. ``five=3``
+    reproduces torchvision's GoogLeNet, whose "5x5" branch uses a 3x3 kernel (a known
+    quirk kept for its pretrained weights). Convolutions are conv-BN-ReLU.
+    Taught in Chapter 5.
+    """
+
+    def __init__(self, c_in: int, c1: int, c3_reduce: int, c3: int, c5_reduce: int, c5: int, pool_proj: int,
+                 *, five: int = 5):
+        super().__init__()
+        self.branch1 = _ConvBNReLU(c_in, c1, 1)
+        self.branch3 = nn.Sequential(_ConvBNReLU(c_in, c3_reduce, 1), _ConvBNReLU(c3_reduce, c3, 3, padding=1))
+        self.branch5 = nn.Sequential(_ConvBNReLU(c_in, c5_reduce, 1),
+                                     _ConvBNReLU(c5_reduce, c5, five, padding=five // 2))
+        self.branch_pool = nn.Sequential(nn.MaxPool2d(3, 1, 1, ceil_mode=True), _ConvBNReLU(c_in, pool_proj, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.branch1(x), self.branch3(x), self.branch5(x), self.branch_pool(x)], dim=1)
+
+
+class GoogLeNet(nn.Module):
+    """GoogLeNet (Inception v1) without its auxiliary classifiers.
+
+    ``five=3`` (default) matches ``torchvision.models.googlenet(aux_logits=False)``
+    parameter for parameter; ``five=5`` follows the paper. Taught in Chapter 5.
+    """
+
+    CONFIG = {  # name: (c_in, c1, c3_reduce, c3, c5_reduce, c5, pool_proj)
+        "3a": (192, 64, 96, 128, 16, 32, 32), "3b": (256, 128, 128, 192, 32, 96, 64),
+        "4a": (480, 192, 96, 208, 16, 48, 64), "4b": (512, 160, 112, 224, 24, 64, 64),
+        "4c": (512, 128, 128, 256, 24, 64, 64), "4d": (512, 112, 144, 288, 32, 64, 64),
+        "4e": (528, 256, 160, 320, 32, 128, 128), "5a": (832, 256, 160, 320, 32, 128, 128),
+        "5b": (832, 384, 192, 384, 48, 128, 128),
+    }
+
+    def __init__(self, num_classes: int = 1000, in_channels: int = 3, *, five: int = 3, dropout: float = 0.2):
+        super().__init__()
+
+        def inception(name):
+            return InceptionModule(*self.CONFIG[name], five=five)
+
+        self.stem = nn.Sequential(
+            _ConvBNReLU(in_channels, 64, 7, 2, 3), nn.MaxPool2d(3, 2, ceil_mode=True),
+            _ConvBNReLU(64, 64, 1), _ConvBNReLU(64, 192, 3, padding=1), nn.MaxPool2d(3, 2, ceil_mode=True))
+        self.inceptions = nn.Sequential(
+            inception("3a"), inception("3b"), nn.MaxPool2d(3, 2, ceil_mode=True),
+            *[inception(k) for k in ("4a", "4b", "4c", "4d", "4e")], nn.MaxPool2d(2, 2, ceil_mode=True),
+            inception("5a"), inception("5b"))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(1024, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.dropout(torch.flatten(self.pool(self.inceptions(self.stem(x))), 1)))
