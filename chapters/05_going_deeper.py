@@ -184,7 +184,7 @@ assert bn_plain[2] > 10 * bn_plain[0], "with BN, the plain net's first-layer gra
 assert raw_plain[2] < 0.01 * raw_plain[0], "without BN and with default init, it vanishes"
 assert bn_res[2] < bn_plain[2] and raw_res[2] > 100 * raw_plain[2], "shortcuts keep it moderate in both"
 
-# %% mystnb={"figure": {"caption": "Norm of the loss gradient at the first convolution, at initialisation, against depth (log scale). Left: with batch norm and He initialisation the plain network's gradient explodes. Right: without them it vanishes. Residual networks stay moderate in both.", "name": "fig-ch05-gradients"}}
+# %% mystnb={"figure": {"caption": "Norm of the loss gradient at the first convolution, at initialisation, against depth (log scale). Left: with batch norm and He initialisation the plain network's gradient explodes. Right: without them it vanishes (at 56 layers it underflows to exactly 0 in float32, which a log scale cannot show). Residual networks stay moderate in both.", "name": "fig-ch05-gradients"}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
 for ax, setting in zip(axes, settings):
     for residual, marker in ((False, "o"), (True, "s")):
@@ -201,8 +201,9 @@ fig.tight_layout()
 # The picture is more interesting than "vanishing gradients":
 #
 # - **without** batch norm and with PyTorch's default initialisation, the plain network's
-#   first-layer gradient does vanish with depth, by orders of magnitude: the lectures'
-#   explanation, and the situation of the networks before 2015;
+#   first-layer gradient does vanish with depth, by orders of magnitude, down to exactly
+#   zero in float32 at 56 layers: the lectures' explanation, and the situation of the
+#   networks before 2015;
 # - **with** batch norm and He initialisation, the setting in which the degradation above
 #   was measured, the plain network's gradient does not vanish at all; it *grows* with
 #   depth. Yet the plain 56-layer network still trains badly.
