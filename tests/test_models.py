@@ -133,3 +133,24 @@ def test_cifar_resnet_plain_and_residual_have_equal_parameters():
 def test_inception_module_output():
     m = models.InceptionModule(192, 64, 96, 128, 16, 32, 32)
     assert m(torch.zeros(1, 192, 28, 28)).shape == (1, 256, 28, 28)
+
+
+def test_mobilenets():
+    import torchvision.models as tv
+
+    from cvbook import cost
+
+    with torch.device("meta"):
+        assert models.count_parameters(models.MobileNetV2()) == models.count_parameters(tv.mobilenet_v2(weights=None))
+        paper = {1.0: (569, 4.2), 0.75: (325, 2.6), 0.5: (149, 1.3), 0.25: (41, 0.5)}
+        for width, (mult_adds, params) in paper.items():
+            net = models.MobileNetV1(width=width)
+            ours = cost.count_mult_adds(net, (3, 224, 224), device="meta") / 1e6
+            assert abs(ours - mult_adds) / mult_adds < 0.01
+            assert round(models.count_parameters(net) / 1e6, 1) == params
+    block = models.InvertedResidual(16, 16, 1, 6)
+    assert block.residual and block(torch.zeros(2, 16, 8, 8)).shape == (2, 16, 8, 8)
+    assert not models.InvertedResidual(16, 24, 2, 6).residual
+    assert models.MobileNetV1(10, 1, width=0.25)(torch.zeros(2, 1, 32, 32)).shape == (2, 10)
+    with pytest.raises(ValueError, match="width"):
+        models.MobileNetV1(width=2.0)

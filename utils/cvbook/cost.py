@@ -5,16 +5,20 @@ over ``c_in`` channels does ``h_out * w_out * c_out * f * f * c_in / groups``
 multiply-adds: (number of filter parameters) x (number of filter positions) x (number
 of filters). :func:`count_mult_adds` adds this up over every ``Conv2d`` and ``Linear``
 layer of a built model by running it once with hooks. Batch norm, activations,
-pooling and biases are not counted, as in the papers. Taught in Chapter 5 (Inception)
-and Chapter 6 (MobileNet).
+pooling and biases are not counted, as in the papers. The depthwise-separable cost
+formulas of MobileNet (with width and resolution multipliers) are here too. Taught in
+Chapter 5 (Inception) and Chapter 6 (MobileNet).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-__all__ = ["conv_mult_adds", "count_mult_adds"]
+__all__ = ["Cost", "conv_mult_adds", "count_mult_adds", "standard_conv_cost", "depthwise_cost",
+           "pointwise_cost", "separable_cost", "separable_ratio"]
 
 
 def conv_mult_adds(h_out: int, w_out: int, c_out: int, f: int, c_in: int, groups: int = 1) -> int:
@@ -25,6 +29,59 @@ def conv_mult_adds(h_out: int, w_out: int, c_out: int, f: int, c_in: int, groups
     if c_in % groups or c_out % groups:
         raise ValueError(f"groups={groups} must divide c_in={c_in} and c_out={c_out}")
     return h_out * w_out * c_out * f * f * (c_in // groups)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Multiply-adds and parameters (weights only, no biases or batch norm) of a layer."""
+
+    mult_adds: int
+    params: int
+
+    def __add__(self, other: "Cost") -> "Cost":
+        return Cost(self.mult_adds + other.mult_adds, self.params + other.params)
+
+
+def _scaled(value: int, factor: float, name: str) -> int:
+    if not 0 < factor <= 1:
+        raise ValueError(f"{name} must be in (0, 1], got {factor!r}")
+    return max(1, round(value * factor))
+
+
+def standard_conv_cost(d_k: int, m: int, n: int, d_f: int) -> Cost:
+    """A standard ``d_k x d_k`` convolution from ``m`` to ``n`` channels on a ``d_f x d_f`` output.
+
+    Mult-adds ``D_K^2 M N D_F^2``, parameters ``D_K^2 M N`` (Howard et al.'s notation).
+    """
+    return Cost(conv_mult_adds(d_f, d_f, n, d_k, m), d_k * d_k * m * n)
+
+
+def depthwise_cost(d_k: int, m: int, d_f: int) -> Cost:
+    """One ``d_k x d_k`` filter per channel: mult-adds ``D_K^2 M D_F^2``, parameters ``D_K^2 M``."""
+    return Cost(conv_mult_adds(d_f, d_f, m, d_k, m, groups=m), d_k * d_k * m)
+
+
+def pointwise_cost(m: int, n: int, d_f: int) -> Cost:
+    """A 1x1 convolution from ``m`` to ``n`` channels: mult-adds ``M N D_F^2``, parameters ``M N``."""
+    return Cost(conv_mult_adds(d_f, d_f, n, 1, m), m * n)
+
+
+def separable_cost(d_k: int, m: int, n: int, d_f: int, alpha: float = 1.0, rho: float = 1.0) -> Cost:
+    """Depthwise then pointwise, with width multiplier ``alpha`` and resolution multiplier ``rho``.
+
+    ``alpha`` scales the channels (``M -> alpha M``, ``N -> alpha N``), ``rho`` the
+    feature map (``D_F -> rho D_F``); scaled sizes are rounded to whole numbers:
+    ``D_K^2 (aM) (rD_F)^2 + (aM)(aN)(rD_F)^2``. Taught in Chapter 6.
+    """
+    m_, n_, f_ = _scaled(m, alpha, "alpha"), _scaled(n, alpha, "alpha"), _scaled(d_f, rho, "rho")
+    return depthwise_cost(d_k, m_, f_) + pointwise_cost(m_, n_, f_)
+
+
+def separable_ratio(n: int, d_k: int) -> float:
+    """Cost of a separable over a standard convolution: ``1 / N + 1 / D_K^2``."""
+    if n < 1 or d_k < 1:
+        raise ValueError(f"n and d_k must be positive, got {n!r}, {d_k!r}")
+    return 1.0 / n + 1.0 / (d_k * d_k)
 
 
 def count_mult_adds(model: nn.Module, input_shape: tuple[int, ...], *, device="cpu",

@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 __all__ = ["LayerRow", "ModelSummary", "summary", "count_parameters", "LeNet5", "AlexNet", "VGG",
-           "VGG_CONFIGS", "BasicBlock", "Bottleneck", "ResNet", "CifarResNet", "InceptionModule", "GoogLeNet"]
+           "VGG_CONFIGS", "BasicBlock", "Bottleneck", "ResNet", "CifarResNet", "InceptionModule", "GoogLeNet",
+           "MobileNetV1", "InvertedResidual", "MobileNetV2"]
 
 
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
@@ -457,3 +458,96 @@ class GoogLeNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.dropout(torch.flatten(self.pool(self.inceptions(self.stem(x))), 1)))
+
+
+# --------------------------------------------------------------------------- MobileNets
+
+
+def _conv_bn_act(c_in: int, c_out: int, f: int, stride: int = 1, groups: int = 1, act=nn.ReLU) -> nn.Sequential:
+    layers = [nn.Conv2d(c_in, c_out, f, stride=stride, padding=f // 2, groups=groups, bias=False),
+              nn.BatchNorm2d(c_out)]
+    if act is not None:
+        layers.append(act(inplace=True))
+    return nn.Sequential(*layers)
+
+
+class MobileNetV1(nn.Module):
+    """MobileNet v1 (Howard et al., 2017) from its body table, with width multiplier ``width``.
+
+    A 3x3 stride-2 convolution with 32 filters, then 13 depthwise-separable blocks
+    (3x3 depthwise conv-BN-ReLU, 1x1 pointwise conv-BN-ReLU) with the table's widths and
+    strides, global average pooling and a fully connected layer. The table's last
+    depthwise layer is printed with stride 2 but must have stride 1 (its input and
+    output are both 7x7), as every implementation has it. Taught in Chapter 6.
+    """
+
+    #: (output channels of the pointwise conv, stride of the depthwise conv) per block
+    BODY = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1), (512, 1), (512, 1),
+            (512, 1), (1024, 2), (1024, 1)]
+
+    def __init__(self, num_classes: int = 1000, in_channels: int = 3, width: float = 1.0):
+        super().__init__()
+        if not 0 < width <= 1:
+            raise ValueError(f"width must be in (0, 1], got {width!r}")
+        c = int(32 * width)
+        layers = [_conv_bn_act(in_channels, c, 3, 2)]
+        for out, stride in self.BODY:
+            out = int(out * width)
+            layers += [_conv_bn_act(c, c, 3, stride, groups=c), _conv_bn_act(c, out, 1)]
+            c = out
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(c, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(self.pool(self.features(x)), 1))
+
+
+class InvertedResidual(nn.Module):
+    """MobileNet v2's bottleneck block (Sandler et al., 2018).
+
+    1x1 expansion to ``t * c_in`` channels (ReLU6; skipped when ``t == 1``), 3x3
+    depthwise with ``stride`` (ReLU6), then a *linear* 1x1 projection to ``c_out``
+    (no activation). A residual connection is added when ``stride == 1`` and
+    ``c_in == c_out``. Taught in Chapter 6.
+    """
+
+    def __init__(self, c_in: int, c_out: int, stride: int, t: int):
+        super().__init__()
+        if stride not in (1, 2):
+            raise ValueError(f"stride must be 1 or 2, got {stride!r}")
+        hidden = c_in * t
+        layers = [] if t == 1 else [_conv_bn_act(c_in, hidden, 1, act=nn.ReLU6)]
+        layers += [_conv_bn_act(hidden, hidden, 3, stride, groups=hidden, act=nn.ReLU6),
+                   _conv_bn_act(hidden, c_out, 1, act=None)]
+        self.body = nn.Sequential(*layers)
+        self.residual = stride == 1 and c_in == c_out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x) if self.residual else self.body(x)
+
+
+class MobileNetV2(nn.Module):
+    """MobileNet v2 from the paper's Table 2 (width 1.0); parameters equal torchvision's.
+
+    Taught in Chapter 6.
+    """
+
+    #: (t, c, n, s) rows of the paper's Table 2
+    TABLE = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+             (6, 320, 1, 1)]
+
+    def __init__(self, num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.2):
+        super().__init__()
+        layers, c = [_conv_bn_act(in_channels, 32, 3, 2, act=nn.ReLU6)], 32
+        for t, out, n, s in self.TABLE:
+            for i in range(n):
+                layers.append(InvertedResidual(c, out, s if i == 0 else 1, t))
+                c = out
+        layers.append(_conv_bn_act(c, 1280, 1, act=nn.ReLU6))
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(1280, num_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.flatten(self.pool(self.features(x)), 1))
