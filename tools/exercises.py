@@ -733,20 +733,10 @@ TODO: one paragraph on what these exercises practise, and the total of points.
   your work in Colab between sessions; the upload to the LMS is what counts.)
 - **Locally** (Jupyter or VS Code): save the notebook (*Ctrl+S*) and upload the file
   `{chapter}_exercises.ipynb` to the course's LMS."""
-    imports = '''from contextlib import contextmanager
-
-import numpy as np
+    imports = '''import numpy as np
 import torch
 
-
-@contextmanager
-def expect_error(error, why):
-    """Used by the tests: the code inside the `with` block must raise `error`."""
-    try:
-        yield
-    except error:
-        return
-    raise AssertionError(f"expected a {error.__name__} for {why}, but nothing was raised")'''
+from cvbook.checks import expect_error'''
     text = """## Exercise 1: the output size of a convolution (2 points)
 
 TODO: replace this example exercise. Say what to implement, give its signature and

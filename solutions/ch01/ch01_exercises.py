@@ -60,23 +60,11 @@ if "google.colab" in sys.modules:
 #   `ch01_exercises.ipynb` to the course's LMS.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
-from contextlib import contextmanager
-
 import numpy as np
 import torch
 
+from cvbook.checks import expect_error
 from cvbook.data import load_digits
-
-
-@contextmanager
-def expect_error(error, why):
-    """Used by the tests: the code inside the `with` block must raise `error`."""
-    try:
-        yield
-    except error:
-        return
-    raise AssertionError(f"expected a {error.__name__} for {why}, but nothing was raised")
-
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex1_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 1: from image file to tensor and back (4 points)

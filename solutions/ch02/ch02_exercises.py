@@ -68,42 +68,10 @@ if "google.colab" in sys.modules:
 #   `ch02_exercises.ipynb` to the course's LMS.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
-import importlib
-from contextlib import contextmanager
-
 import numpy as np
 import torch
 
-
-@contextmanager
-def expect_error(error, why):
-    """Used by the tests: the code inside the `with` block must raise `error`."""
-    try:
-        yield
-    except error:
-        return
-    raise AssertionError(f"expected a {error.__name__} for {why}, but nothing was raised")
-
-
-@contextmanager
-def refusing(*names):
-    """Used by the tests: inside the `with` block, calling one of the named library
-    functions (such as "torch.nn.functional.conv2d") raises an AssertionError."""
-    saved = []
-    try:
-        for name in names:
-            module_name, attribute = name.rsplit(".", 1)
-            module = importlib.import_module(module_name)
-            saved.append((module, attribute, getattr(module, attribute)))
-
-            def refused(*args, _name=name, **kwargs):
-                raise AssertionError(f"your code called {_name}: compute the result yourself")
-
-            setattr(module, attribute, refused)
-        yield
-    finally:
-        for module, attribute, original in reversed(saved):
-            setattr(module, attribute, original)
+from cvbook.checks import expect_error, refusing
 
 
 CONV_LIBRARY = ("torch.conv2d", "torch.nn.functional.conv2d",
@@ -112,7 +80,6 @@ POOL_LIBRARY = ("torch.max_pool2d", "torch.nn.functional.max_pool2d",
                 "torch.nn.functional.max_pool2d_with_indices", "torch.nn.functional.avg_pool2d",
                 "torch.nn.functional.adaptive_max_pool2d", "torch.nn.functional.adaptive_avg_pool2d",
                 "cvbook.conv.pool2d")
-
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex1_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 1: the output size of a convolution (2 points)

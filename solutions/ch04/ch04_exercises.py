@@ -61,24 +61,12 @@ if "google.colab" in sys.modules:
 #   `ch04_exercises.ipynb` to the course's LMS.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
-from contextlib import contextmanager
-
 import numpy as np
 import torch
 from torch import nn
 
+from cvbook.checks import expect_error
 from cvbook.models import LeNet5
-
-
-@contextmanager
-def expect_error(error, why):
-    """Used by the tests: the code inside the `with` block must raise `error`."""
-    try:
-        yield
-    except error:
-        return
-    raise AssertionError(f"expected a {error.__name__} for {why}, but nothing was raised")
-
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex1_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 1: the layer table of a classic network (4 points)

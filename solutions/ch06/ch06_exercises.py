@@ -63,31 +63,11 @@ if "google.colab" in sys.modules:
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import math
-from contextlib import contextmanager
-
 import torch
 from torch import nn
 
+from cvbook.checks import expect_error, zero_parameters
 from cvbook.models import count_parameters
-
-
-@contextmanager
-def expect_error(error, why):
-    """Used by the tests: the code inside the `with` block must raise `error`."""
-    try:
-        yield
-    except error:
-        return
-    raise AssertionError(f"expected a {error.__name__} for {why}, but nothing was raised")
-
-
-def zero_parameters(module):
-    """Used by the tests: set every weight, bias and batch-norm scale and shift of `module` to 0."""
-    with torch.no_grad():
-        for p in module.parameters():
-            p.zero_()
-    return module
-
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex1_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 1: the cost of a standard convolution (2 points)

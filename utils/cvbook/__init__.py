@@ -2,6 +2,7 @@
 
 Modules (import them explicitly, e.g. ``from cvbook import data, train``):
 
+* :mod:`cvbook.checks` - helpers for the exercises' tests (``expect_error``, ...);
 * :mod:`cvbook.conv` - convolution arithmetic and convolution from scratch;
 * :mod:`cvbook.cost` - multiply-add counts of layers and whole models;
 * :mod:`cvbook.device` - device choice (CUDA, MPS, CPU) and seeding;
@@ -14,6 +15,6 @@ Modules (import them explicitly, e.g. ``from cvbook import data, train``):
 
 __version__ = "0.1.0"
 
-from . import conv, cost, data, device, models, plot, train  # noqa: E402
+from . import checks, conv, cost, data, device, models, plot, train  # noqa: E402
 
-__all__ = ["conv", "cost", "data", "device", "models", "plot", "train", "__version__"]
+__all__ = ["checks", "conv", "cost", "data", "device", "models", "plot", "train", "__version__"]
