@@ -29,3 +29,18 @@ def test_refusing_blocks_and_restores():
 def test_zero_parameters():
     m = checks.zero_parameters(nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2)))
     assert all(float(p.abs().sum()) == 0 for p in m.parameters())
+
+
+def test_randomize_and_load_into_reference():
+    from cvbook import models
+
+    g = torch.Generator().manual_seed(0)
+    block = checks.randomize_parameters(models.BasicBlock(4, 4), g)
+    bn = block.body[1]
+    assert float(bn.weight.min()) >= 0.5 and float(bn.running_var.min()) >= 0.5
+    ref = checks.load_into_reference(models.BasicBlock(4, 4), block, "block")
+    block.eval(), ref.eval()
+    x = torch.rand(1, 4, 5, 5)
+    assert torch.equal(ref(x), block(x))
+    with pytest.raises(AssertionError, match="wrong: its layers do not have the names"):
+        checks.load_into_reference(models.BasicBlock(4, 8), block, "wrong")

@@ -162,30 +162,9 @@ assert x.grad is not None and torch.equal(x.grad, (x > 0).float()), \
     "with zero weights the gradient must still reach the input through the shortcut: expected 1 where x > 0, else 0"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
+from cvbook.checks import load_into_reference as _reference_copy
+from cvbook.checks import randomize_parameters as _randomise
 from cvbook.models import BasicBlock as _BasicBlock
-
-
-def _randomise(_module, _gen):
-    """Random weights and batch-norm statistics, so that a misplaced layer shows."""
-    with torch.no_grad():
-        for _m in _module.modules():
-            if isinstance(_m, nn.Conv2d):
-                _m.weight.copy_(torch.randn(_m.weight.shape, generator=_gen) * 0.3)
-            elif isinstance(_m, nn.BatchNorm2d):
-                _m.weight.copy_(torch.rand(_m.num_features, generator=_gen) + 0.5)
-                _m.bias.copy_(torch.randn(_m.num_features, generator=_gen))
-                _m.running_mean.copy_(torch.randn(_m.num_features, generator=_gen) * 0.2)
-                _m.running_var.copy_(torch.rand(_m.num_features, generator=_gen) + 0.5)
-    return _module
-
-
-def _reference_copy(_ref, _block, _what):
-    try:
-        _ref.load_state_dict(_block.state_dict())
-    except RuntimeError as _e:
-        raise AssertionError(f"{_what}: its layers do not have the names and shapes the exercise asks for:\n{_e}")
-    return _ref
-
 
 _gen = torch.Generator().manual_seed(51)
 for _c, _shape in [(1, (3, 1, 5, 7)), (3, (2, 3, 1, 1)), (16, (4, 16, 9, 4)), (5, (1, 5, 6, 6))]:
@@ -298,30 +277,9 @@ for c_in, c_out, stride, size, want in [(32, 32, 2, 8, (2, 32, 4, 4)), (16, 32, 
             "with the body's weights zero the output must be ReLU(shortcut(x)): is the shortcut added?"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
+from cvbook.checks import load_into_reference as _reference_copy
+from cvbook.checks import randomize_parameters as _randomise
 from cvbook.models import BasicBlock as _BasicBlock
-
-
-def _randomise(_module, _gen):
-    """Random weights and batch-norm statistics, so that a misplaced layer shows."""
-    with torch.no_grad():
-        for _m in _module.modules():
-            if isinstance(_m, nn.Conv2d):
-                _m.weight.copy_(torch.randn(_m.weight.shape, generator=_gen) * 0.3)
-            elif isinstance(_m, nn.BatchNorm2d):
-                _m.weight.copy_(torch.rand(_m.num_features, generator=_gen) + 0.5)
-                _m.bias.copy_(torch.randn(_m.num_features, generator=_gen))
-                _m.running_mean.copy_(torch.randn(_m.num_features, generator=_gen) * 0.2)
-                _m.running_var.copy_(torch.rand(_m.num_features, generator=_gen) + 0.5)
-    return _module
-
-
-def _reference_copy(_ref, _block, _what):
-    try:
-        _ref.load_state_dict(_block.state_dict())
-    except RuntimeError as _e:
-        raise AssertionError(f"{_what}: its layers do not have the names and shapes the exercise asks for:\n{_e}")
-    return _ref
-
 
 _gen = torch.Generator().manual_seed(52)
 for _c_in, _c_out, _stride, _shape in [(3, 3, 1, (2, 3, 5, 7)), (4, 8, 2, (3, 4, 7, 9)), (8, 4, 1, (2, 8, 6, 6)),

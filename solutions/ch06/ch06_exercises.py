@@ -492,22 +492,14 @@ with expect_error(ValueError, "stride = 3"):
     InvertedResidual(8, 8, 3, 6)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
+from cvbook.checks import randomize_parameters as _randomize_parameters
 from cvbook.models import InvertedResidual as _Reference
 from cvbook.models import MobileNetV2 as _MobileNetV2
 
 
 def _randomise(_module, _gen):
-    """Random weights and batch-norm statistics, so that a misplaced layer or a wrong activation shows."""
-    with torch.no_grad():
-        for _m in _module.modules():
-            if isinstance(_m, nn.Conv2d):
-                _m.weight.copy_(torch.randn(_m.weight.shape, generator=_gen))
-            elif isinstance(_m, nn.BatchNorm2d):
-                _m.weight.copy_(torch.rand(_m.num_features, generator=_gen) * 3 + 0.5)
-                _m.bias.copy_(torch.randn(_m.num_features, generator=_gen) * 3)
-                _m.running_mean.copy_(torch.randn(_m.num_features, generator=_gen) * 0.2)
-                _m.running_var.copy_(torch.rand(_m.num_features, generator=_gen) + 0.5)
-    return _module
+    """Large random weights and batch-norm statistics, so that a misplaced layer or a wrong activation shows."""
+    return _randomize_parameters(_module, _gen, conv_scale=1.0, gamma_scale=3.0, beta_scale=3.0)
 
 
 def _copy_into(_ref, _block, _what):

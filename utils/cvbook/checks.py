@@ -3,7 +3,11 @@
 * :func:`expect_error` - the code in the ``with`` block must raise a given error;
 * :func:`refusing` - inside the ``with`` block, named library functions raise, so a test
   can check that an answer computes a result itself instead of calling the library;
-* :func:`zero_parameters` - set every parameter of a module to zero.
+* :func:`zero_parameters` - set every parameter of a module to zero;
+* :func:`randomize_parameters` - random weights and batch-norm statistics, so that a
+  misplaced layer in a student's module changes its output;
+* :func:`load_into_reference` - load a student's module into the package's reference
+  implementation, with a readable error when names or shapes differ.
 
 Used by every chapter's exercises (``solutions/`` and ``exercises/``).
 """
@@ -16,7 +20,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-__all__ = ["expect_error", "refusing", "zero_parameters"]
+__all__ = ["expect_error", "refusing", "zero_parameters", "randomize_parameters", "load_into_reference"]
 
 
 @contextmanager
@@ -56,3 +60,31 @@ def zero_parameters(module: nn.Module) -> nn.Module:
         for p in module.parameters():
             p.zero_()
     return module
+
+
+def randomize_parameters(module: nn.Module, generator: torch.Generator, *, conv_scale: float = 0.3,
+                         gamma_scale: float = 1.0, beta_scale: float = 1.0) -> nn.Module:
+    """Used by the tests: random conv weights and batch-norm scales, shifts and running statistics.
+
+    Conv weights ~ N(0, conv_scale^2); BN gamma ~ U(0.5, 0.5 + gamma_scale), beta ~
+    N(0, beta_scale^2), running mean ~ N(0, 0.04), running var ~ U(0.5, 1.5).
+    """
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, nn.Conv2d):
+                m.weight.copy_(torch.randn(m.weight.shape, generator=generator) * conv_scale)
+            elif isinstance(m, nn.BatchNorm2d):
+                m.weight.copy_(torch.rand(m.num_features, generator=generator) * gamma_scale + 0.5)
+                m.bias.copy_(torch.randn(m.num_features, generator=generator) * beta_scale)
+                m.running_mean.copy_(torch.randn(m.num_features, generator=generator) * 0.2)
+                m.running_var.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
+    return module
+
+
+def load_into_reference(reference: nn.Module, module: nn.Module, what: str) -> nn.Module:
+    """Used by the tests: load ``module``'s state into ``reference`` (same names and shapes required)."""
+    try:
+        reference.load_state_dict(module.state_dict())
+    except RuntimeError as err:
+        raise AssertionError(f"{what}: its layers do not have the names and shapes the exercise asks for:\n{err}")
+    return reference
