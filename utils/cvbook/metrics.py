@@ -426,7 +426,7 @@ def show_confusion_matrix(cm, *, class_names=None, normalize: str | None = None,
     k = cm.shape[0]
     names = [str(i) for i in range(k)] if class_names is None else [str(n) for n in class_names]
     if ax is None:
-        _, ax = plt.subplots(figsize=(0.45 * k + 2.5, 0.45 * k + 2))
+        _, ax = plt.subplots(figsize=(0.4 * k + 2.2, 0.4 * k + 1.8))
     image = ax.imshow(cm, cmap=cmap, vmin=0)
     ax.set_xticks(range(k), names)
     ax.set_yticks(range(k), names)
