@@ -112,8 +112,8 @@ for layer, x in [(nn.Conv1d(1, 16, 5), torch.zeros(2, 1, 14)),
 #
 # ### The lecture's example
 #
-# The lecture draws an ECG trace and the sequence `1 20 15 3 18 12 4 17` beneath it,
-# convolved with the 5-tap filter `1 3 10 3 1`. The filter is a smoother: a weighted
+# The lecture's 1D input is a signal (an ECG, in the picture) written as the sequence
+# `1 20 15 3 18 12 4 17`, convolved with the 5-tap filter `1 3 10 3 1`. The filter is a smoother: a weighted
 # average that favours the centre sample (its weights sum to 18). The first output is
 # $1 \cdot 1 + 20 \cdot 3 + 15 \cdot 10 + 3 \cdot 3 + 18 \cdot 1 = 238$; then the filter moves
 # one sample to the right. We write the loop of {eq}`eq-ch13-conv1d` for one channel and
@@ -222,8 +222,8 @@ for layer in (net_1d[0], net_1d[2]):
 # %% [markdown]
 # **14 × 1 → 10 × 1** with one filter, **10 × 16** with sixteen, **6 × 32** after the second
 # layer, with $5 \cdot 1 \cdot 16 + 16 = 96$ and $5 \cdot 16 \cdot 32 + 32 = 2{,}592$ parameters.
-# These are the lecture's 2D numbers ($14 \times 14 \times 3 \to 10 \times 10 \times 16 \to
-# 6 \times 6 \times 32$ in the course this slide comes from) with one axis fewer.
+# The same two layers on a $14 \times 14$ image would give $10 \times 10 \times 16$ and
+# $6 \times 6 \times 32$: one axis fewer, nothing else changes.
 #
 # ## A 1D CNN on ECG-like signals
 #
@@ -250,12 +250,13 @@ print(f"train {tuple(ecg_train.shape)}, test {tuple(ecg_test.shape)}, "
 
 # %% mystnb={"figure": {"caption": "One synthetic ECG-like signal per class (5.12 s at 100 Hz). Beats start at a random phase and ride on a slow baseline wander; the classes differ in the spacing of the beats, the width of the tall QRS spike or the small P wave before it.", "name": "fig-ch13-ecg"}}
 t_axis = np.arange(512) / 100
+pretty = {"normal": "normal", "irregular_rr": "irregular RR intervals", "wide_qrs": "wide QRS", "no_p_wave": "no P wave"}
 fig, axes = plt.subplots(4, 1, figsize=(9, 6.5), sharex=True)
 for k, (ax, name) in enumerate(zip(axes, signals.ECG_CLASSES)):
     i = int((ecg_train_labels == k).nonzero()[0])
     ax.plot(t_axis, ecg_train[i, 0].numpy(), lw=0.9)
-    ax.set_title(name.replace("_", " "), fontsize=10, loc="left")
-    ax.set_ylabel("mV (a.u.)")
+    ax.set_title(pretty[name], fontsize=10, loc="left")
+    ax.set_ylabel("amplitude")
 axes[-1].set_xlabel("time (s)")
 fig.tight_layout()
 
