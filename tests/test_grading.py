@@ -1,0 +1,344 @@
+"""The instructors' grading command (cvbook.grading): one folder of submissions in, a CSV out.
+
+Two parts:
+
+* a fixture set of submissions of Chapter 1, built here from the solution and the
+  students' notebook (correct, partially correct, raising, syntax error, infinite loop,
+  crash, memory hog, noisy stderr/sys.exit/huge output, deleted test cell, deleted answer,
+  duplicated cell, edited test cell, stripped metadata, corrupt JSON, empty file, the wrong
+  notebook), graded in one run, each with its expected points and message;
+* for every chapter in solutions/ (found when the tests start, so new chapters are
+  covered): the command line grades the solution notebook and the untouched students'
+  notebook; the solution scores full marks with no error in any cell and reproduces
+  its `# NBVAL_CHECK_OUTPUT` outputs, the untouched notebook scores 0 with every test
+  failing on NotImplementedError. This is the only place CI runs the solution notebooks
+  (nbval does not run solutions/), and their time counts against their budget (conftest.py).
+"""
+
+from __future__ import annotations
+
+import configparser
+import copy
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cvbook import grading
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted(p.name for p in (ROOT / "solutions").iterdir()
+                  if p.is_dir() and re.fullmatch(r"ch\d{2}", p.name) and any(p.glob("*.ipynb")))
+FIXTURE_CHAPTER = "ch01"
+NAME = f"{FIXTURE_CHAPTER}_exercises.ipynb"
+CELL_TIMEOUT = 10  # seconds: short, so that the infinite loop costs little
+
+
+# --------------------------------------------------------------------------- building submissions
+
+
+def _gid(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _load(folder: str) -> nbformat.NotebookNode:
+    return nbformat.read(ROOT / folder / FIXTURE_CHAPTER / NAME, as_version=4)
+
+
+def solved() -> nbformat.NotebookNode:
+    """The students' notebook with every answer filled in from the solution (no hidden tests)."""
+    nb, source = _load("exercises"), _load("solutions")
+    answers = {_gid(c): c.source for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in nb.cells:
+        if _gid(cell) in answers:
+            cell.source = "\n".join(ln for ln in answers[_gid(cell)].split("\n") if "### " not in ln)
+    return nb
+
+
+def cell(nb, gid):
+    return next(c for c in nb.cells if _gid(c) == gid)
+
+
+def points(nb, prefix: str = "") -> float:
+    return sum(float(c.metadata.nbgrader.points) for c in nb.cells
+               if c.metadata.get("nbgrader", {}).get("grade") and (_gid(c) or "").startswith(prefix))
+
+
+def override(nb, gid: str, body: str):
+    """Redefine the first function of answer cell ``gid`` with ``body`` (appended to the cell)."""
+    answer = cell(nb, gid)
+    name = re.search(r"^def (\w+)", answer.source, re.M).group(1)
+    answer.source += f"\n\n\ndef {name}(*args, **kwargs):\n" + "\n".join("    " + ln for ln in body.split("\n"))
+    return nb
+
+
+def build_fixtures(folder: Path) -> dict[str, tuple[float, list[str]]]:
+    """Write the submissions; return student -> (expected points, words expected in problems/failures)."""
+    full = solved()
+    total = points(full)
+    expected: dict[str, tuple[float, list[str]]] = {}
+
+    def put(student, nb, score, words, name=None):
+        path = folder / (name or f"{student}.ipynb")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+        expected[student] = (score, words)
+
+    # correct, handed in as a sub-folder with a renamed file
+    put("correct", copy.deepcopy(full), total, ["is named My copy of"], name="correct/My copy of ch01.ipynb")
+    # warnings on stderr, sys.exit in a cell, a huge output: no points lost
+    nb = copy.deepcopy(full)
+    cell(nb, "ex2_answer").source = cell(nb, "ex2_answer").source.replace(
+        '    """', '    import sys, warnings\n    warnings.warn("this API is deprecated", UserWarning)\n'
+        '    print("a torch-like warning on stderr", file=sys.stderr)\n    """', 1)
+    nb.cells.insert(6, nbformat.v4.new_code_cell("import sys\nprint('x' * 5_000_000)\nsys.exit(1)"))
+    put("noisy", nb, total, [])
+    # partially correct: exercise 3 left untouched
+    nb = copy.deepcopy(full)
+    cell(nb, "ex3_answer").source = _gid_source(_load("exercises"), "ex3_answer")
+    put("partial", nb, total - points(nb, "ex3_"), ["ex3_gray_tests: NotImplementedError"])
+    # an answer that raises
+    put("raising", override(copy.deepcopy(full), "ex2_answer", 'raise ValueError("boom")'),
+        total - points(full, "ex2_"), ["ex2_standardize_tests: ValueError: boom"])
+    # a syntax error in an answer cell
+    nb = copy.deepcopy(full)
+    cell(nb, "ex4_answer").source += "\n\ndef oops(:\n    pass\n"
+    put("syntax_error", nb, total - points(full, "ex4_"), ["ex4_fc_tests: NameError"])
+    # an infinite loop: the test cell is stopped after CELL_TIMEOUT s
+    put("infinite_loop", override(copy.deepcopy(full), "ex3_answer", "while True:\n    pass"),
+        total - points(full, "ex3_"), ["ex3_gray_tests: CellTimeoutError"])
+    # a crash of the kernel (os._exit) while the tests run
+    put("crash", override(copy.deepcopy(full), "ex3_answer", "import os\nos._exit(1)"),
+        total - points(full, "ex3_"), ["ex3_gray_tests: KernelDied"])
+    # a memory hog (2 GiB, over the 1.5 GiB limit used here)
+    put("memory_hog", override(copy.deepcopy(full), "ex3_answer", "import numpy\nreturn numpy.ones(2**28)"),
+        total - points(full, "ex3_"), ["ex3_gray_tests: MemoryError"])
+    # a deleted test cell: put back from the source and graded
+    nb = copy.deepcopy(full)
+    nb.cells.remove(cell(nb, "ex2_standardize_tests"))
+    put("deleted_test_cell", nb, total, ["test cell 'ex2_standardize_tests' is missing"])
+    # a deleted answer cell: only its exercise is lost
+    nb = copy.deepcopy(full)
+    nb.cells.remove(cell(nb, "ex5_answer"))
+    put("deleted_answer_cell", nb, total - points(full, "ex5_"),
+        ["answer cell 'ex5_answer' is missing", "ex5_shift_tests: NameError"])
+    # a duplicated test cell
+    nb = copy.deepcopy(full)
+    k = nb.cells.index(cell(nb, "ex1_to_chw_tests"))
+    nb.cells.insert(k + 1, copy.deepcopy(nb.cells[k]))
+    nb.cells[k + 1].id = "a-copy-of-the-tests"
+    put("duplicated_cell", nb, total, ["'ex1_to_chw_tests' appears 2 times"])
+    # a wrong answer whose test cell was edited to pass: the original tests are graded
+    nb = override(copy.deepcopy(full), "ex4_answer", "return 0")
+    cell(nb, "ex4_fc_tests").source = "# Tests of fc_parameters (2 points).\nassert True\n"
+    put("edited_test_cell", nb, total - points(full, "ex4_"),
+        ["test cell 'ex4_fc_tests' was edited", "ex4_fc_tests: AssertionError"])
+    # metadata stripped (as some editors do): matched back by content, full marks
+    nb = copy.deepcopy(full)
+    for c in nb.cells:
+        c.metadata = {}
+    put("stripped_metadata", nb, total, ["metadata of", "matched back to the source by content"])
+    # files that cannot run
+    text = nbformat.writes(full)
+    (folder / "corrupt_json.ipynb").write_text(text[: len(text) // 2])
+    expected["corrupt_json"] = (0, ["not a valid notebook: the JSON is broken at line", "not run"])
+    (folder / "empty_file.ipynb").write_text("")
+    expected["empty_file"] = (0, ["the file is empty", "not run"])
+    other = nbformat.read(ROOT / "exercises" / "ch02" / "ch02_exercises.ipynb", as_version=4)
+    put("wrong_notebook", other, 0, ["this is not ch01_exercises.ipynb", "not run"])
+    (folder / ".DS_Store").write_text("ignored")
+    return expected
+
+
+def _gid_source(nb, gid):
+    return cell(nb, gid).source
+
+
+# --------------------------------------------------------------------------- the fixture set
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    work = tmp_path_factory.mktemp("grading")
+    expected = build_fixtures(work / "submissions")
+    options = grading.Options(timeout=CELL_TIMEOUT, memory_mb=1536, student_timeout=300, jobs=2)
+    results = grading.grade(FIXTURE_CHAPTER, work / "submissions", work / "out", ROOT, options, log=print)
+    rows = {row["student"]: row for row in csv.DictReader(open(work / "out" / "grades.csv", encoding="utf-8"))}
+    return expected, {r.student: r for r in results}, rows, work / "out"
+
+
+def test_every_submission_is_a_row_with_its_expected_points_and_message(graded):
+    expected, results, rows, _ = graded
+    assert set(rows) == set(expected), f"students: {sorted(rows)} != {sorted(expected)}"
+    wrong = []
+    for student, (score, words) in expected.items():
+        row = rows[student]
+        said = row["problems"] + " | " + row["failed"]
+        if float(row["total"]) != score:
+            wrong.append(f"{student}: {row['total']} points, expected {score:g} ({said})")
+        for word in words:
+            if word not in said:
+                wrong.append(f"{student}: {word!r} not in {said!r}")
+        assert float(row["max"]) == points(solved())
+    assert not wrong, "\n".join(wrong)
+
+
+def test_clean_submissions_report_no_problem(graded):
+    _, _, rows, _ = graded
+    for student in ("noisy", "raising", "partial", "syntax_error", "infinite_loop", "crash", "memory_hog"):
+        assert rows[student]["problems"] == "", f"{student}: {rows[student]['problems']}"
+
+
+def test_points_per_exercise_sum_to_the_total(graded):
+    _, results, rows, _ = graded
+    ids = [c.metadata.nbgrader.grade_id for c in solved().cells if c.metadata.get("nbgrader", {}).get("grade")]
+    for student, row in rows.items():
+        assert sum(float(row[g]) for g in ids) == float(row["total"]), student
+    assert rows["raising"]["ex2_standardize_tests"] == "0" and rows["raising"]["ex1_to_chw_tests"] == "2"
+
+
+def test_feedback_per_student_says_what_failed_and_why(graded):
+    _, _, rows, out = graded
+    for student in rows:
+        md = (out / "feedback" / f"{student}.md").read_text()
+        assert f"feedback for {student}" in md and "| check | points | result |" in md
+        assert (out / "feedback" / f"{student}.html").stat().st_size > 0
+    md = (out / "feedback" / "raising.md").read_text()
+    assert "| `ex2_standardize_tests` | 0 / 3 | failed: ValueError: boom |" in md
+    assert "SyntaxError" in (out / "feedback" / "syntax_error.md").read_text()
+    assert "the file is empty" in (out / "feedback" / "empty_file.md").read_text()
+    html = (out / "feedback" / "raising.html").read_text()
+    assert "ValueError" in html and "<html" in html.lower()  # nbgrader's feedback page
+    data = json.loads((out / "results.json").read_text())
+    assert {s["student"] for s in data["students"]} == set(rows)
+
+
+def test_huge_output_is_cut_and_nothing_leaks_into_the_grader(graded):
+    _, results, _, out = graded
+    nb = out / "autograded" / "noisy" / NAME
+    assert nb.stat().st_size < 2_000_000, "the 5 MB output must be cut"
+    assert "output cut by the grader" in nb.read_text()
+
+
+def test_grading_one_student_takes_less_than_a_minute_of_cpu(graded):
+    _, results, _, _ = graded
+    for res in results.values():
+        if res.ran and res.student not in ("infinite_loop", "crash"):
+            assert res.cpu_s is not None and res.cpu_s < 60, f"{res.student}: {res.cpu_s} CPU-s"
+
+
+# --------------------------------------------------------------------------- small pieces
+
+
+def test_submissions_from_a_zip_folders_and_files(tmp_path):
+    folder = tmp_path / "lms"
+    (folder / "Jane Doe_123_assignsubmission_file_").mkdir(parents=True)
+    (folder / "Jane Doe_123_assignsubmission_file_" / NAME).write_text("{}")
+    (folder / "bob.ipynb").write_text("{}")
+    (folder / "notes.pdf").write_text("%PDF")
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in folder.rglob("*"):
+            zf.write(path, Path("ch01 submissions") / path.relative_to(folder))
+        zf.writestr("../evil.ipynb", "{}")
+        zf.writestr("__MACOSX/._bob.ipynb", "junk")
+    subs = grading.discover(archive, [NAME], tmp_path / "work")
+    assert [s.student for s in subs] == ["Jane_Doe_123_assignsubmission_file", "bob", "notes"]
+    assert subs[0].files[NAME].name == NAME and not subs[0].problems
+    assert "not an .ipynb file" in subs[2].problems[0]
+    assert not (tmp_path / "evil.ipynb").exists()
+
+
+def test_read_submission_reports_bad_files_in_words(tmp_path):
+    cases = {"empty.ipynb": ("", "empty"), "broken.ipynb": ('{"cells": [', "JSON is broken at line 1"),
+             "list.ipynb": ("[1, 2]", "without a list of cells"), "binary.ipynb": (b"\xff\xfe\x00", "not text")}
+    for name, (content, words) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        nb, problem = grading.read_submission(path)
+        assert nb is None and words in problem, (name, problem)
+
+
+def test_find_source_accepts_a_notebook_a_folder_or_the_repository(tmp_path, monkeypatch):
+    nb = ROOT / "solutions" / "ch01" / NAME
+    assert grading.find_source("ch01", nb) == [nb]
+    assert grading.find_source("ch01", nb.parent) == [nb]
+    assert grading.find_source("ch01", ROOT) == [nb]
+    monkeypatch.chdir(ROOT / "tests")
+    assert grading.find_source("ch01") == [nb]
+    with pytest.raises(grading.GradingError, match="no notebook"):
+        grading.find_source("ch01", tmp_path)
+
+
+def test_command_line_errors_are_words_not_tracebacks(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "cvbook.grading", "ch01", str(tmp_path / "nothing"),
+                          "--source", str(ROOT)], capture_output=True, text=True)
+    assert run.returncode == 1 and "does not exist" in run.stderr and "Traceback" not in run.stderr
+
+
+# --------------------------------------------------------------------------- every chapter (CI)
+
+
+def _sanitizers():
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / "tests" / "sanitize.cfg")
+    return [(re.compile(parser[s]["regex"]), parser[s]["replace"]) for s in parser.sections()]
+
+
+def _text(outputs) -> str:
+    parts = []
+    for out in outputs:
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        elif "data" in out and "text/plain" in out["data"]:
+            parts.append(out["data"]["text/plain"])
+    text = "".join(parts)
+    for regex, replace in _sanitizers():
+        text = regex.sub(replace, text)
+    return text
+
+
+def _checked_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.split("\n", 1)[0].strip() == "# NBVAL_CHECK_OUTPUT"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_solution_full_marks_untouched_exercise_zero(chapter, tmp_path, record_property):
+    """The instructors' command on the solution and the untouched students' notebook of a chapter."""
+    folder = tmp_path / "submissions"
+    for source in sorted((ROOT / "solutions" / chapter).glob("*.ipynb")):
+        for student, path in (("solution", source), ("untouched", ROOT / "exercises" / chapter / source.name)):
+            (folder / student).mkdir(parents=True, exist_ok=True)
+            (folder / student / source.name).write_bytes(path.read_bytes())
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    run = subprocess.run([sys.executable, "-m", "cvbook.grading", chapter, str(folder), "--source", str(ROOT),
+                          "--out", str(out), "--jobs", "2", "--timeout", "120"],
+                         capture_output=True, text=True, env=env, timeout=900)
+    assert run.returncode == 0, run.stdout + run.stderr
+    data = {s["student"]: s for s in json.loads((out / "results.json").read_text())["students"]}
+    best, blank = data["solution"], data["untouched"]
+    assert best["max"] > 0
+    assert best["total"] == best["max"], f"{chapter}: the solution scores {best['total']}/{best['max']}: {best}"
+    assert not best["problems"] and not best["other_errors"], f"{chapter}: {best['problems']} {best['other_errors']}"
+    assert blank["total"] == 0, f"{chapter}: the untouched exercise scores {blank['total']}: {blank['cells']}"
+    assert not blank["problems"], blank["problems"]
+    assert set(blank["failures"]) == set(blank["cells"])
+    assert all("NotImplementedError" in why for why in blank["failures"].values()), blank["failures"]
+
+    for source in sorted((ROOT / "solutions" / chapter).glob("*.ipynb")):
+        stored = _checked_cells(nbformat.read(source, as_version=4))
+        fresh = _checked_cells(nbformat.read(out / "autograded" / "solution" / source.name, as_version=4))
+        assert len(stored) == len(fresh)
+        for k, (a, b) in enumerate(zip(stored, fresh)):
+            assert _text(a.outputs) == _text(b.outputs), \
+                f"{chapter}/{source.name}: checked cell {k} prints\n{_text(b.outputs)}\nbut stores\n{_text(a.outputs)}"
+        # the solution notebook's run counts against its budget (conftest.py), as nbval's did
+        record_property("notebook_seconds", {f"solutions/{chapter}/{source.name}": best["run_s"]})
