@@ -17,7 +17,7 @@ NB_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 CVBOOK_PROGRESS=0 CVBOOK_ONLINE=0 
 NBVAL_OPTS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
               --nbval-sanitize-with tests/sanitize.cfg
 
-.PHONY: help venv book test test-unit test-notebooks test-book refresh lab exercises stamp bench clean
+.PHONY: help venv book test test-unit test-notebooks test-book refresh lab exercises grade stamp bench clean
 
 help:
 	@echo "make book       build the HTML book into _build/html (sets up .venv first)"
@@ -25,6 +25,7 @@ help:
 	@echo "make lab        open JupyterLab on the chapters"
 	@echo "make refresh    re-execute notebooks to refresh stored outputs (NB=path/to/nb.ipynb for one)"
 	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
+	@echo "make grade      grade a class: make grade CHAPTER=ch03 SUBMISSIONS=folder-or.zip [OUT=grading/ch03]"
 	@echo "make stamp      write the repository URL from _config.yml into notebooks"
 	@echo "make bench      time fit() against a hand-written training loop"
 
@@ -44,15 +45,18 @@ venv: $(STAMP)
 book: $(STAMP)
 	$(BIN)/python tools/build_book.py
 
+# nbval runs chapters/ only: the solution notebooks run once, through the grading
+# command (tests/test_grading.py: full marks, checked outputs, time budget).
 test: $(STAMP)
-	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(NBVAL_OPTS) tests chapters solutions
+	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(NBVAL_OPTS) tests chapters
 	$(BIN)/python tools/build_book.py
 
 test-unit: $(STAMP)
 	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests
 
 test-notebooks: $(STAMP)
-	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(NBVAL_OPTS) chapters solutions
+	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(NBVAL_OPTS) chapters \
+	  tests/test_grading.py::test_solution_full_marks_untouched_exercise_zero
 
 test-book: book
 
@@ -64,6 +68,12 @@ lab: $(STAMP)
 
 exercises: $(STAMP)
 	$(BIN)/python tools/exercises.py generate
+
+# Grade a folder (or LMS zip) of submissions: grades.csv and feedback/ in OUT.
+# Extra options: GRADE_OPTS="--jobs 4 --timeout 60 --memory 2G" (see cvbook-grade --help).
+grade: $(STAMP)
+	@test -n "$(CHAPTER)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade CHAPTER=ch03 SUBMISSIONS=path/to/folder-or.zip [OUT=grading/ch03] [GRADE_OPTS=...]" >&2; exit 2; }
+	$(BIN)/python -m cvbook.grading $(CHAPTER) "$(SUBMISSIONS)" --source . --out "$(or $(OUT),grading/$(CHAPTER))" $(GRADE_OPTS)
 
 stamp: $(STAMP)
 	$(BIN)/python tools/stamp.py

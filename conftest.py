@@ -1,8 +1,10 @@
 """Project-wide pytest hooks: notebook time budgets.
 
-Every notebook run by nbval (chapters/ and solutions/) has a time budget, measured
-as the sum of its cells' set-up, run and tear-down times (kernel start included)
-under the conditions of `make test` (OMP_NUM_THREADS=1, one notebook per core).
+Every notebook that the tests run has a time budget: chapters/ run by nbval, measured
+as the sum of its cells' set-up, run and tear-down times (kernel start included);
+solutions/ run once by the grading command (tests/test_grading.py, which reports the
+notebook's autograding time, kernel start included, as the user property
+``notebook_seconds``), both under the conditions of `make test` (OMP_NUM_THREADS=1).
 A notebook over its budget fails the run, naming the notebook and its time. The
 per-notebook times and their total are printed at the end of every run.
 """
@@ -33,6 +35,11 @@ def pytest_runtest_logreport(report):
     path = report.nodeid.split("::", 1)[0]
     if path.endswith(".ipynb"):
         _times[path] += report.duration
+    if report.when == "call":
+        for name, value in getattr(report, "user_properties", ()):
+            if name == "notebook_seconds":  # {path: seconds} from a test that ran the notebook itself
+                for notebook, seconds in value.items():
+                    _times[notebook] += float(seconds or 0)
 
 
 def _is_controller(config) -> bool:

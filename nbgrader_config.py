@@ -13,6 +13,11 @@ temporary course directory, as `tools/exercises.py` and the tests make) applies 
 that folder. Prefer `python tools/exercises.py generate` (`make exercises`) over
 calling `nbgrader generate_assignment` by hand: it works in a temporary course
 directory with its own gradebook and normalises the result.
+
+Grading students' submissions does not use this file: `make grade` / `cvbook-grade`
+(cvbook.grading) builds its own temporary course from the source notebook, with the
+same folders' roles and the same code stub, so that it works for an instructor who
+installed only the package.
 """
 
 import os

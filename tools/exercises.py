@@ -4,6 +4,7 @@
     python tools/exercises.py check                       is exercises/ up to date? (exit 1 if not)
     python tools/exercises.py lint [NOTEBOOK ...]         check solution notebooks' nbgrader metadata
     python tools/exercises.py new CHAPTER [--title T]     start solutions/chNN/chNN_exercises.{py,ipynb}
+    python tools/exercises.py grade CHAPTER SUBMISSIONS   grade a class (= make grade, cvbook-grade)
 
 `solutions/chNN/` is an nbgrader assignment (nbgrader_config.py: source_directory
 "solutions", release_directory "exercises"). nbgrader never runs on the repository
@@ -15,7 +16,9 @@ gives the same bytes. `check` regenerates into a temporary folder and compares;
 nothing in the repository is written except by `generate` and `new`.
 
 The functions (make_course, generate_assignment, submit, autograde, scores, lint_notebook,
-...) are the building blocks of the tests and of a later grading command.
+...) are the building blocks of the tests. Grading a folder of student submissions is
+the package's `cvbook.grading` (it must work without this repository); `grade` here
+only calls it with this repository as the source.
 """
 
 from __future__ import annotations
@@ -817,7 +820,7 @@ def new_chapter(chapter: str, title: str = "TODO title", repo: Path = ROOT, forc
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n".join(__doc__.splitlines()[1:7]))
+                                     epilog="\n".join(__doc__.splitlines()[1:8]))
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("generate", help="regenerate exercises/ from solutions/ (all or the given assignments)")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="e.g. ch01 (default: all)")
@@ -830,6 +833,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("chapter", metavar="CHAPTER", help="e.g. ch02")
     p.add_argument("--title", default="TODO title", help="the chapter's title, e.g. 'convolutions'")
     p.add_argument("--force", action="store_true", help="overwrite an existing notebook")
+    p = sub.add_parser("grade", help="grade a folder or zip of submissions (cvbook.grading; see --help there)",
+                       add_help=False)
+    p.add_argument("grade_args", nargs=argparse.REMAINDER, metavar="CHAPTER SUBMISSIONS [OPTIONS]")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["grade"]:  # everything after `grade` belongs to cvbook.grading
+        sys.path.insert(0, str(ROOT / "utils"))
+        from cvbook import grading
+
+        rest = argv[1:]
+        has_source = any(a == "--source" or a.startswith("--source=") for a in rest)
+        return grading.main(rest + ([] if has_source else ["--source", str(ROOT)]))
     args = parser.parse_args(argv)
 
     try:
