@@ -247,6 +247,9 @@ def test_ten_crop_predict_matches_hand_made_crops_and_torchvision():
     assert got.shape == (5, 3) and torch.allclose(got, expected, atol=1e-6)
     assert torch.allclose(got, by_torchvision, atol=1e-6)
     assert torch.allclose(got.sum(1), torch.ones(5))
+    with torch.no_grad():
+        five_expected = torch.stack([model(c).softmax(1) for c in five(x)]).mean(0)
+    assert torch.allclose(augment.ten_crop_predict(model, x, s, mirror=False), five_expected, atol=1e-6)
     with pytest.raises(ValueError, match="fit"):
         augment.ten_crop_predict(model, x, 11)
 

@@ -332,14 +332,17 @@ def _probabilities(model: nn.Module, images: torch.Tensor, batch_size: int) -> t
 
 
 @torch.no_grad()
-def ten_crop_predict(model: nn.Module, images: torch.Tensor, size: int | Sequence[int],
-                     batch_size: int = 256) -> torch.Tensor:
-    """10-crop test-time augmentation: average the softmax over the 5 crops (4 corners, centre) of the image and of its mirror.
+def ten_crop_predict(model: nn.Module, images: torch.Tensor, size: int | Sequence[int], *,
+                     mirror: bool = True, batch_size: int = 256) -> torch.Tensor:
+    """Multi-crop test-time augmentation: average the softmax over 10 crops (or 5 without mirrors).
 
     images: (N, C, H, W); size: the crop size (int or (h, w)), at most (H, W).
-    ``model`` is run in eval mode on each of the 10 crops (N, C, h, w) and must
-    return logits (N, K). Returns the averaged probabilities (N, K). The crops are
-    those of ``torchvision.transforms.v2.functional.ten_crop``. Taught in Chapter 7.
+    The crops are the 4 corners and the centre of each image and, with
+    ``mirror=True``, the same 5 crops of its horizontal mirror: exactly
+    ``torchvision.transforms.v2.functional.ten_crop`` (``five_crop`` without
+    mirrors; use that when mirroring changes the label, e.g. for digits).
+    ``model`` runs in eval mode on each crop batch (N, C, h, w) and must return
+    logits (N, K). Returns the averaged probabilities (N, K). Taught in Chapter 7.
     """
     _check_module(model, "model")
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
@@ -350,7 +353,7 @@ def ten_crop_predict(model: nn.Module, images: torch.Tensor, size: int | Sequenc
     was_training = model.training
     model.eval()
     try:
-        crops = TF.ten_crop(images, [h, w])
+        crops = TF.ten_crop(images, [h, w]) if mirror else TF.five_crop(images, [h, w])
         probs = torch.stack([_probabilities(model, crop, batch_size) for crop in crops])
     finally:
         model.train(was_training)
