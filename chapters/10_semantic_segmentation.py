@@ -554,8 +554,10 @@ assert np.allclose(scores.iou.numpy(), ious) and abs(scores.mean_iou - miou) < 1
 # The set-up: 1,000 training scenes of $48 \times 48$ pixels, 200 other scenes for testing, a
 # U-Net of depth 3 and width 8, Adam with a one-cycle learning-rate schedule, batches of 32, 12
 # epochs, with the book's `train.fit`. The model is stored in the `channels_last` memory
-# format, which makes PyTorch's CPU convolutions markedly faster here (and is what `fit` does
-# on CUDA when asked).
+# format (the channels of a pixel side by side in memory), which often lets PyTorch pick faster
+# CPU convolution kernels; `fit`'s own `channels_last` switch acts on CUDA only, so we convert
+# the model ourselves. The epochs, not the clock, fix the budget, so the results do not depend
+# on the machine's speed.
 
 # %%
 def train_unet(depth, skips, epochs=12, seed=0):
