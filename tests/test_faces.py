@@ -202,3 +202,20 @@ def test_verify_and_recognise():
         faces.verify(f1, f2[:1], 1.0)
     with pytest.raises(ValueError):
         faces.verify(f1, f2, -1.0)
+
+
+def test_load_lfw_uses_a_copy_on_disk(monkeypatch):
+    import sklearn.datasets
+    from sklearn.utils import Bunch
+
+    def fake_fetch(*, download_if_missing, **kwargs):
+        assert download_if_missing is False and kwargs["color"] is True
+        rng = np.random.default_rng(0)
+        return Bunch(images=rng.uniform(0, 255, (6, 62, 47, 3)).astype(np.float32),
+                     target=np.array([0, 0, 1, 1, 2, 2]), target_names=np.array(["a", "b", "c"]))
+
+    monkeypatch.setattr(sklearn.datasets, "fetch_lfw_people", fake_fetch)
+    f = faces.load_lfw(32, online=False)
+    assert f.source == "lfw" and f.images.shape == (6, 3, 32, 32) and f.names == ["a", "b", "c"]
+    assert 0 <= float(f.images.min()) and float(f.images.max()) <= 1
+    assert f.ids.tolist() == [0, 0, 1, 1, 2, 2]
