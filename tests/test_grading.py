@@ -216,6 +216,17 @@ def test_feedback_per_student_says_what_failed_and_why(graded):
     assert "the file is empty" in (out / "feedback" / "empty_file.md").read_text()
     html = (out / "feedback" / "raising.html").read_text()
     assert "ValueError" in html and "<html" in html.lower()  # nbgrader's feedback page
+
+
+def test_feedback_keeps_the_hidden_tests_private(graded):
+    """Students get feedback/: no hidden test code, no traceback lines (autograded/ is the instructors')."""
+    _, _, rows, out = graded
+    assert "_reference" in (out / "autograded" / "raising" / NAME).read_text()  # a hidden test's name
+    for student in rows:
+        for path in (out / "feedback" / f"{student}.html", out / "feedback" / f"{student}.md"):
+            text = path.read_text()
+            assert "_reference" not in text and "HIDDEN TESTS" not in text, f"{path.name} shows hidden tests"
+    assert "(hidden tests: not shown)" in (out / "feedback" / "raising.html").read_text()
     data = json.loads((out / "results.json").read_text())
     assert {s["student"] for s in data["students"]} == set(rows)
 
@@ -315,6 +326,7 @@ def test_solution_full_marks_untouched_exercise_zero(chapter, tmp_path, record_p
     folder = tmp_path / "submissions"
     for source in sorted((ROOT / "solutions" / chapter).glob("*.ipynb")):
         for student, path in (("solution", source), ("untouched", ROOT / "exercises" / chapter / source.name)):
+            assert path.exists(), f"{path.relative_to(ROOT)} is missing: run `make exercises`"
             (folder / student).mkdir(parents=True, exist_ok=True)
             (folder / student / source.name).write_bytes(path.read_bytes())
     out = tmp_path / "out"
@@ -342,3 +354,18 @@ def test_solution_full_marks_untouched_exercise_zero(chapter, tmp_path, record_p
                 f"{chapter}/{source.name}: checked cell {k} prints\n{_text(b.outputs)}\nbut stores\n{_text(a.outputs)}"
         # the solution notebook's run counts against its budget (conftest.py), as nbval's did
         record_property("notebook_seconds", {f"solutions/{chapter}/{source.name}": best["run_s"]})
+
+
+def test_a_solution_over_its_budget_fails_the_run(pytester):
+    """The time the grading test reports for a solution notebook counts against its budget."""
+    pytester.makeconftest((ROOT / "conftest.py").read_text().replace(
+        'DEFAULT_BUDGET_S = {"chapters": 180.0, "solutions": 60.0}',
+        'DEFAULT_BUDGET_S = {"chapters": 180.0, "solutions": 0.5}'))
+    pytester.makepyfile(test_slow="""
+def test_graded(record_property):
+    record_property("notebook_seconds", {"solutions/ch99/ch99_exercises.ipynb": 2.0})
+""")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*2.0 s  (  0.5 s)  solutions/ch99/ch99_exercises.ipynb  OVER BUDGET*",
+                                 "*FAILED budget: solutions/ch99/ch99_exercises.ipynb took 2.0 s*"])
+    assert result.ret == 1

@@ -16,8 +16,10 @@ What it writes into ``--out`` (default ``grading/<chapter>``):
 * ``grades.csv``: one row per student: points per graded cell (grade id), total, max,
   and ``problems``, every problem found with the submission, in words;
 * ``feedback/<student>.md``: a short summary (failed checks and why, problems) and
-  ``feedback/<student>.html``: nbgrader's feedback (the graded notebook);
-* ``autograded/<student>/``: the executed notebooks; ``results.json``: everything above.
+  ``feedback/<student>.html``: nbgrader's feedback (the graded notebook, with the hidden
+  tests and the traceback lines taken out: these files can go to the students);
+* ``autograded/<student>/``: the executed notebooks, hidden tests included (for the
+  instructor only); ``results.json``: everything above.
 
 How a submission is graded. The grader itself never runs student code: it only reads
 the notebook JSON. Each submission is first *validated and repaired*: an empty or
@@ -212,7 +214,8 @@ class _Quiet:
 
 
 def _run_converter(converter_class, root: Path, assignment: str, student: str | None = None,
-                   options: Options | None = None, verbose: bool = False, preprocessors=None) -> str:
+                   options: Options | None = None, verbose: bool = False, preprocessors=None,
+                   feedback_preprocessors=None) -> str:
     import io
     import logging
 
@@ -227,6 +230,8 @@ def _run_converter(converter_class, root: Path, assignment: str, student: str | 
     converter.force = True
     if preprocessors is not None:
         converter.autograde_preprocessors = preprocessors
+    if feedback_preprocessors is not None:
+        converter.preprocessors = feedback_preprocessors
     buffer = io.StringIO()
     handler = logging.StreamHandler(sys.stderr if verbose else buffer)
     handler.setFormatter(logging.Formatter("[nbgrader %(levelname)s] %(message)s"))
@@ -747,6 +752,40 @@ def _lenient_save_autogrades_class():
     return LenientSaveAutoGrades
 
 
+def _hide_hidden_tests_class():
+    """For the students' feedback: hidden tests out of the test cells, tracebacks cut to their last line.
+
+    The autograded notebook holds the hidden tests (nbgrader restores them from the
+    source), and a traceback shows the lines around the failing assert; the feedback
+    that goes to students shows neither, only the error and its message.
+    """
+    from nbconvert.preprocessors import Preprocessor
+    from traitlets import Bool
+
+    class HideHiddenTests(Preprocessor):
+        enabled = Bool(True)  # nbconvert's preprocessors are off unless enabled
+
+        def preprocess_cell(self, cell, resources, index):
+            if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("grade"):
+                return cell, resources
+            kept, hidden = [], False
+            for line in cell.source.split("\n"):
+                if "BEGIN HIDDEN TESTS" in line:
+                    hidden = True
+                    kept.append(line.split("#")[0] + "# (hidden tests: not shown)")
+                elif "END HIDDEN TESTS" in line:
+                    hidden = False
+                elif not hidden:
+                    kept.append(line)
+            cell.source = "\n".join(kept)
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = [f"\x1b[0;31m{output.get('ename', 'Error')}\x1b[0m: {output.get('evalue', '')}"]
+            return cell, resources
+
+    return HideHiddenTests
+
+
 def _write_kernelspec(folder: Path, options: Options, pidfile: Path) -> Path:
     spec = Path(folder) / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
@@ -778,7 +817,11 @@ def _worker_main(spec_path: str) -> int:
         _run_converter(Autograde, root, assignment, student, options, options.verbose, preprocessors)
         result["run_s"] = round(time.monotonic() - started, 2)
         try:
-            _run_converter(GenerateFeedback, root, assignment, student, options, options.verbose)
+            from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+            from nbgrader.preprocessors import GetGrades
+
+            _run_converter(GenerateFeedback, root, assignment, student, options, options.verbose,
+                           feedback_preprocessors=[GetGrades, _hide_hidden_tests_class(), CSSHTMLHeaderPreprocessor])
         except GradingError as err:
             result["feedback_error"] = str(err).splitlines()[0]
         from nbgrader.api import Gradebook
