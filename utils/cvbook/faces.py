@@ -418,7 +418,8 @@ def contrastive_loss(f1: torch.Tensor, f2: torch.Tensor, y: torch.Tensor, margin
     margin: ``m`` > 0. reduction: ``"mean"``, ``"sum"`` or ``"none"`` (per pair, (N,)).
     Taught in Chapter 11.
     """
-    _check_embeddings(f1, "f1"), _check_embeddings(f2, "f2")
+    _check_embeddings(f1, "f1")
+    _check_embeddings(f2, "f2")
     if f1.shape != f2.shape:
         raise ValueError(f"f1 and f2 must have the same shape, got {tuple(f1.shape)} and {tuple(f2.shape)}")
     if not isinstance(y, torch.Tensor) or y.shape != (f1.shape[0],):
@@ -560,7 +561,8 @@ def recognise(queries: torch.Tensor, database: torch.Tensor, database_ids: torch
     Returns ``(ids, distances)``: (Q,) int64 and the (Q,) distance to the nearest entry.
     Taught in Chapter 11.
     """
-    _check_embeddings(queries, "queries"), _check_embeddings(database, "database")
+    _check_embeddings(queries, "queries")
+    _check_embeddings(database, "database")
     _check_ids(database_ids, "database_ids")
     if len(database_ids) != len(database) or len(database) == 0:
         raise ValueError(f"database_ids must have shape ({len(database)},) with K >= 1, got {tuple(database_ids.shape)}")
