@@ -63,6 +63,7 @@ def test_pca_basis_matches_numpy_eigh(seed):
     for i in range(3):                                    # same eigenvectors up to sign
         assert np.allclose(np.abs(vecs[:, i].numpy() @ v[:, ::-1][:, i]), 1.0)
     assert np.allclose((vecs @ torch.diag(lam) @ vecs.T).numpy(), cov)
+    assert (vecs.sum(0) >= 0).all() and (vecs[:, 0] > 0).all()         # the documented sign convention
 
 
 def test_pca_basis_of_a_batch_uses_all_pixels_and_uint8_is_scaled():

@@ -94,7 +94,8 @@ def pca_colour_basis(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     images: (3, H, W) or (N, 3, H, W), uint8 (scaled to [0, 1] first) or float.
     Returns ``(eigvals, eigvecs)``: eigvals (3,) in descending order, eigvecs
     (3, 3) with eigenvector ``i`` in **column** ``i`` (``eigvecs[:, i]``), both
-    float64. The covariance is the unbiased one (divides by the number of
+    float64; each eigenvector's sign is chosen so that its components sum to >= 0
+    (so ``eigvecs[:, 0]``, the brightness direction of a photo, is positive). The covariance is the unbiased one (divides by the number of
     pixels minus one, like ``np.cov``). Taught in Chapter 7.
     """
     _check_rgb(images, "images")
@@ -104,7 +105,9 @@ def pca_colour_basis(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     centred = pixels - pixels.mean(dim=0)
     cov = centred.T @ centred / (len(pixels) - 1)
     eigvals, eigvecs = torch.linalg.eigh(cov)                        # ascending
-    return eigvals.flip(0), eigvecs.flip(1)
+    eigvals, eigvecs = eigvals.flip(0), eigvecs.flip(1)
+    signs = torch.where(eigvecs.sum(dim=0) < 0, -1.0, 1.0).to(eigvecs.dtype)
+    return eigvals, eigvecs * signs                                  # a fixed sign: components sum >= 0
 
 
 def pca_colour_augment(image: torch.Tensor, alpha: Sequence[float], eigvals: torch.Tensor | None = None,
