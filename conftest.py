@@ -20,7 +20,9 @@ pytest_plugins = ["pytester"]  # tests/test_tools.py runs pytest inside pytest
 #: Default budget in seconds by top folder; a notebook can get its own below.
 DEFAULT_BUDGET_S = {"chapters": 180.0, "solutions": 60.0}
 #: Budgets of individual notebooks (path relative to the repo root), when they differ.
-NOTEBOOK_BUDGET_S: dict[str, float] = {}
+NOTEBOOK_BUDGET_S: dict[str, float] = {
+    "chapters/09_object_detection.ipynb": 240.0,  # issue 7 allows 4 minutes
+}
 
 _times: dict[str, float] = defaultdict(float)
 

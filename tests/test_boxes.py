@@ -341,3 +341,37 @@ def test_average_precision_worked_example_and_errors():
         boxes.average_precision(is_tp, 2)
     with pytest.raises(ValueError, match="one entry per image"):
         boxes.evaluate_detections([], [{"boxes": torch.zeros(0, 4), "labels": torch.zeros(0)}], 3)
+
+
+# --------------------------------------------------------------------------- the small detector (cvbook.detection)
+
+
+def test_tiny_yolo_shapes_loss_and_detect():
+    from cvbook import detection
+
+    torch.manual_seed(0)
+    anchors = torch.tensor([[1.3, 1.3], [2.4, 2.4]])
+    model = detection.TinyYOLO(2, 3, widths=(8, 8, 8, 8))
+    raw = model(torch.rand(2, 3, 64, 64))
+    assert raw.shape == (2, 8, 8, 2, 8)
+    y = detection.activate(raw, anchors)
+    assert ((y[..., 0] > 0) & (y[..., 0] < 1)).all() and torch.allclose(y[..., 5:].sum(-1), torch.ones(2, 8, 8, 2))
+    targets = [{"boxes": torch.tensor([[10.0, 12.0, 30.0, 28.0]]), "labels": torch.tensor([2])},
+               {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.long)}]
+    t = detection.encode_batch(targets, 8, anchors, 3, 64)
+    loss = detection.YOLOLoss(anchors)(raw, t)
+    loss.backward()
+    assert torch.isfinite(loss) and loss > 0
+    # a raw output that reproduces the target exactly decodes to the target's box
+    perfect = torch.full_like(t, -20.0)
+    slot = t[..., 0] > 0
+    perfect[..., 0][slot] = 20.0
+    perfect[..., 1:3][slot] = torch.logit(t[..., 1:3][slot])
+    perfect[..., 3:5][slot] = torch.log(t[..., 3:5][slot] / anchors.expand(2, 8, 8, 2, 2)[slot])
+    perfect[..., 5:][slot] = t[..., 5:][slot] * 40.0
+    d = boxes.decode_yolo(detection.activate(perfect, anchors)[0], 64, 0.5)
+    assert torch.allclose(d["boxes"], targets[0]["boxes"], atol=1e-3) and d["labels"].tolist() == [2]
+    dets = detection.detect(model, torch.rand(2, 3, 64, 64), anchors, score_threshold=0.0)
+    assert len(dets) == 2 and set(dets[0]) == {"boxes", "scores", "labels"}
+    with pytest.raises(ValueError, match=r"\(N, 3, H, W\)"):
+        model(torch.rand(3, 64, 64))
