@@ -202,6 +202,8 @@ def test_points_per_exercise_sum_to_the_total(graded):
     for student, row in rows.items():
         assert sum(float(row[g]) for g in ids) == float(row["total"]), student
     assert rows["raising"]["ex2_standardize_tests"] == "0" and rows["raising"]["ex1_to_chw_tests"] == "2"
+    # and per exercise (ex1 has two test cells)
+    assert rows["correct"]["ex1"] == "4" and rows["raising"]["ex2"] == "0" and "ex5" in rows["raising"]
 
 
 def test_feedback_per_student_says_what_failed_and_why(graded):
@@ -332,7 +334,7 @@ def test_solution_full_marks_untouched_exercise_zero(chapter, tmp_path, record_p
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     run = subprocess.run([sys.executable, "-m", "cvbook.grading", chapter, str(folder), "--source", str(ROOT),
-                          "--out", str(out), "--jobs", "2", "--timeout", "120"],
+                          "--out", str(out), "--jobs", "2"],  # the instructors' defaults
                          capture_output=True, text=True, env=env, timeout=900)
     assert run.returncode == 0, run.stdout + run.stderr
     data = {s["student"]: s for s in json.loads((out / "results.json").read_text())["students"]}

@@ -56,6 +56,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -88,6 +89,13 @@ with open(pidfile, "a") as f:
     f.write(f"{os.getpid()}\\n")
 os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *sys.argv[4:]])
 """
+
+
+# Grading processes running now (pid -> the pid file of their kernels), so that an
+# interrupted run (Ctrl-C, SIGTERM) leaves nothing behind.
+_LIVE: dict[int, Path] = {}
+_LIVE_LOCK = threading.Lock()
+_CANCELLED = threading.Event()
 
 
 class GradingError(RuntimeError):
@@ -868,6 +876,19 @@ def _wait(proc: subprocess.Popen, timeout: float):
     return status, usage
 
 
+def _stop_everything() -> None:
+    """Kill the grading processes still running, and their kernels (after an interruption)."""
+    with _LIVE_LOCK:
+        _CANCELLED.set()
+        live = dict(_LIVE)
+    for pid, pidfile in live.items():
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        _kill_pids(pidfile)
+
+
 def _kill_pids(pidfile: Path) -> None:
     """End the kernels this student's grading started (by the pids their launcher wrote)."""
     if not pidfile.exists():
@@ -980,12 +1001,19 @@ def grade_one(sub: Submission, course: Path, assignment: str, expected: list[Exp
     env["PYTHONWARNINGS"] = "ignore"
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.pop("JPY_PARENT_PID", None)
-    with open(root / "worker.log", "wb") as logfile:
+    with open(root / "worker.log", "wb") as logfile, _LIVE_LOCK:
+        if _CANCELLED.is_set():
+            raise GradingError("the run was interrupted")
         proc = subprocess.Popen([sys.executable, "-c", _WORKER_BOOT, str(Path(__file__).resolve()),
                                  str(root / "spec.json")], cwd=root, env=env, stdout=logfile,
                                 stderr=subprocess.STDOUT, start_new_session=True)
+        _LIVE[proc.pid] = pidfile
+    try:
         status, usage = _wait(proc, options.student_timeout)
-    _kill_pids(pidfile)
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.pop(proc.pid, None)
+        _kill_pids(pidfile)
     if status is None:
         res.problems.append(f"grading stopped after {options.student_timeout} s (--student-timeout): "
                             "scored 0; grade this notebook by hand")
@@ -1057,6 +1085,11 @@ def feedback_markdown(res: StudentResult, assignment: str, expected: list[Expect
     return "\n".join(lines) + "\n"
 
 
+def exercise_of(grade_ids: list[str]) -> dict[str, str]:
+    """grade id -> its exercise: ``ex2`` for ``ex2_standardize_tests`` (the book's naming), else the id."""
+    return {g: (m.group(1) if (m := re.match(r"(ex\d+)_", g)) else g) for g in grade_ids}
+
+
 def _fallback_html(markdown: str) -> str:
     return ("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>feedback</title></head>"
             f"<body><pre>{html.escape(markdown)}</pre></body></html>\n")
@@ -1066,14 +1099,18 @@ def write_reports(results: list[StudentResult], expected: list[Expected], assign
     out = Path(out)
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     grade_ids = [e.grade_id for exp in expected for e in exp.graded]
+    exercises = exercise_of(grade_ids)
+    groups = list(dict.fromkeys(exercises.values()))
+    per_exercise = groups if len(groups) < len(grade_ids) else []  # only when an exercise has several checks
     csv_path = out / "grades.csv"
     with open(csv_path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "submission", *grade_ids, "total", "max", "problems", "failed", "seconds",
-                         "cpu_seconds"])
+        writer.writerow(["student", "submission", *grade_ids, *per_exercise, "total", "max", "problems", "failed",
+                         "seconds", "cpu_seconds"])
         for res in results:
             failed = "; ".join(f"{gid}: {why}" for gid, why in res.failures.items())
-            writer.writerow([res.student, res.label, *[_fmt(res.cells[g][0]) for g in grade_ids],
+            sums = [_fmt(sum(res.cells[g][0] for g in grade_ids if exercises[g] == ex)) for ex in per_exercise]
+            writer.writerow([res.student, res.label, *[_fmt(res.cells[g][0]) for g in grade_ids], *sums,
                              _fmt(res.total), _fmt(res.max), "; ".join(res.problems), failed, f"{res.seconds:.1f}",
                              "" if res.cpu_s is None else f"{res.cpu_s:.1f}"])
     records = []
@@ -1136,8 +1173,15 @@ def grade(assignment: str, submissions: Path, out: Path | None = None, source: s
             log(f"  {res.student:<28} {_fmt(res.total):>5} / {_fmt(res.max):<5} {res.seconds:6.1f} s{cpu}{flag}")
             return res
 
+        _CANCELLED.clear()
         with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-            results = list(pool.map(one, subs))
+            futures = [pool.submit(one, sub) for sub in subs]
+            try:
+                results = [f.result() for f in futures]
+            except BaseException:  # Ctrl-C or SIGTERM: stop the students' processes, then leave
+                pool.shutdown(wait=False, cancel_futures=True)
+                _stop_everything()
+                raise
         csv_path = write_reports(results, expected, assignment, out)
         elapsed = time.monotonic() - started
         log(f"graded {len(results)} submission(s) in {elapsed:.1f} s; wrote {csv_path}, "
@@ -1179,11 +1223,20 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(timeout=args.timeout, setup_timeout=args.setup_timeout, memory_mb=args.memory,
                       student_timeout=args.student_timeout, max_output_chars=args.max_output,
                       jobs=args.jobs, keep_work=args.keep_work, verbose=args.verbose)
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminate)
     try:
         grade(args.assignment, args.submissions, args.out, args.source, options)
     except GradingError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted: the students' grading processes were stopped; nothing was written",
+              file=sys.stderr)
+        return 130
     return 0
 
 
