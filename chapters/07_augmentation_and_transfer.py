@@ -116,8 +116,8 @@ plot.show_images([img.float() / 255 for img in shown], list(geometric), ncols=4,
 # to 100 %, with a random aspect ratio) and resizes it to the output size, the "random
 # cropping" of the lectures in the form Inception and ResNet training used. `RandomAffine`
 # combines rotation, translation, scaling and shear; `ElasticTransform` moves every pixel
-# by a smooth random displacement field (a Gaussian-blurred random field of standard
-# deviation `sigma` pixels, scaled by `alpha`), the local warping used for handwriting
+# by a smooth random displacement field (uniform random noise smoothed by a Gaussian blur
+# of width `sigma` pixels, its strength set by `alpha`), the local warping used for handwriting
 # {cite}`simard2003best`. The pixels that enter the frame are filled with black (`fill=0`).
 #
 # ## Colour shifting
@@ -417,7 +417,7 @@ fig.tight_layout()
 # - **source task**: the clean digits 0-4 of the training split (675 images);
 # - **target task**: the digits 5-9, new classes, scanned by a *noisy* sensor (Gaussian
 #   pixel noise of standard deviation 0.3), with only **5 labelled images per class**, tested
-#   on the 225 noisy test digits 5-9.
+#   on the 224 noisy test digits 5-9.
 #
 # A network pre-trained on five classes learns only what separates those five. ImageNet's
 # features are general because its task is rich (1,000 classes). We make our source task
