@@ -371,3 +371,17 @@ def test_graded(record_property):
     result.stdout.fnmatch_lines(["*2.0 s  (  0.5 s)  solutions/ch99/ch99_exercises.ipynb  OVER BUDGET*",
                                  "*FAILED budget: solutions/ch99/ch99_exercises.ipynb took 2.0 s*"])
     assert result.ret == 1
+
+
+def test_checked_output_comparison_is_not_vacuous():
+    """The per-chapter test compares the text of `# NBVAL_CHECK_OUTPUT` cells, sanitised like nbval."""
+    v4 = nbformat.v4
+    nb = v4.new_notebook(cells=[v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(x)"), v4.new_code_cell("print(y)"),
+                                v4.new_code_cell("# NBVAL_CHECK_OUTPUT extra words\nprint(z)")])
+    assert [c.source for c in _checked_cells(nb)] == ["# NBVAL_CHECK_OUTPUT\nprint(x)"]
+    a = [v4.new_output("stream", name="stdout", text="<Foo object at 0x7f00deadbeef> 42\n")]
+    b = [v4.new_output("stream", name="stdout", text="<Foo object at 0x7fffcafe0000> 42\n")]
+    c = [v4.new_output("execute_result", data={"text/plain": "<Foo object> 43\n"}, execution_count=1)]
+    assert _text(a) == _text(b) != _text(c)
+    solutions = sorted((ROOT / "solutions").glob("ch*/*.ipynb"))
+    assert sum(len(_checked_cells(nbformat.read(p, as_version=4))) for p in solutions) > 0
