@@ -112,7 +112,7 @@ def draw_boxes(ax, bxs, labels=None, scores=None, colour=None, lw=1.5, ls="-"):
 # %%
 # NBVAL_CHECK_OUTPUT
 def localization_target(box=None, cls=None, num_classes=3):
-    """The 8-vector of eq. (eq-ch09-target); box = (b_x, b_y, b_h, b_w) or None for background."""
+    """The 8-vector y of the target equation; box = (b_x, b_y, b_h, b_w) or None for background."""
     y = torch.full((5 + num_classes,), float("nan"))  # nan = "don't care"
     y[0] = 0.0
     if box is not None:
@@ -144,7 +144,7 @@ print("corners in a 64x64 image:", [round(v, 2) for v in corners[0].tolist()])
 # %%
 # NBVAL_CHECK_OUTPUT
 def lecture_loss(y_hat, y):
-    """Eq. (eq-ch09-loc-loss): squared error on all entries if y_1 = 1, on p_c only if y_1 = 0."""
+    """The lecture's loss: squared error on all entries if y_1 = 1, on p_c only if y_1 = 0."""
     if y[0] == 1:
         return float(((y_hat - y) ** 2).sum())
     return float((y_hat[0] - y[0]) ** 2)
@@ -194,7 +194,7 @@ print("train:", tuple(loc_train[0].shape), "targets", tuple(loc_train[1].shape),
 
 # %% [markdown]
 # The network is a small CNN whose last layer has eight outputs; the loss is the practical
-# version of eq. (eq-ch09-loc-loss). The box outputs pass through a sigmoid so that they lie
+# version of {eq}`eq-ch09-loc-loss`. The box outputs pass through a sigmoid so that they lie
 # in $[0, 1]$ like the targets.
 
 # %%
@@ -389,7 +389,7 @@ print(f"identical: {iou_two_boxes(truth, truth)}, disjoint: {iou_two_boxes(truth
 # last equality is a slip: dropping the intersection from the denominator is only right when
 # the boxes do not overlap (then both sides are 0). For identical boxes $|A \cap B| / (|A| + |B|)$
 # is $0.5$, not $1$; for the example above it would be $6 / 28 = 0.214$ instead of $0.2727$. Use
-# eq. (eq-ch09-iou).
+# {eq}`eq-ch09-iou`.
 # ```
 #
 # The package's `boxes.box_iou` is the vectorised version: all $N \times M$ pairs at once, with
@@ -550,7 +550,7 @@ fig.tight_layout()
 # ## YOLO: boxes on a grid
 #
 # YOLO {cite}`redmon2016yolo` lays an $S \times S$ grid over the image and gives every cell the
-# localization target of eq. (eq-ch09-target). An object belongs to the **one cell that holds its
+# localization target {eq}`eq-ch09-target`. An object belongs to the **one cell that holds its
 # midpoint**, and its box is written relative to that cell:
 #
 # - $b_x, b_y \in [0, 1)$: the midpoint's position inside the cell (cell's top-left corner = 0,
@@ -821,13 +821,13 @@ precision, recall = boxes.precision_recall(is_tp, num_gt=4)
 print("precision:", [round(p, 3) for p in precision.tolist()])
 print("recall:   ", recall.tolist())
 step = sum((r1 - r0) * p for r0, r1, p in zip([0.0, *recall[:-1]], recall, precision))
-print(f"eq. (eq-ch09-ap): 0.25*1 + 0 + 0.25*0.667 + 0.25*0.75 + 0 = {step:.4f}")
+print(f"lecture sum: 0.25*1 + 0 + 0.25*0.667 + 0.25*0.75 + 0 = {step:.4f}")
 for method in ("step", "interpolated", "coco"):
     print(f"  average_precision(method={method!r}): {boxes.average_precision(is_tp, 4, method):.4f}")
 
 # %% [markdown]
-# The three methods differ in how they treat the zig-zag of the curve. `"step"` is eq.
-# (eq-ch09-ap) as written (scikit-learn's `average_precision_score`). PASCAL VOC
+# The three methods differ in how they treat the zig-zag of the curve. `"step"` is
+# {eq}`eq-ch09-ap` as written (scikit-learn's `average_precision_score`). PASCAL VOC
 # {cite}`everingham2010pascal` first replaces each precision by the best precision at any higher
 # recall (the curve's monotone envelope: here the 1/2 and 2/3 become 3/4), then sums
 # (`"interpolated"`). COCO {cite}`lin2014coco` samples the envelope at the 101 recalls
