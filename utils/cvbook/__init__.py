@@ -2,19 +2,38 @@
 
 Modules (import them explicitly, e.g. ``from cvbook import data, train``):
 
+* :mod:`cvbook.augment` - colour shift and PCA colour augmentation (transforms v2), freezing and
+  new heads for transfer learning, ten-crop and ensemble prediction;
+* :mod:`cvbook.boxes` - box formats, IoU, NMS, YOLO targets, AP / mAP / COCO mAP;
 * :mod:`cvbook.checks` - helpers for the exercises' tests (``expect_error``, ...);
 * :mod:`cvbook.conv` - convolution arithmetic and convolution from scratch;
 * :mod:`cvbook.cost` - multiply-add counts of layers and whole models;
+* :mod:`cvbook.detection` - a small YOLO-style detector, its loss and ``detect``;
 * :mod:`cvbook.device` - device choice (CUDA, MPS, CPU) and seeding;
+* :mod:`cvbook.faces` - synthetic identities, siamese losses, triplet mining, verification and
+  recognition;
+* :mod:`cvbook.grading` - the instructors' grading command (``cvbook-grade``);
+* :mod:`cvbook.metrics` - classification metrics (confusion matrix, precision/recall/F1 with
+  macro/micro/weighted averages, ROC/AUC, PR curve, AP with VOC interpolations);
 * :mod:`cvbook.data` - the book's offline data (digits, sample photos, synthetic shapes)
   and real datasets behind the online switch;
 * :mod:`cvbook.train` - ``fit``/``evaluate`` with mixed precision on CUDA;
 * :mod:`cvbook.models` - model summaries (shapes, activation sizes, parameters);
-* :mod:`cvbook.plot` - training curves and image grids.
+* :mod:`cvbook.plot` - training curves and image grids;
+* :mod:`cvbook.segment` - convolution as a matrix, transposed convolution, U-Net, Dice loss,
+  pixel accuracy / IoU / mIoU;
+* :mod:`cvbook.signals` - 1D and 3D convolution helpers, synthetic ECG-like signals and clips;
+* :mod:`cvbook.style` - what CNNs learn (top activating patches) and neural style transfer.
 """
 
 __version__ = "0.1.0"
 
-from . import checks, conv, cost, data, device, models, plot, train  # noqa: E402
+from . import (  # noqa: E402
+    augment, boxes, checks, conv, cost, data, detection, device, faces, metrics, models, plot,
+    segment, signals, style, train,
+)
 
-__all__ = ["checks", "conv", "cost", "data", "device", "models", "plot", "train", "__version__"]
+__all__ = [
+    "augment", "boxes", "checks", "conv", "cost", "data", "detection", "device", "faces", "metrics",
+    "models", "plot", "segment", "signals", "style", "train", "__version__",
+]
