@@ -150,11 +150,17 @@ def receptive_field_of(model: nn.Module) -> list[tuple[str, int, int]]:
     return [(name, r, j) for name, (r, j) in zip(names, receptive_field(layers))]
 
 
-def _check_conv_args(x: torch.Tensor, weight: torch.Tensor, bias, stride, dilation, groups=1):
-    if x.ndim != 4:
-        raise ValueError(f"x must have shape (N, C_in, H, W), got {tuple(x.shape)}")
-    if weight.ndim != 4:
-        raise ValueError(f"weight must have shape (C_out, C_in, f_h, f_w), got {tuple(weight.shape)}")
+_AXES = {1: ("L", "f"), 2: ("H, W", "f_h, f_w"), 3: ("D, H, W", "f_d, f_h, f_w")}
+
+
+def _check_conv_args(x: torch.Tensor, weight: torch.Tensor, bias, stride, dilation, groups=1,
+                     dims: int = 2):
+    """Shared argument checks of the from-scratch convolutions (``dims`` spatial axes)."""
+    axes, taps = _AXES[dims]
+    if x.ndim != dims + 2:
+        raise ValueError(f"x must have shape (N, C_in, {axes}), got {tuple(x.shape)}")
+    if weight.ndim != dims + 2:
+        raise ValueError(f"weight must have shape (C_out, C_in, {taps}), got {tuple(weight.shape)}")
     if weight.shape[1] != x.shape[1]:
         raise ValueError(f"weight expects {weight.shape[1]} input channels but x has {x.shape[1]} "
                          f"(x {tuple(x.shape)}, weight {tuple(weight.shape)})")

@@ -12,6 +12,7 @@ Chapter 5 (Inception) and Chapter 6 (MobileNet).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -84,26 +85,32 @@ def separable_ratio(n: int, d_k: int) -> float:
     return 1.0 / n + 1.0 / (d_k * d_k)
 
 
+_COUNTED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
+
+
 def count_mult_adds(model: nn.Module, input_shape: tuple[int, ...], *, device="cpu",
                     by_layer: bool = False):
     """Multiply-adds of one forward pass of ``model`` on one example of shape ``input_shape``.
 
-    Counts ``Conv2d`` (via :func:`conv_mult_adds`) and ``Linear`` (``in * out``)
-    layers. Returns the total, or with ``by_layer=True`` a dict layer name -> count.
-    Works on the ``meta`` device.
+    Counts ``Conv1d``, ``Conv2d`` and ``Conv3d`` (output values x filter weights
+    ``prod(kernel) * in_channels / groups``, as :func:`conv_mult_adds`) and ``Linear``
+    (``in * out`` per row) layers; biases, normalisation, activations and pooling are not
+    counted. ``input_shape`` excludes the batch axis, e.g. ``(3, 224, 224)``. Returns the
+    total, or with ``by_layer=True`` a dict layer name -> count. Works on the ``meta``
+    device. Taught in Chapter 5 (2D) and Chapter 13 (1D and 3D).
     """
     counts: dict[str, int] = {}
     names = {m: n for n, m in model.named_modules()}
 
     def hook(module, inputs, output):
-        if isinstance(module, nn.Conv2d):
-            _, c_out, h, w = output.shape
-            kh, kw = module.kernel_size
-            counts[names[module]] = h * w * c_out * kh * kw * (module.in_channels // module.groups)
+        per_example = output.numel() // output.shape[0]
+        if isinstance(module, nn.Linear):
+            counts[names[module]] = per_example * module.in_features
         else:
-            counts[names[module]] = output.numel() // output.shape[0] * module.in_features
+            counts[names[module]] = (per_example * math.prod(module.kernel_size)
+                                     * (module.in_channels // module.groups))
 
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, _COUNTED)]
     was_training = model.training
     model.eval()
     try:

@@ -28,7 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .conv import _resolve_padding, conv_output_size
+from .conv import _check_conv_args, _resolve_padding, conv_output_size
+from . import cost
 from .cost import Cost
 
 __all__ = [
@@ -112,47 +113,16 @@ def count_mult_adds_nd(model: nn.Module, input_shape: tuple[int, ...], *, device
     ``prod(kernel) * in_channels / groups``) and ``Linear`` (``in * out`` per row) layer,
     with forward hooks; biases, normalisation, activations and pooling are not counted.
     ``input_shape`` excludes the batch axis, e.g. ``(1, 16, 16, 16)`` for a Conv3d net.
-    The 1D/3D companion of :func:`cvbook.cost.count_mult_adds`. Taught in Chapter 13.
+    The name Chapter 13 uses for :func:`cvbook.cost.count_mult_adds`. Taught in Chapter 13.
     """
-    total = 0
-
-    def hook(module, inputs, output):
-        nonlocal total
-        per_example = output.numel() // output.shape[0]
-        if isinstance(module, nn.Linear):
-            total += per_example * module.in_features
-        else:
-            total += per_example * math.prod(module.kernel_size) * (module.in_channels // module.groups)
-
-    kinds = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, kinds)]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(torch.zeros((1, *input_shape), device=device))
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
-    return total
+    return cost.count_mult_adds(model, input_shape, device=device)
 
 
 # --------------------------------------------------------------------------- 1D convolution
 
 
 def _check_conv1d_args(x, weight, bias, stride, dilation):
-    if x.ndim != 3:
-        raise ValueError(f"x must have shape (N, C_in, L), got {tuple(x.shape)}")
-    if weight.ndim != 3:
-        raise ValueError(f"weight must have shape (C_out, C_in, f), got {tuple(weight.shape)}")
-    if weight.shape[1] != x.shape[1]:
-        raise ValueError(f"weight expects {weight.shape[1]} input channels but x has {x.shape[1]} "
-                         f"(x {tuple(x.shape)}, weight {tuple(weight.shape)})")
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
-    _pos_int("stride", stride)
-    _pos_int("dilation", dilation)
+    _check_conv_args(x, weight, bias, stride, dilation, dims=1)
 
 
 def _pad1d(x, f, padding, dilation):
