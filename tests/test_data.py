@@ -4,6 +4,7 @@ import time
 import numpy as np
 import pytest
 import torch
+import torchvision
 
 from cvbook import data
 
@@ -251,3 +252,36 @@ def test_random_shift_is_a_seeded_integer_shift():
     assert torch.equal(data.RandomShift(0)(image), image)
     with pytest.raises(ValueError, match="max_shift"):
         data.RandomShift(-1)
+
+
+def test_make_shapes_overlap_and_clutter_describe_visible_objects_only():
+    scenes = data.make_shapes(80, 48, seed=5, max_objects=4, overlap=0.5, clutter=4)
+    overlapping = 0
+    for i in range(len(scenes)):
+        mask, boxes, labels = scenes.masks[i], scenes.boxes[i], scenes.labels[i]
+        assert len(boxes) == len(labels)
+        # every labelled pixel lies in a box of its class; boxes are tight on visible pixels
+        for box, label in zip(boxes.long().tolist(), labels.tolist()):
+            x1, y1, x2, y2 = box
+            inside = mask[y1:y2, x1:x2] == label + 1
+            assert inside[0].any() and inside[-1].any() and inside[:, 0].any() and inside[:, -1].any()
+        covered = torch.zeros_like(mask, dtype=torch.bool)
+        for box in boxes.long().tolist():
+            covered[box[1]:box[3], box[0]:box[2]] = True
+        assert not ((mask > 0) & ~covered).any(), "a labelled pixel outside every box"
+        if len(boxes) > 1:
+            iou = torchvision.ops.box_iou(boxes, boxes).fill_diagonal_(0)
+            overlapping += int((iou > 0).any())
+    assert overlapping > 0, "overlap=0.5 should give some touching boxes"
+
+
+def test_make_shapes_new_options_validate_and_keep_the_default_scenes():
+    with pytest.raises(ValueError, match="overlap"):
+        data.make_shapes(2, overlap=1.0)
+    with pytest.raises(ValueError, match="clutter"):
+        data.make_shapes(2, clutter=-1)
+    a = data.make_shapes(5, 32, seed=9)
+    b = data.make_shapes(5, 32, seed=9, overlap=0.0, clutter=0)
+    assert torch.equal(a.images, b.images) and torch.equal(a.masks, b.masks)
+    c = data.make_shapes(5, 32, seed=9, clutter=3)
+    assert not torch.equal(a.images, c.images)
