@@ -7,21 +7,17 @@ Two parts:
   crash, memory hog, noisy stderr/sys.exit/huge output, deleted test cell, deleted answer,
   duplicated cell, edited test cell, stripped metadata, corrupt JSON, empty file, the wrong
   notebook), graded in one run, each with its expected points and message;
-* for every chapter in solutions/ (found when the tests start, so new chapters are
-  covered): the command line grades the solution notebook and the untouched students'
-  notebook; the solution scores full marks with no error in any cell and reproduces
-  its `# NBVAL_CHECK_OUTPUT` outputs, the untouched notebook scores 0 with every test
-  failing on NotImplementedError. This is the only place CI runs the solution notebooks
-  (nbval does not run solutions/), and their time counts against their budget (conftest.py).
+* small pieces (discovering submissions, reading bad files, finding the source, errors).
+
+Every chapter's solution, untouched students' copy and fairness fixtures are graded in
+tests/test_fairness.py (one run per chapter); that is where CI runs the solution notebooks.
 """
 
 from __future__ import annotations
 
-import configparser
 import copy
 import csv
 import json
-import os
 import re
 import subprocess
 import sys
@@ -34,8 +30,6 @@ import pytest
 from cvbook import grading
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = sorted(p.name for p in (ROOT / "solutions").iterdir()
-                  if p.is_dir() and re.fullmatch(r"ch\d{2}", p.name) and any(p.glob("*.ipynb")))
 FIXTURE_CHAPTER = "ch01"
 NAME = f"{FIXTURE_CHAPTER}_exercises.ipynb"
 CELL_TIMEOUT = 10  # seconds: short, so that the infinite loop costs little
@@ -296,66 +290,7 @@ def test_command_line_errors_are_words_not_tracebacks(tmp_path):
     assert run.returncode == 1 and "does not exist" in run.stderr and "Traceback" not in run.stderr
 
 
-# --------------------------------------------------------------------------- every chapter (CI)
-
-
-def _sanitizers():
-    parser = configparser.ConfigParser()
-    parser.read(ROOT / "tests" / "sanitize.cfg")
-    return [(re.compile(parser[s]["regex"]), parser[s]["replace"]) for s in parser.sections()]
-
-
-def _text(outputs) -> str:
-    parts = []
-    for out in outputs:
-        if out.get("output_type") == "stream":
-            parts.append(out.get("text", ""))
-        elif "data" in out and "text/plain" in out["data"]:
-            parts.append(out["data"]["text/plain"])
-    text = "".join(parts)
-    for regex, replace in _sanitizers():
-        text = regex.sub(replace, text)
-    return text
-
-
-def _checked_cells(nb):
-    return [c for c in nb.cells if c.cell_type == "code" and c.source.split("\n", 1)[0].strip() == "# NBVAL_CHECK_OUTPUT"]
-
-
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_solution_full_marks_untouched_exercise_zero(chapter, tmp_path, record_property):
-    """The instructors' command on the solution and the untouched students' notebook of a chapter."""
-    folder = tmp_path / "submissions"
-    for source in sorted((ROOT / "solutions" / chapter).glob("*.ipynb")):
-        for student, path in (("solution", source), ("untouched", ROOT / "exercises" / chapter / source.name)):
-            assert path.exists(), f"{path.relative_to(ROOT)} is missing: run `make exercises`"
-            (folder / student).mkdir(parents=True, exist_ok=True)
-            (folder / student / source.name).write_bytes(path.read_bytes())
-    out = tmp_path / "out"
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
-    run = subprocess.run([sys.executable, "-m", "cvbook.grading", chapter, str(folder), "--source", str(ROOT),
-                          "--out", str(out), "--jobs", "2"],  # the instructors' defaults
-                         capture_output=True, text=True, env=env, timeout=900)
-    assert run.returncode == 0, run.stdout + run.stderr
-    data = {s["student"]: s for s in json.loads((out / "results.json").read_text())["students"]}
-    best, blank = data["solution"], data["untouched"]
-    assert best["max"] > 0
-    assert best["total"] == best["max"], f"{chapter}: the solution scores {best['total']}/{best['max']}: {best}"
-    assert not best["problems"] and not best["other_errors"], f"{chapter}: {best['problems']} {best['other_errors']}"
-    assert blank["total"] == 0, f"{chapter}: the untouched exercise scores {blank['total']}: {blank['cells']}"
-    assert not blank["problems"], blank["problems"]
-    assert set(blank["failures"]) == set(blank["cells"])
-    assert all("NotImplementedError" in why for why in blank["failures"].values()), blank["failures"]
-
-    for source in sorted((ROOT / "solutions" / chapter).glob("*.ipynb")):
-        stored = _checked_cells(nbformat.read(source, as_version=4))
-        fresh = _checked_cells(nbformat.read(out / "autograded" / "solution" / source.name, as_version=4))
-        assert len(stored) == len(fresh)
-        for k, (a, b) in enumerate(zip(stored, fresh)):
-            assert _text(a.outputs) == _text(b.outputs), \
-                f"{chapter}/{source.name}: checked cell {k} prints\n{_text(b.outputs)}\nbut stores\n{_text(a.outputs)}"
-        # the solution notebook's run counts against its budget (conftest.py), as nbval's did
-        record_property("notebook_seconds", {f"solutions/{chapter}/{source.name}": best["run_s"]})
+# --------------------------------------------------------------------------- budgets
 
 
 def test_a_solution_over_its_budget_fails_the_run(pytester):
@@ -371,17 +306,3 @@ def test_graded(record_property):
     result.stdout.fnmatch_lines(["*2.0 s  (  0.5 s)  solutions/ch99/ch99_exercises.ipynb  OVER BUDGET*",
                                  "*FAILED budget: solutions/ch99/ch99_exercises.ipynb took 2.0 s*"])
     assert result.ret == 1
-
-
-def test_checked_output_comparison_is_not_vacuous():
-    """The per-chapter test compares the text of `# NBVAL_CHECK_OUTPUT` cells, sanitised like nbval."""
-    v4 = nbformat.v4
-    nb = v4.new_notebook(cells=[v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(x)"), v4.new_code_cell("print(y)"),
-                                v4.new_code_cell("# NBVAL_CHECK_OUTPUT extra words\nprint(z)")])
-    assert [c.source for c in _checked_cells(nb)] == ["# NBVAL_CHECK_OUTPUT\nprint(x)"]
-    a = [v4.new_output("stream", name="stdout", text="<Foo object at 0x7f00deadbeef> 42\n")]
-    b = [v4.new_output("stream", name="stdout", text="<Foo object at 0x7fffcafe0000> 42\n")]
-    c = [v4.new_output("execute_result", data={"text/plain": "<Foo object> 43\n"}, execution_count=1)]
-    assert _text(a) == _text(b) != _text(c)
-    solutions = sorted((ROOT / "solutions").glob("ch*/*.ipynb"))
-    assert sum(len(_checked_cells(nbformat.read(p, as_version=4))) for p in solutions) > 0
