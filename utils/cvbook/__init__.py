@@ -18,6 +18,7 @@ Modules (import them explicitly, e.g. ``from cvbook import data, train``):
 * :mod:`cvbook.data` - the book's offline data (digits, sample photos, synthetic shapes)
   and real datasets behind the online switch;
 * :mod:`cvbook.train` - ``fit``/``evaluate`` with mixed precision on CUDA;
+* :mod:`cvbook.measured` - ``claim``: measured numbers asserted on bands; the test-time jitter;
 * :mod:`cvbook.models` - model summaries (shapes, activation sizes, parameters);
 * :mod:`cvbook.plot` - training curves and image grids;
 * :mod:`cvbook.segment` - convolution as a matrix, transposed convolution, U-Net, Dice loss,
@@ -29,11 +30,11 @@ Modules (import them explicitly, e.g. ``from cvbook import data, train``):
 __version__ = "0.1.0"
 
 from . import (  # noqa: E402
-    augment, boxes, checks, conv, cost, data, detection, device, faces, metrics, models, plot,
-    segment, signals, style, train,
+    augment, boxes, checks, conv, cost, data, detection, device, faces, measured, metrics, models,
+    plot, segment, signals, style, train,
 )
 
 __all__ = [
-    "augment", "boxes", "checks", "conv", "cost", "data", "detection", "device", "faces", "metrics",
+    "augment", "boxes", "checks", "conv", "cost", "data", "detection", "device", "faces", "measured", "metrics",
     "models", "plot", "segment", "signals", "style", "train", "__version__",
 ]

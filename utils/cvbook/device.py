@@ -17,6 +17,7 @@ import torch
 
 __all__ = [
     "DEVICE_ENV",
+    "SEED_OFFSET_ENV",
     "pick_device",
     "device_report",
     "seed_everything",
@@ -25,6 +26,8 @@ __all__ = [
 
 #: Environment variable that overrides the automatic device choice.
 DEVICE_ENV = "CVBOOK_DEVICE"
+#: Environment variable added to every seed given to :func:`seed_everything` (spread runs).
+SEED_OFFSET_ENV = "CVBOOK_SEED_OFFSET"
 
 
 def _mps_available() -> bool:
@@ -81,10 +84,18 @@ def seed_everything(seed: int = 0, deterministic: bool = True) -> int:
     With ``deterministic=True`` cuDNN autotuning is off and torch is asked for
     deterministic algorithms in warn-only mode, so an operation that has no
     deterministic CUDA kernel warns instead of failing. Returns the seed.
-    Taught in Chapter 1.
+    The environment variable ``CVBOOK_SEED_OFFSET`` (default 0) is added to ``seed``: the tool
+    that measures the spread of the book's trained numbers (``tools/measure_spread.py``) re-runs
+    every notebook with offsets 1, 2, ... to see how much a result depends on the random
+    initialisation and data order. Taught in Chapter 1.
     """
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    offset = os.environ.get(SEED_OFFSET_ENV, "").strip()
+    if offset:
+        if not offset.isdigit():
+            raise ValueError(f"${SEED_OFFSET_ENV} must be a non-negative integer, got {offset!r}")
+        seed += int(offset)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA and MPS device
