@@ -333,10 +333,47 @@ def decode_yolo(y: Tensor, image_size, score_threshold: float = 0.0) -> dict[str
 # --------------------------------------------------------------------------- evaluation
 
 
-def _check_detection_lists(predictions, targets) -> None:
+def _finite(name: str, t: Tensor) -> None:
+    if t.numel() and t.is_floating_point() and not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+
+
+def _entry_boxes(name: str, value) -> Tensor:
+    """(K, 4) float boxes of one image; an empty tensor of any shape means no boxes. No reshaping."""
+    if not isinstance(value, Tensor):
+        raise ValueError(f"{name} must be a float tensor of shape (K, 4), got {type(value).__name__}")
+    if value.numel() == 0:
+        return value.reshape(0, 4).double()
+    if value.dim() != 2 or value.shape[1] != 4:
+        raise ValueError(f"{name} must have shape (K, 4), got {tuple(value.shape)}")
+    if not value.is_floating_point():
+        raise ValueError(f"{name} must be a float tensor, got {value.dtype}")
+    _finite(name, value)
+    return value.double()
+
+
+def _entry_vector(name: str, value, n: int, integer: bool) -> Tensor:
+    value = torch.as_tensor(value)
+    if value.numel() == 0 and n == 0:
+        return value.reshape(0)
+    if value.dim() != 1 or value.shape[0] != n:
+        raise ValueError(f"{name} must have shape ({n},) to match the boxes, got {tuple(value.shape)}")
+    if integer and (value.is_floating_point() or value.is_complex() or value.dtype == torch.bool):
+        raise ValueError(f"{name} must hold integer class indices, got {value.dtype}")
+    if not integer:
+        if not value.is_floating_point():
+            raise ValueError(f"{name} must be a float tensor, got {value.dtype}")
+        _finite(name, value)
+    return value
+
+
+def _check_detection_lists(predictions, targets, num_classes: int | None = None):
+    """Validated copies: predictions as (boxes (K, 4) float64, scores (K,), labels (K,)) per image,
+    targets as (boxes (G, 4) float64, labels (G,)). Labels must be in [0, num_classes) when given."""
     if len(predictions) != len(targets):
         raise ValueError(f"predictions and targets must have one entry per image, got "
                          f"{len(predictions)} and {len(targets)}")
+    preds, gts = [], []
     for i, (p, t) in enumerate(zip(predictions, targets)):
         for key in ("boxes", "scores", "labels"):
             if key not in p:
@@ -344,9 +381,19 @@ def _check_detection_lists(predictions, targets) -> None:
         for key in ("boxes", "labels"):
             if key not in t:
                 raise ValueError(f"targets[{i}] must have the key {key!r}")
-        if p["boxes"].reshape(-1, 4).shape[0] != p["scores"].numel() or p["scores"].numel() != p["labels"].numel():
-            raise ValueError(f"predictions[{i}]: boxes (K, 4), scores (K,) and labels (K,) must agree, got "
-                             f"{tuple(p['boxes'].shape)}, {tuple(p['scores'].shape)}, {tuple(p['labels'].shape)}")
+        boxes = _entry_boxes(f"predictions[{i}]['boxes']", p["boxes"])
+        scores = _entry_vector(f"predictions[{i}]['scores']", p["scores"], boxes.shape[0], integer=False)
+        labels = _entry_vector(f"predictions[{i}]['labels']", p["labels"], boxes.shape[0], integer=True)
+        gt_boxes = _entry_boxes(f"targets[{i}]['boxes']", t["boxes"])
+        gt_labels = _entry_vector(f"targets[{i}]['labels']", t["labels"], gt_boxes.shape[0], integer=True)
+        if num_classes is not None:
+            for name, lab in ((f"predictions[{i}]['labels']", labels), (f"targets[{i}]['labels']", gt_labels)):
+                if lab.numel() and (int(lab.min()) < 0 or int(lab.max()) >= num_classes):
+                    raise ValueError(f"{name} must be class indices in [0, {num_classes}), got "
+                                     f"values in [{int(lab.min())}, {int(lab.max())}]")
+        preds.append((boxes, scores.double(), labels.long()))
+        gts.append((gt_boxes, gt_labels.long()))
+    return preds, gts
 
 
 def _match_image(iou: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
@@ -356,13 +403,14 @@ def _match_image(iou: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
     takes the unmatched ground truth with the highest IoU >= t (ties: the later one).
     """
     d_count, g_count = iou.shape
+    iou = np.nan_to_num(iou, nan=0.0)  # two empty boxes: 0/0 overlap is no overlap (pycocotools: 0)
     tp = np.zeros((len(thresholds), d_count), dtype=bool)
     for ti, t in enumerate(thresholds):
         taken = np.zeros(g_count, dtype=bool)
         for d in range(d_count):
             best_iou, best = min(t, 1 - 1e-10), -1
             for g in range(g_count):
-                if taken[g] or iou[d, g] < best_iou:
+                if taken[g] or not iou[d, g] >= best_iou:
                     continue
                 best_iou, best = iou[d, g], g
             if best >= 0:
@@ -383,19 +431,30 @@ def match_detections(predictions: Sequence[Mapping[str, Tensor]], targets: Seque
     truth is matched at most once, so duplicates are false positives.
 
     Returns ``(scores (D,), is_tp (T, D) bool, num_gt)`` with the detections ranked by
-    decreasing score over all images (as pycocotools ranks them). Taught in Chapter 9.
+    decreasing score over all images (as pycocotools ranks them).
+
+    Edge cases: boxes must be (K, 4) float tensors (an empty tensor means no boxes; nothing
+    is reshaped), scores and labels (K,) with the same K, every value finite, else
+    ``ValueError``. A zero-area detection never matches (its IoU with a zero-area ground
+    truth is 0/0, counted as 0, as pycocotools does). Taught in Chapter 9.
     """
-    _check_detection_lists(predictions, targets)
+    if isinstance(class_id, bool) or not isinstance(class_id, (int, np.integer)) or class_id < 0:
+        raise ValueError(f"class_id must be an int >= 0, got {class_id!r}")
+    if isinstance(max_detections, bool) or not isinstance(max_detections, (int, np.integer)) or max_detections < 1:
+        raise ValueError(f"max_detections must be an int >= 1, got {max_detections!r}")
+    preds, gts = _check_detection_lists(predictions, targets)
     thresholds = [float(t) for t in np.atleast_1d(np.asarray(iou_thresholds, dtype=np.float64))]
+    if not thresholds:
+        raise ValueError("iou_thresholds must hold at least one threshold")
     for t in thresholds:
         _check_threshold("iou_thresholds", t)
     all_scores, all_tp, num_gt = [], [], 0
-    for p, t in zip(predictions, targets):
-        gt = t["boxes"].reshape(-1, 4)[torch.as_tensor(t["labels"]).reshape(-1) == class_id].double()
+    for (p_boxes, p_scores, p_labels), (t_boxes, t_labels) in zip(preds, gts):
+        gt = t_boxes[t_labels == class_id]
         num_gt += gt.shape[0]
-        mine = torch.as_tensor(p["labels"]).reshape(-1) == class_id
-        scores = p["scores"].reshape(-1)[mine].double().numpy()
-        boxes = p["boxes"].reshape(-1, 4)[mine].double()
+        mine = p_labels == class_id
+        scores = p_scores[mine].numpy()
+        boxes = p_boxes[mine]
         order = np.argsort(-scores, kind="mergesort")[:max_detections]
         scores, boxes = scores[order], boxes[torch.from_numpy(order)]
         iou = box_iou(boxes, gt).numpy() if len(order) and gt.shape[0] else np.zeros((len(order), gt.shape[0]))
@@ -504,10 +563,19 @@ def evaluate_detections(predictions: Sequence[Mapping[str, Tensor]], targets: Se
     ``0 .. num_classes - 1``. With the defaults (COCO's ten thresholds, 101-point AP, at most
     100 detections per image and class) ``coco_map`` equals pycocotools' ``stats[0]`` and
     ``map_50`` its ``stats[1]``. A class with no ground truth gets AP nan and is left out of
-    the means. Taught in Chapter 9.
+    the means.
+
+    Edge cases: every box must be a (K, 4) float tensor (an empty tensor means none; nothing
+    is reshaped), scores and labels must match it, all values finite, and every label, of a
+    prediction or a ground truth, must be in [0, num_classes): anything else raises
+    ``ValueError`` (a label outside the classes would silently drop objects). A zero-area
+    detection matches nothing (IoU 0/0 counts as 0, as in pycocotools). Taught in Chapter 9.
     """
-    if not isinstance(num_classes, int) or num_classes < 1:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError(f"num_classes must be an int >= 1, got {num_classes!r}")
+    if method not in ("step", "interpolated", "coco"):
+        raise ValueError(f"method must be 'step', 'interpolated' or 'coco', got {method!r}")
+    _check_detection_lists(predictions, targets, num_classes)
     thresholds = np.atleast_1d(np.asarray(iou_thresholds, dtype=np.float64))
     ap = np.full((thresholds.size, num_classes), np.nan)
     num_gt = np.zeros(num_classes, dtype=np.int64)

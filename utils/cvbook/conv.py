@@ -233,8 +233,10 @@ def pool2d(x: torch.Tensor, f: int, s: int | None = None, mode: str = "max", p: 
 
     x: (N, C, H, W); window ``f``, stride ``s`` (default ``f``), zero padding ``p``
     (for max pooling the padding is -inf, as in PyTorch). Returns
-    (N, C, H_out, W_out) with ``H_out = floor((H + 2p - f) / s) + 1``.
-    Taught in Chapter 2.
+    (N, C, H_out, W_out) with ``H_out = floor((H + 2p - f) / s) + 1``. As in PyTorch,
+    ``p`` may be at most ``f // 2`` (a larger padding would put windows wholly in the
+    padding: -inf or 0 borders), else ``ValueError``. Average pooling counts the zero
+    padding in the mean (PyTorch's ``count_include_pad=True``). Taught in Chapter 2.
     """
     if x.ndim != 4:
         raise ValueError(f"x must have shape (N, C, H, W), got {tuple(x.shape)}")
@@ -244,6 +246,11 @@ def pool2d(x: torch.Tensor, f: int, s: int | None = None, mode: str = "max", p: 
     _pos_int("f", f)
     _pos_int("s", s)
     _pos_int("p", p, minimum=0)
+    if p > f // 2:
+        raise ValueError(f"p must be at most half the window, f // 2 = {f // 2}, got p={p} "
+                         "(as torch.nn.functional.max_pool2d and avg_pool2d)")
+    if x.is_complex() or x.dtype == torch.bool or (mode == "avg" and not x.is_floating_point()):
+        raise ValueError(f"x must be a real tensor (float for mode='avg'), got {x.dtype}")
     n, c, h, w = x.shape
     h_out, w_out = conv_output_size(h, f, p, s), conv_output_size(w, f, p, s)
     fill = -math.inf if mode == "max" else 0.0

@@ -96,19 +96,28 @@ def count_mult_adds(model: nn.Module, input_shape: tuple[int, ...], *, device="c
     ``prod(kernel) * in_channels / groups``, as :func:`conv_mult_adds`) and ``Linear``
     (``in * out`` per row) layers; biases, normalisation, activations and pooling are not
     counted. ``input_shape`` excludes the batch axis, e.g. ``(3, 224, 224)``. Returns the
-    total, or with ``by_layer=True`` a dict layer name -> count. Works on the ``meta``
-    device. Taught in Chapter 5 (2D) and Chapter 13 (1D and 3D).
+    total, or with ``by_layer=True`` a dict layer name -> count. A layer called several
+    times in one forward pass (shared weights, a reused block) is counted every time it
+    runs (its ``by_layer`` entry is the sum over the calls), as ``FlopCounterMode`` counts
+    it. Works on the ``meta`` device. Taught in Chapter 5 (2D) and Chapter 13 (1D and 3D).
     """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if (not isinstance(input_shape, (tuple, list)) or not input_shape
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in input_shape)):
+        raise ValueError(f"input_shape must be a tuple of positive ints without the batch axis, "
+                         f"e.g. (3, 224, 224), got {input_shape!r}")
     counts: dict[str, int] = {}
     names = {m: n for n, m in model.named_modules()}
 
     def hook(module, inputs, output):
         per_example = output.numel() // output.shape[0]
         if isinstance(module, nn.Linear):
-            counts[names[module]] = per_example * module.in_features
+            count = per_example * module.in_features
         else:
-            counts[names[module]] = (per_example * math.prod(module.kernel_size)
-                                     * (module.in_channels // module.groups))
+            count = per_example * math.prod(module.kernel_size) * (module.in_channels // module.groups)
+        # a module called several times in one pass (weight sharing, a reused block) costs each time
+        counts[names[module]] = counts.get(names[module], 0) + count
 
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, _COUNTED)]
     was_training = model.training

@@ -370,11 +370,21 @@ def make_pairs(ids: torch.Tensor, n_pairs: int, *, seed: int = 0
 # --------------------------------------------------------------------------- distances and losses
 
 
-def _check_embeddings(x: torch.Tensor, name: str) -> torch.Tensor:
+def _check_embeddings(x: torch.Tensor, name: str, finite: bool = False) -> torch.Tensor:
     if not isinstance(x, torch.Tensor) or x.ndim != 2:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"{name} must have shape (N, D), got {shape}")
+    if not x.is_floating_point():
+        raise ValueError(f"{name} must be a float tensor, got {x.dtype}")
+    if finite and x.numel() and not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} must be finite (no NaN or inf): a decision on it would be garbage")
     return x
+
+
+def _check_tau(tau) -> float:
+    if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not tau >= 0 or tau == float("inf"):
+        raise ValueError(f"tau must be a finite number >= 0, got {tau!r}")
+    return float(tau)
 
 
 def pairwise_distances(x: torch.Tensor, y: torch.Tensor | None = None, *, squared: bool = False) -> torch.Tensor:
@@ -382,7 +392,8 @@ def pairwise_distances(x: torch.Tensor, y: torch.Tensor | None = None, *, square
 
     Returns (N, M): ``||x_i - y_j||``, or its square with ``squared=True``; computed as
     ``|x|^2 + |y|^2 - 2 x.y`` (clamped at 0) so it has gradients everywhere, and the same
-    as ``torch.cdist`` up to rounding. Taught in Chapter 11.
+    as ``torch.cdist`` up to rounding. A NaN or inf in a row gives NaN distances for that
+    row, as ``torch.cdist`` does (never a distance of 0). Taught in Chapter 11.
     """
     _check_embeddings(x, "x")
     self_distances = y is None
@@ -390,12 +401,15 @@ def pairwise_distances(x: torch.Tensor, y: torch.Tensor | None = None, *, square
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y must have the same dimension D, got {x.shape[1]} and {y.shape[1]}")
     d2 = ((x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2 * x @ y.T).clamp_min(0)
-    if self_distances:  # exact zeros on the diagonal
-        d2 = d2.masked_fill(torch.eye(len(x), dtype=torch.bool, device=x.device), 0.0)
+    finite = torch.isfinite(x).all(1)[:, None] & torch.isfinite(y).all(1)[None, :]
+    d2 = torch.where(finite, d2, torch.full_like(d2, float("nan")))  # inf - inf and NaN: never 0
+    if self_distances:  # exact zeros on the diagonal (of finite rows)
+        d2 = d2.masked_fill(torch.eye(len(x), dtype=torch.bool, device=x.device) & finite, 0.0)
     if squared:
         return d2
     positive = d2 > 0
-    return torch.where(positive, torch.where(positive, d2, torch.ones_like(d2)).sqrt(), torch.zeros_like(d2))
+    # d2 * 0 keeps NaN (and a zero gradient at 0, where the square root has none)
+    return torch.where(positive, torch.where(positive, d2, torch.ones_like(d2)).sqrt(), d2 * 0)
 
 
 def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -512,12 +526,14 @@ def best_threshold(distances: torch.Tensor, same: torch.Tensor) -> tuple[float, 
     ``distance <= tau``. Tries tau halfway between consecutive sorted distances (and
     below the smallest); ties in accuracy go to the smallest tau. Returns
     ``(tau, accuracy)``. Choose tau on validation identities, then apply it to test
-    identities. Taught in Chapter 11.
+    identities. Non-finite distances raise ``ValueError``. Taught in Chapter 11.
     """
     if not isinstance(distances, torch.Tensor) or distances.ndim != 1 or len(distances) == 0:
         raise ValueError("distances must be a non-empty tensor of shape (N,)")
     if not isinstance(same, torch.Tensor) or same.shape != distances.shape:
         raise ValueError(f"same must have shape {tuple(distances.shape)}")
+    if not bool(torch.isfinite(distances.double()).all()):
+        raise ValueError("distances must be finite (no NaN or inf)")
     d, order = torch.sort(distances.double())
     s = same.bool()[order].double()
     # calling the first k pairs "same": correct = same among them + different among the rest
@@ -540,14 +556,16 @@ def verify(f1: torch.Tensor, f2: torch.Tensor, tau: float) -> torch.Tensor:
     """Face verification: is each pair the same person? ``||f1 - f2|| <= tau``.
 
     f1, f2: (N, D) embeddings (or (D,) for one pair). Returns a bool tensor (N,) (or a
-    0-d bool tensor). Taught in Chapter 11.
+    0-d bool tensor). A NaN or inf embedding raises ``ValueError`` (it is no evidence of
+    anything). Taught in Chapter 11.
     """
     if not isinstance(f1, torch.Tensor) or not isinstance(f2, torch.Tensor) or f1.shape != f2.shape \
             or f1.ndim not in (1, 2):
         raise ValueError("f1 and f2 must be tensors of the same shape, (N, D) or (D,), got "
                          f"{getattr(f1, 'shape', type(f1).__name__)} and {getattr(f2, 'shape', type(f2).__name__)}")
-    if not tau >= 0:
-        raise ValueError(f"tau must be >= 0, got {tau!r}")
+    for name, f in (("f1", f1), ("f2", f2)):
+        _check_embeddings(f.reshape(-1, f.shape[-1]), name, finite=True)
+    _check_tau(tau)
     return torch.linalg.vector_norm(f1 - f2, dim=-1) <= tau
 
 
@@ -559,15 +577,18 @@ def recognise(queries: torch.Tensor, database: torch.Tensor, database_ids: torch
     database_ids: (K,) their identities. Each query gets the identity of its nearest
     database entry if that distance is <= tau, else :data:`NOT_RECOGNISED` (-1).
     Returns ``(ids, distances)``: (Q,) int64 and the (Q,) distance to the nearest entry.
-    Taught in Chapter 11.
+    A NaN or inf in the queries or the database raises ``ValueError`` (a NaN embedding is
+    nobody, not the nearest person at distance 0). Taught in Chapter 11.
     """
-    _check_embeddings(queries, "queries")
-    _check_embeddings(database, "database")
+    _check_embeddings(queries, "queries", finite=True)
+    _check_embeddings(database, "database", finite=True)
     _check_ids(database_ids, "database_ids")
     if len(database_ids) != len(database) or len(database) == 0:
         raise ValueError(f"database_ids must have shape ({len(database)},) with K >= 1, got {tuple(database_ids.shape)}")
-    if not tau >= 0:
-        raise ValueError(f"tau must be >= 0, got {tau!r}")
+    if queries.shape[1] != database.shape[1]:
+        raise ValueError(f"queries and database must have the same dimension D, got {queries.shape[1]} "
+                         f"and {database.shape[1]}")
+    _check_tau(tau)
     d = pairwise_distances(queries, database)
     nearest, index = d.min(1)
     ids = torch.where(nearest <= tau, database_ids[index], torch.full_like(database_ids[index], NOT_RECOGNISED))

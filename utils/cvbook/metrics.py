@@ -178,7 +178,8 @@ def _average(values: np.ndarray, weights: np.ndarray | None = None) -> float:
     if weights is None:
         return float(values[keep].mean())
     w = weights[keep]
-    return float((values[keep] * w).sum() / w.sum()) if w.sum() > 0 else float("nan")
+    # every class left has zero support: scikit-learn then ignores the weights (plain mean)
+    return float((values[keep] * w).sum() / w.sum()) if w.sum() > 0 else float(values[keep].mean())
 
 
 def precision_recall_f1(y_true_or_cm, y_pred=None, *, average: str | None = "macro",
@@ -193,7 +194,9 @@ def precision_recall_f1(y_true_or_cm, y_pred=None, *, average: str | None = "mac
     each class's support (row sum); ``"micro"`` -> from the summed TP, FP, FN (equals
     the accuracy for single-label data); ``"binary"`` -> class ``pos_label`` only (K <= 2).
     zero_division: the value of a 0/0 (a class never predicted, or never present):
-    0.0 (default), 1.0, or ``nan`` (then left out of the averages).
+    0.0 (default), 1.0, or ``nan`` (then left out of the averages; when every class left
+    has zero support, ``"weighted"`` takes their plain mean, as scikit-learn does, and an
+    average with no class left is nan).
     Returns ``(precision, recall, f1)``: floats, or arrays for ``average=None``.
     Same numbers as scikit-learn's ``precision_recall_fscore_support(..., labels=range(K))``.
     Taught in Chapter 8.

@@ -77,14 +77,20 @@ def summary(model: nn.Module, input_shape: tuple[int, ...], *, device: str | tor
     (number of output values per example) and number of own parameters. The model
     runs once on zeros of shape ``(1, *input_shape)`` in eval mode; its train/eval
     state is restored afterwards. Use ``device="meta"`` for models too big to run.
-    Taught in Chapter 3.
+    A module called several times (shared weights) gets a row per call, its parameters
+    only in the first, so ``total_parameters`` counts each parameter once (as
+    :func:`count_parameters` does for the modules that run). Taught in Chapter 3.
     """
-    if not input_shape or any(not isinstance(d, int) or d < 1 for d in input_shape):
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if (not isinstance(input_shape, (tuple, list)) or not input_shape
+            or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in input_shape)):
         raise ValueError(f"input_shape must be positive ints without the batch axis, e.g. (3, 32, 32); "
                          f"got {input_shape!r}")
     result = ModelSummary(tuple(input_shape))
     handles = []
     names = {module: name for name, module in model.named_modules()}
+    seen: set[int] = set()
 
     def hook(module, inputs, output):
         if isinstance(output, (tuple, list)):
@@ -93,8 +99,11 @@ def summary(model: nn.Module, input_shape: tuple[int, ...], *, device: str | tor
         size = 1
         for d in shape:
             size *= d
+        first_call = id(module) not in seen
+        seen.add(id(module))
+        params = sum(p.numel() for p in module.parameters(recurse=False)) if first_call else 0
         result.rows.append(LayerRow(names[module] or type(module).__name__, type(module).__name__, shape, size,
-                                    sum(p.numel() for p in module.parameters(recurse=False))))
+                                    params))
 
     for module in model.modules():
         if not list(module.children()):
