@@ -54,6 +54,12 @@ test: $(STAMP)
 test-unit: $(STAMP)
 	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests
 
+# The property-based checks (tests/test_properties.py) with the Hypothesis profile "deep":
+# 20x more examples, new random ones on every run (make test runs the derandomized "ci" profile).
+.PHONY: test-deep
+test-deep: $(STAMP)
+	CVBOOK_HYPOTHESIS_PROFILE=deep $(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) tests/test_properties.py
+
 test-notebooks: $(STAMP)
 	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(NBVAL_OPTS) chapters \
 	  tests/test_grading.py::test_solution_full_marks_untouched_exercise_zero
