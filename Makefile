@@ -17,7 +17,7 @@ NB_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 CVBOOK_PROGRESS=0 CVBOOK_ONLINE=0 
 NBVAL_OPTS := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
               --nbval-sanitize-with tests/sanitize.cfg
 
-.PHONY: help venv book test test-unit test-notebooks test-book refresh lab exercises grade stamp bench clean
+.PHONY: help venv book test test-unit test-notebooks test-book lint refresh lab exercises grade stamp release bench clean
 
 help:
 	@echo "make book       build the HTML book into _build/html (sets up .venv first)"
@@ -27,6 +27,8 @@ help:
 	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
 	@echo "make grade      grade a class: make grade CHAPTER=ch03 SUBMISSIONS=folder-or.zip [OUT=grading/ch03]"
 	@echo "make stamp      write the repository URL from _config.yml into notebooks"
+	@echo "make lint       ruff (lint + format check), actionlint and zizmor on the workflows"
+	@echo "make release    make release VERSION=x.y.z: version, Colab pin, notebooks, exercises; prints git lines"
 	@echo "make bench      time fit() against a hand-written training loop"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -47,7 +49,7 @@ book: $(STAMP)
 
 # nbval runs chapters/ only: the solution notebooks run once, through the grading
 # command (tests/test_grading.py: full marks, checked outputs, time budget).
-test: $(STAMP)
+test: $(STAMP) lint
 	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(NBVAL_OPTS) tests chapters
 	$(BIN)/python tools/build_book.py
 
@@ -83,6 +85,22 @@ grade: $(STAMP)
 
 stamp: $(STAMP)
 	$(BIN)/python tools/stamp.py
+
+# A few seconds: ruff over utils/, tests/, tools/ and the notebooks' .py pairs ([tool.ruff] in
+# pyproject.toml; `ruff check --fix` and `ruff format` mend most findings), then the GitHub
+# workflows: actionlint (syntax, expressions) and zizmor offline (security; no network).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/actionlint
+	$(BIN)/zizmor --offline --no-progress --quiet .github/workflows
+
+# Set the version (pyproject.toml, cvbook.__version__) and the Colab pin (_config.yml's
+# cvbook_package_ref), stamp the notebooks, regenerate exercises/, check they agree
+# (tests/test_release.py) and print the git tag/push lines. Pushes nothing.
+release: $(STAMP)
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z" >&2; exit 2; }
+	$(BIN)/python tools/release.py "$(VERSION)"
 
 bench: $(STAMP)
 	OMP_NUM_THREADS=1 CVBOOK_PROGRESS=0 CVBOOK_DEVICE=cpu $(BIN)/python tools/bench_fit.py
