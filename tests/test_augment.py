@@ -13,7 +13,7 @@ def _photo_like(seed: int, shape=(3, 12, 10)) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     base = torch.rand(shape[1:], generator=g)
     mix = torch.rand(shape, generator=g)
-    return (0.6 * base + 0.4 * mix).clamp(0, 1)        # correlated channels, like a photo
+    return (0.6 * base + 0.4 * mix).clamp(0, 1)  # correlated channels, like a photo
 
 
 # --------------------------------------------------------------------------- colour shift
@@ -60,10 +60,10 @@ def test_pca_basis_matches_numpy_eigh(seed):
     w, v = np.linalg.eigh(cov)
     assert np.allclose(lam.numpy(), w[::-1])
     assert (lam[:-1] >= lam[1:]).all()
-    for i in range(3):                                    # same eigenvectors up to sign
+    for i in range(3):  # same eigenvectors up to sign
         assert np.allclose(np.abs(vecs[:, i].numpy() @ v[:, ::-1][:, i]), 1.0)
     assert np.allclose((vecs @ torch.diag(lam) @ vecs.T).numpy(), cov)
-    assert (vecs.sum(0) >= 0).all() and (vecs[:, 0] > 0).all()         # the documented sign convention
+    assert (vecs.sum(0) >= 0).all() and (vecs[:, 0] > 0).all()  # the documented sign convention
 
 
 def test_pca_basis_of_a_batch_uses_all_pixels_and_uint8_is_scaled():
@@ -73,12 +73,14 @@ def test_pca_basis_of_a_batch_uses_all_pixels_and_uint8_is_scaled():
     assert np.allclose(lam.numpy(), np.linalg.eigvalsh(np.cov(pixels, rowvar=False))[::-1])
     u8 = (batch * 255).round().to(torch.uint8)
     lam8, _ = augment.pca_colour_basis(u8)
-    assert np.allclose(lam8.numpy(), np.linalg.eigvalsh(np.cov(u8.permute(0, 2, 3, 1).reshape(-1, 3).double().numpy() / 255,
-                                                                 rowvar=False))[::-1])
+    assert np.allclose(
+        lam8.numpy(),
+        np.linalg.eigvalsh(np.cov(u8.permute(0, 2, 3, 1).reshape(-1, 3).double().numpy() / 255, rowvar=False))[::-1],
+    )
 
 
 def test_pca_augment_adds_the_formula_to_every_pixel():
-    img = 0.25 + 0.5 * _photo_like(3)                    # no clipping
+    img = 0.25 + 0.5 * _photo_like(3)  # no clipping
     lam, vecs = augment.pca_colour_basis(img)
     alpha = torch.tensor([0.3, -1.2, 2.0], dtype=torch.float64)
     out = augment.pca_colour_augment(img, alpha, lam, vecs)
@@ -88,7 +90,7 @@ def test_pca_augment_adds_the_formula_to_every_pixel():
     pixels = img.permute(1, 2, 0).reshape(-1, 3).double().numpy()
     w, v = np.linalg.eigh(np.cov(pixels, rowvar=False))
     w, v = w[::-1], v[:, ::-1]
-    signs = np.sign(np.sum(v * vecs.numpy(), axis=0))     # align eigenvector signs
+    signs = np.sign(np.sum(v * vecs.numpy(), axis=0))  # align eigenvector signs
     ref = pixels + (v * signs) @ (alpha.numpy() * w)
     assert np.allclose(out.permute(1, 2, 0).reshape(-1, 3).double().numpy(), ref, atol=1e-6)
     # without a basis, the image's own is used
@@ -101,7 +103,7 @@ def test_pca_augment_zero_alpha_is_identity_and_uint8_stays_uint8():
     u8 = (img * 255).round().to(torch.uint8)
     out = augment.pca_colour_augment(u8, [0, 0, 0])
     assert out.dtype == torch.uint8 and torch.equal(out, u8)
-    big = augment.pca_colour_augment(u8, [1000, 0, 0])   # clipped, not wrapped around
+    big = augment.pca_colour_augment(u8, [1000, 0, 0])  # clipped, not wrapped around
     assert big.dtype == torch.uint8 and int(big.min()) in (0, 255) and (big.int() - u8.int()).abs().max() > 0
 
 
@@ -144,7 +146,7 @@ def test_random_colour_shift_is_seeded_and_bounded():
     assert all(torch.equal(x, y) for x, y in zip(a, b))
     shifts = torch.stack([x[:, 0, 0].int() - 128 for x in a])
     assert shifts.abs().max() <= 20 and len(shifts.unique()) > 5
-    assert all(torch.equal(x, x[:, :1, :1].expand_as(x)) for x in a)   # one shift per channel
+    assert all(torch.equal(x, x[:, :1, :1].expand_as(x)) for x in a)  # one shift per channel
 
 
 def test_pca_colour_transform_uses_fixed_basis():
@@ -158,8 +160,15 @@ def test_pca_colour_transform_uses_fixed_basis():
     assert torch.allclose(out, augment.pca_colour_augment(img, alpha, lam, vecs))
 
 
-@pytest.mark.parametrize("make", [lambda: augment.RandomColourShift(-1), lambda: augment.RandomColourShift(2.5),
-                                  lambda: augment.PCAColour(-0.1), lambda: augment.PCAColour(0.1, torch.ones(3), None)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: augment.RandomColourShift(-1),
+        lambda: augment.RandomColourShift(2.5),
+        lambda: augment.PCAColour(-0.1),
+        lambda: augment.PCAColour(0.1, torch.ones(3), None),
+    ],
+)
 def test_transform_argument_errors(make):
     with pytest.raises(ValueError):
         make()
@@ -234,13 +243,18 @@ def test_ten_crop_predict_matches_hand_made_crops_and_torchvision():
     x = torch.randn(5, 1, 10, 9, generator=torch.Generator().manual_seed(1))
     s = 6
     h, w = x.shape[-2:]
-    top, left = round((h - s) / 2), round((w - s) / 2)    # torchvision's centre-crop rounding
+    top, left = round((h - s) / 2), round((w - s) / 2)  # torchvision's centre-crop rounding
 
     def five(img):
-        return [img[..., :s, :s], img[..., :s, w - s:], img[..., h - s:, :s], img[..., h - s:, w - s:],
-                img[..., top:top + s, left:left + s]]
+        return [
+            img[..., :s, :s],
+            img[..., :s, w - s :],
+            img[..., h - s :, :s],
+            img[..., h - s :, w - s :],
+            img[..., top : top + s, left : left + s],
+        ]
 
-    crops = five(x) + five(x.flip(-1))                    # the five crops of the image and of its mirror
+    crops = five(x) + five(x.flip(-1))  # the five crops of the image and of its mirror
     with torch.no_grad():
         expected = torch.stack([model(c).softmax(1) for c in crops]).mean(0)
         by_torchvision = torch.stack([model(c).softmax(1) for c in v2.TenCrop(s)(x)]).mean(0)

@@ -117,22 +117,24 @@ def test_batched_nms_matches_torchvision(seed):
     # per class = nms on each class alone
     for c in range(4):
         members = torch.nonzero(labels == c).flatten()
-        assert torch.equal(mine[labels[mine] == c].sort().values,
-                           members[boxes.nms(b[members], scores[members], 0.5)].sort().values)
+        assert torch.equal(
+            mine[labels[mine] == c].sort().values, members[boxes.nms(b[members], scores[members], 0.5)].sort().values
+        )
 
 
 def test_nms_lecture_rule_iou_equal_to_threshold_is_dropped():
     b = torch.tensor([[0.0, 0.0, 2.0, 1.0], [0.0, 0.0, 1.0, 1.0]])  # IoU exactly 0.5
     s = torch.tensor([0.9, 0.8])
     assert boxes.box_iou(b[:1], b[1:]).item() == 0.5
-    assert boxes.nms(b, s, 0.5).tolist() == [0]                    # the lecture: IoU >= 0.5 dropped
-    assert torchvision.ops.nms(b, s, 0.5).tolist() == [0, 1]       # torchvision: only IoU > 0.5
+    assert boxes.nms(b, s, 0.5).tolist() == [0]  # the lecture: IoU >= 0.5 dropped
+    assert torchvision.ops.nms(b, s, 0.5).tolist() == [0, 1]  # torchvision: only IoU > 0.5
     assert torchvision.ops.nms(b, s, below(0.5)).tolist() == [0]
 
 
 def test_nms_score_threshold_discards_at_or_below():
-    b = torch.tensor([[0.0, 0.0, 10.0, 10.0], [20.0, 20.0, 30.0, 30.0], [40.0, 0.0, 50.0, 10.0],
-                      [1.0, 1.0, 10.0, 10.0]])
+    b = torch.tensor(
+        [[0.0, 0.0, 10.0, 10.0], [20.0, 20.0, 30.0, 30.0], [40.0, 0.0, 50.0, 10.0], [1.0, 1.0, 10.0, 10.0]]
+    )
     s = torch.tensor([0.9, 0.6, 0.7, 0.8])
     assert boxes.nms(b, s, 0.5, score_threshold=0.6).tolist() == [0, 2]  # 0.6 itself discarded, 3 suppressed
     assert boxes.nms(b, s, 0.5).tolist() == [0, 2, 1]
@@ -164,9 +166,13 @@ def test_nms_edge_cases():
 def test_lecture_anchor_example_3x3x2x8():
     # a tall pedestrian and a wide car share the centre cell; a second car in cell (2, 0)
     anchors = [(2.0, 0.8), (0.8, 2.0)]  # (height, width) in cell units: tall, wide
-    gt = torch.tensor([[40.0, 20.0, 56.0, 80.0],      # pedestrian, centre (48, 50) -> cell (1, 1)
-                       [20.0, 40.0, 76.0, 60.0],      # car, centre (48, 50) -> cell (1, 1)
-                       [2.0, 70.0, 30.0, 86.0]])      # car, centre (16, 78) -> cell (2, 0)
+    gt = torch.tensor(
+        [
+            [40.0, 20.0, 56.0, 80.0],  # pedestrian, centre (48, 50) -> cell (1, 1)
+            [20.0, 40.0, 76.0, 60.0],  # car, centre (48, 50) -> cell (1, 1)
+            [2.0, 70.0, 30.0, 86.0],
+        ]
+    )  # car, centre (16, 78) -> cell (2, 0)
     y = boxes.encode_yolo_targets(gt, torch.tensor([0, 1, 1]), 3, anchors, 3, 96)
     assert y.shape == (3, 3, 2, 8)
     assert y[..., 0].sum() == 3
@@ -200,8 +206,10 @@ def test_encode_assigns_anchor_by_iou_and_validates():
     anchors = [(1.0, 1.0), (1.0, 3.0)]
     y = boxes.encode_yolo_targets(torch.tensor([[0.0, 0.0, 30.0, 10.0]]), torch.tensor([2]), 2, anchors, 3, 20)
     assert y[0, 1, 1, 0] == 1 and y[0, 1, 0, 0] == 0  # wide box -> wide anchor; centre x 15 -> column 1
-    assert boxes.encode_yolo_targets(torch.zeros(0, 4), torch.zeros(0, dtype=torch.long), 4, anchors, 3,
-                                     32).abs().sum() == 0  # an image with no objects
+    assert (
+        boxes.encode_yolo_targets(torch.zeros(0, 4), torch.zeros(0, dtype=torch.long), 4, anchors, 3, 32).abs().sum()
+        == 0
+    )  # an image with no objects
     with pytest.raises(ValueError, match="labels must be in"):
         boxes.encode_yolo_targets(torch.tensor([[0.0, 0.0, 3.0, 3.0]]), torch.tensor([3]), 2, anchors, 3, 20)
     with pytest.raises(ValueError, match="anchors"):
@@ -221,16 +229,29 @@ def pycocotools_stats(preds, targets, num_classes):
     anns = []
     for i, t in enumerate(targets):
         for b, lab in zip(t["boxes"].tolist(), t["labels"].tolist()):
-            anns.append({"id": len(anns) + 1, "image_id": i + 1, "category_id": lab + 1, "iscrowd": 0,
-                         "bbox": [b[0], b[1], b[2] - b[0], b[3] - b[1]], "area": (b[2] - b[0]) * (b[3] - b[1])})
-    dets = [{"image_id": i + 1, "category_id": int(lab) + 1, "score": float(s),
-             "bbox": [b[0], b[1], b[2] - b[0], b[3] - b[1]]}
-            for i, p in enumerate(preds)
-            for b, s, lab in zip(p["boxes"].tolist(), p["scores"].tolist(), p["labels"].tolist())]
+            anns.append(
+                {
+                    "id": len(anns) + 1,
+                    "image_id": i + 1,
+                    "category_id": lab + 1,
+                    "iscrowd": 0,
+                    "bbox": [b[0], b[1], b[2] - b[0], b[3] - b[1]],
+                    "area": (b[2] - b[0]) * (b[3] - b[1]),
+                }
+            )
+    dets = [
+        {
+            "image_id": i + 1,
+            "category_id": int(lab) + 1,
+            "score": float(s),
+            "bbox": [b[0], b[1], b[2] - b[0], b[3] - b[1]],
+        }
+        for i, p in enumerate(preds)
+        for b, s, lab in zip(p["boxes"].tolist(), p["scores"].tolist(), p["labels"].tolist())
+    ]
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO()
-        gt.dataset = {"images": images, "annotations": anns,
-                      "categories": [{"id": c + 1} for c in range(num_classes)]}
+        gt.dataset = {"images": images, "annotations": anns, "categories": [{"id": c + 1} for c in range(num_classes)]}
         gt.createIndex()
         evaluator = COCOeval(gt, gt.loadRes(dets), "bbox")
         evaluator.evaluate()
@@ -242,7 +263,7 @@ def pycocotools_stats(preds, targets, num_classes):
 def random_detection_set(seed, n_images=40, num_classes=3, jitter=1.5, empty_images=True, tie_scores=False):
     g = torch.Generator().manual_seed(seed)
     preds, targets = [], []
-    for i in range(n_images):
+    for _ in range(n_images):
         k = int(torch.randint(0 if empty_images else 1, 5, (1,), generator=g))
         gt = random_boxes(k, g, size=90.0, max_wh=25.0)
         labels = torch.randint(0, num_classes, (k,), generator=g)
@@ -287,8 +308,9 @@ def test_class_without_ground_truth_is_left_out_like_pycocotools():
 def test_image_without_objects_only_adds_false_positives():
     preds, targets = random_detection_set(5, empty_images=False)
     before = boxes.evaluate_detections(preds, targets, 3)
-    preds.append({"boxes": torch.tensor([[5.0, 5.0, 20.0, 20.0]]), "scores": torch.tensor([1.0]),
-                  "labels": torch.tensor([0])})
+    preds.append(
+        {"boxes": torch.tensor([[5.0, 5.0, 20.0, 20.0]]), "scores": torch.tensor([1.0]), "labels": torch.tensor([0])}
+    )
     targets.append({"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.long)})
     after = boxes.evaluate_detections(preds, targets, 3)
     assert after.ap[0, 0] < before.ap[0, 0] and np.allclose(after.ap[:, 1:], before.ap[:, 1:])
@@ -297,22 +319,30 @@ def test_image_without_objects_only_adds_false_positives():
 
 def test_no_predictions_perfect_predictions_and_duplicates():
     _, targets = random_detection_set(2, empty_images=False)
-    nothing = [{"boxes": torch.zeros(0, 4), "scores": torch.zeros(0), "labels": torch.zeros(0, dtype=torch.long)}
-               for _ in targets]
+    nothing = [
+        {"boxes": torch.zeros(0, 4), "scores": torch.zeros(0), "labels": torch.zeros(0, dtype=torch.long)}
+        for _ in targets
+    ]
     ev = boxes.evaluate_detections(nothing, targets, 3)
     assert ev.coco_map == 0.0 and ev.map_50 == 0.0
     perfect = [{"boxes": t["boxes"], "scores": torch.ones(len(t["labels"])), "labels": t["labels"]} for t in targets]
     assert boxes.evaluate_detections(perfect, targets, 3).coco_map == pytest.approx(1.0)
     # each object detected twice: the second copy is a false positive, so precision halves at the end
-    doubled = [{"boxes": torch.cat([t["boxes"], t["boxes"]]), "scores": torch.cat([torch.ones(len(t["labels"])),
-                torch.full((len(t["labels"]),), 0.5)]), "labels": torch.cat([t["labels"], t["labels"]])}
-               for t in targets]
+    doubled = [
+        {
+            "boxes": torch.cat([t["boxes"], t["boxes"]]),
+            "scores": torch.cat([torch.ones(len(t["labels"])), torch.full((len(t["labels"]),), 0.5)]),
+            "labels": torch.cat([t["labels"], t["labels"]]),
+        }
+        for t in targets
+    ]
     ev = boxes.evaluate_detections(doubled, targets, 3)
     assert ev.coco_map == pytest.approx(1.0)  # the duplicates rank below every true positive
     scores, tp, num_gt = boxes.match_detections(doubled, targets, 0, 0.5)
     assert tp.sum() == num_gt and tp.shape[1] == 2 * num_gt and not tp[0, num_gt:].any()
-    empty_everything = boxes.evaluate_detections(nothing[:1], [{"boxes": torch.zeros(0, 4),
-                                                                "labels": torch.zeros(0, dtype=torch.long)}], 3)
+    empty_everything = boxes.evaluate_detections(
+        nothing[:1], [{"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.long)}], 3
+    )
     assert math.isnan(empty_everything.coco_map)
 
 
@@ -329,7 +359,9 @@ def test_step_average_precision_matches_sklearn(seed):
 def test_average_precision_worked_example_and_errors():
     is_tp = [True, False, True, True, False]  # 3 of 4 objects found
     precision, recall = boxes.precision_recall(is_tp, 4)
-    assert np.allclose(precision, [1, 1 / 2, 2 / 3, 3 / 4, 3 / 5]) and np.allclose(recall, [0.25, 0.25, 0.5, 0.75, 0.75])
+    assert np.allclose(precision, [1, 1 / 2, 2 / 3, 3 / 4, 3 / 5]) and np.allclose(
+        recall, [0.25, 0.25, 0.5, 0.75, 0.75]
+    )
     assert boxes.average_precision(is_tp, 4, "step") == pytest.approx(0.25 * 1 + 0.25 * 2 / 3 + 0.25 * 3 / 4)
     assert boxes.average_precision(is_tp, 4, "interpolated") == pytest.approx(0.25 * 1 + 0.5 * 3 / 4)
     assert boxes.average_precision(is_tp, 4, "coco") == pytest.approx((26 * 1 + 50 * 0.75) / 101)
@@ -356,8 +388,10 @@ def test_tiny_yolo_shapes_loss_and_detect():
     assert raw.shape == (2, 8, 8, 2, 8)
     y = detection.activate(raw, anchors)
     assert ((y[..., 0] > 0) & (y[..., 0] < 1)).all() and torch.allclose(y[..., 5:].sum(-1), torch.ones(2, 8, 8, 2))
-    targets = [{"boxes": torch.tensor([[10.0, 12.0, 30.0, 28.0]]), "labels": torch.tensor([2])},
-               {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.long)}]
+    targets = [
+        {"boxes": torch.tensor([[10.0, 12.0, 30.0, 28.0]]), "labels": torch.tensor([2])},
+        {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.long)},
+    ]
     t = detection.encode_batch(targets, 8, anchors, 3, 64)
     loss = detection.YOLOLoss(anchors)(raw, t)
     loss.backward()

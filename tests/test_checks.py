@@ -12,7 +12,7 @@ def test_expect_error():
     with pytest.raises(AssertionError, match="expected a ValueError for a bad value"):
         with checks.expect_error(ValueError, "a bad value"):
             pass
-    with pytest.raises(KeyError):           # other errors pass through
+    with pytest.raises(KeyError):  # other errors pass through
         with checks.expect_error(ValueError, "x"):
             raise KeyError("k")
 

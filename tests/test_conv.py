@@ -32,22 +32,45 @@ def test_from_scratch_conv_matches_torch(case, impl):
     mine = impl(x, weight, bias, stride=s, padding=p, dilation=d)
     assert mine.shape == expected.shape
     assert torch.allclose(mine, expected, atol=1e-10)
-    assert torch.allclose(impl(x, weight, None, stride=s, padding=p, dilation=d),
-                          F.conv2d(x, weight, None, stride=s, padding=pad, dilation=d), atol=1e-10)
+    assert torch.allclose(
+        impl(x, weight, None, stride=s, padding=p, dilation=d),
+        F.conv2d(x, weight, None, stride=s, padding=pad, dilation=d),
+        atol=1e-10,
+    )
 
 
 def test_lecture_vertical_edge_example():
-    image = torch.tensor([[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3],
-                          [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8], [2, 4, 5, 2, 3, 9]], dtype=torch.float32)
+    image = torch.tensor(
+        [
+            [3, 0, 1, 2, 7, 4],
+            [1, 5, 8, 9, 3, 1],
+            [2, 7, 2, 5, 1, 3],
+            [0, 1, 3, 1, 7, 8],
+            [4, 2, 1, 6, 2, 8],
+            [2, 4, 5, 2, 3, 9],
+        ],
+        dtype=torch.float32,
+    )
     out = conv.conv2d_naive(image[None, None], conv.KERNELS["vertical_edge"][None, None])[0, 0]
     assert out.tolist() == [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]]
 
 
-@pytest.mark.parametrize("n,f,p,s,d,expected", [
-    (6, 3, 0, 1, 1, 4), (6, 3, 1, 1, 1, 6), (7, 3, 0, 2, 1, 3), (5, 2, 0, 2, 1, 2),
-    (6, 3, "valid", 1, 1, 4), (6, 3, "same", 1, 1, 6), (6, 3, "full", 1, 1, 8),
-    (10, 3, 0, 1, 2, 6), (10, 3, "same", 1, 2, 10), (227, 11, 0, 4, 1, 55), (224, 7, 3, 2, 1, 112),
-])
+@pytest.mark.parametrize(
+    "n,f,p,s,d,expected",
+    [
+        (6, 3, 0, 1, 1, 4),
+        (6, 3, 1, 1, 1, 6),
+        (7, 3, 0, 2, 1, 3),
+        (5, 2, 0, 2, 1, 2),
+        (6, 3, "valid", 1, 1, 4),
+        (6, 3, "same", 1, 1, 6),
+        (6, 3, "full", 1, 1, 8),
+        (10, 3, 0, 1, 2, 6),
+        (10, 3, "same", 1, 2, 10),
+        (227, 11, 0, 4, 1, 55),
+        (224, 7, 3, 2, 1, 112),
+    ],
+)
 def test_output_size(n, f, p, s, d, expected):
     assert conv.conv_output_size(n, f, p, s, d) == expected
 
@@ -115,8 +138,17 @@ def test_bad_shapes_are_clear():
 
 
 def test_kernels():
-    assert set(conv.KERNELS) >= {"gaussian_blur", "sharpen", "laplacian", "sobel_x", "sobel_y",
-                                  "scharr_x", "scharr_y", "vertical_edge", "horizontal_edge"}
+    assert set(conv.KERNELS) >= {
+        "gaussian_blur",
+        "sharpen",
+        "laplacian",
+        "sobel_x",
+        "sobel_y",
+        "scharr_x",
+        "scharr_y",
+        "vertical_edge",
+        "horizontal_edge",
+    }
     assert math.isclose(float(conv.KERNELS["gaussian_blur"].sum()), 1.0, rel_tol=1e-6)
     assert float(conv.KERNELS["laplacian"].sum()) == 0.0
     assert torch.equal(conv.KERNELS["sobel_y"], conv.KERNELS["sobel_x"].T)

@@ -8,8 +8,8 @@ import torchvision
 
 from cvbook import data
 
-
 # ---------------------------------------------------------------- digits
+
 
 def test_digits_split_shapes_and_range():
     train, test = data.load_digits("train"), data.load_digits("test")
@@ -71,6 +71,7 @@ def test_make_loader_is_deterministic():
 
 # ---------------------------------------------------------------- photos
 
+
 @pytest.mark.parametrize("name", data.sample_image_names())
 def test_every_sample_image_loads_offline(name):
     image = data.sample_image(name)
@@ -101,11 +102,12 @@ def test_image_tensor_round_trip():
 
 # ---------------------------------------------------------------- shifting
 
+
 def test_shift_images_matches_a_padded_crop():
     x = torch.rand(2, 1, 10, 12)
     for dx, dy in [(0, 0), (3, 0), (-2, 1), (0, -4), (5, 5)]:
         padded = torch.nn.functional.pad(x, (12, 12, 10, 10))
-        expected = padded[..., 10 - dy:20 - dy, 12 - dx:24 - dx]
+        expected = padded[..., 10 - dy : 20 - dy, 12 - dx : 24 - dx]
         assert torch.equal(data.shift_images(x, dx, dy), expected)
     assert torch.equal(data.shift_images(x, 12, 0), torch.zeros_like(x))
     with pytest.raises(ValueError):
@@ -113,6 +115,7 @@ def test_shift_images_matches_a_padded_crop():
 
 
 # ---------------------------------------------------------------- shapes
+
 
 def test_shapes_are_deterministic_and_fast():
     start = time.perf_counter()
@@ -168,6 +171,7 @@ def test_shapes_bad_arguments():
 
 # ---------------------------------------------------------------- real datasets, offline fallback
 
+
 def test_real_dataset_is_off_by_default(monkeypatch, tmp_path, capsys):
     monkeypatch.delenv(data.ONLINE_ENV, raising=False)
     ds = data.load_real("mnist", "test", root=tmp_path)
@@ -179,6 +183,7 @@ def test_real_dataset_is_off_by_default(monkeypatch, tmp_path, capsys):
 @pytest.fixture
 def no_network(monkeypatch):
     """Block every outgoing connection, as on a machine without network."""
+
     def refuse(*args, **kwargs):
         raise OSError("network blocked by the test")
 
@@ -201,7 +206,7 @@ def test_online_request_falls_back_fast_without_network(no_network, tmp_path, ca
 def test_unreachable_host_times_out_quickly(monkeypatch):
     def hang(address, timeout=None):
         time.sleep(min(timeout, 0.2))
-        raise socket.timeout("timed out")
+        raise TimeoutError("timed out")
 
     monkeypatch.setattr(socket, "create_connection", hang)
     start = time.perf_counter()
@@ -267,7 +272,7 @@ def test_make_shapes_overlap_and_clutter_describe_visible_objects_only():
             assert inside[0].any() and inside[-1].any() and inside[:, 0].any() and inside[:, -1].any()
         covered = torch.zeros_like(mask, dtype=torch.bool)
         for box in boxes.long().tolist():
-            covered[box[1]:box[3], box[0]:box[2]] = True
+            covered[box[1] : box[3], box[0] : box[2]] = True
         assert not ((mask > 0) & ~covered).any(), "a labelled pixel outside every box"
         if len(boxes) > 1:
             iou = torchvision.ops.box_iou(boxes, boxes).fill_diagonal_(0)

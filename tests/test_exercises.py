@@ -9,8 +9,6 @@ nothing is written into the repository.
 from __future__ import annotations
 
 import shutil
-import sys
-from pathlib import Path
 
 import jupytext
 import nbformat
@@ -18,9 +16,6 @@ import pytest
 from nbclient import NotebookClient
 
 from _tools import ROOT, load_tool
-
-
-
 
 ex = load_tool("cvbook_tools_exercises", ROOT / "tools" / "exercises.py")
 SOLUTIONS = ex.solution_notebooks()
@@ -36,8 +31,9 @@ def grade_cells(nb):
 
 
 def execute(nb, folder):
-    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(folder)}}).execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(folder)}}
+    ).execute()
     return nb
 
 
@@ -106,12 +102,16 @@ def test_exercise_leaks_no_solution_or_hidden_test(path):
     nb, source = nbformat.read(path, as_version=4), nbformat.read(solution, as_version=4)
     regions = sum(c.source.count("BEGIN SOLUTION") for c in source.cells)
     first, second = ex.CODE_STUB.split("\n")  # indented like the region it replaces
-    stubs = sum(a.strip() == first and b.strip() == second
-                for c in nb.cells for a, b in zip(c.source.split("\n"), c.source.split("\n")[1:]))
+    stubs = sum(
+        a.strip() == first and b.strip() == second
+        for c in nb.cells
+        for a, b in zip(c.source.split("\n"), c.source.split("\n")[1:])
+    )
     assert stubs == regions, f"{path.name}: {stubs} code stubs for {regions} solution regions"
     for k, cell in enumerate(nb.cells):
-        assert not cell.get("outputs") and cell.get("execution_count") is None, \
+        assert not cell.get("outputs") and cell.get("execution_count") is None, (
             f"{path.name} cell {k} holds outputs (the students' notebook must be clean)"
+        )
 
 
 # (c) -------------------------------------------------------------------- lint
@@ -133,18 +133,23 @@ def _write_pair(nb, folder, name):
 def test_lint_finds_broken_metadata(tmp_path):
     nb = ex.skeleton("ch99", "lint test", ROOT)
     cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
-    cells["ex1_text"].metadata.nbgrader.grade_id = "intro"                      # duplicate id
+    cells["ex1_text"].metadata.nbgrader.grade_id = "intro"  # duplicate id
     cells["ex1_answer"].source = cells["ex1_answer"].source.replace("### END SOLUTION", "")
     tests = cells["ex1_conv_tests"]
-    tests.metadata.nbgrader.points = 0                                          # graded, no points
+    tests.metadata.nbgrader.points = 0  # graded, no points
     tests.source = "\n".join(ln for ln in tests.source.split("\n") if "assert" not in ln)
     cells["imports"].metadata.nbgrader.schema_version = 2
-    nb.cells[-1].source += "\n### BEGIN HIDDEN TESTS"                           # marker in a plain cell
+    nb.cells[-1].source += "\n### BEGIN HIDDEN TESTS"  # marker in a plain cell
     path = _write_pair(nb, tmp_path / "solutions" / "ch99", "ch99_exercises")
     problems = "\n".join(ex.lint_notebook(path, tmp_path))
-    for expected in ("'intro' is also used by cell 1", "'BEGIN SOLUTION' without 'END SOLUTION'",
-                     "needs points > 0", "has no assert", "schema_version must be 3",
-                     "'BEGIN HIDDEN TESTS' in a cell without nbgrader metadata"):
+    for expected in (
+        "'intro' is also used by cell 1",
+        "'BEGIN SOLUTION' without 'END SOLUTION'",
+        "needs points > 0",
+        "has no assert",
+        "schema_version must be 3",
+        "'BEGIN HIDDEN TESTS' in a cell without nbgrader metadata",
+    ):
         assert expected in problems, f"lint missed {expected!r}; it said:\n{problems}"
 
     (path.with_suffix(".py")).write_text(path.with_suffix(".py").read_text().replace("lint test", "edited"))

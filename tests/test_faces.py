@@ -41,10 +41,16 @@ def test_same_identity_images_are_closer_in_hair_and_skin_colour():
     assert d[same & off].mean() < d[~same].mean()
 
 
-@pytest.mark.parametrize("kwargs", [dict(n_identities=0, per_identity=2), dict(n_identities=2, per_identity=0),
-                                    dict(n_identities=2, per_identity=2, size=8),
-                                    dict(n_identities=2.0, per_identity=2),
-                                    dict(n_identities=2, per_identity=2, noise=-1.0)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(n_identities=0, per_identity=2),
+        dict(n_identities=2, per_identity=0),
+        dict(n_identities=2, per_identity=2, size=8),
+        dict(n_identities=2.0, per_identity=2),
+        dict(n_identities=2, per_identity=2, noise=-1.0),
+    ],
+)
 def test_make_faces_errors(kwargs):
     with pytest.raises(ValueError):
         faces.make_faces(**kwargs)
@@ -109,17 +115,21 @@ def test_contrastive_loss_matches_the_formula_and_hadsell():
     f1, f2 = torch.randn(50, 8, generator=g, dtype=torch.float64), torch.randn(50, 8, generator=g, dtype=torch.float64)
     y = torch.randint(0, 2, (50,), generator=g)
     m = 4.0
-    want = [float(yk) * float(((a - b) ** 2).sum()) + (1 - float(yk)) * max(0.0, m - float((a - b).norm())) ** 2
-            for a, b, yk in zip(f1, f2, y)]
+    want = [
+        float(yk) * float(((a - b) ** 2).sum()) + (1 - float(yk)) * max(0.0, m - float((a - b).norm())) ** 2
+        for a, b, yk in zip(f1, f2, y)
+    ]
     got = faces.contrastive_loss(f1, f2, y, margin=m, reduction="none")
     torch.testing.assert_close(got, torch.tensor(want, dtype=torch.float64))
     # Hadsell et al. (2006): label 0 = similar, factor 1/2
     d = (f1 - f2).norm(dim=1)
     y_h = 1 - y
-    hadsell = (1 - y_h) * 0.5 * d ** 2 + y_h * 0.5 * torch.clamp(m - d, min=0) ** 2
+    hadsell = (1 - y_h) * 0.5 * d**2 + y_h * 0.5 * torch.clamp(m - d, min=0) ** 2
     torch.testing.assert_close(faces.contrastive_loss(f1, f2, y, m), 2 * hadsell.mean())
-    assert torch.isclose(faces.contrastive_loss(f1, f2, y, m, reduction="sum"),
-                         faces.contrastive_loss(f1, f2, y, m, reduction="none").sum())
+    assert torch.isclose(
+        faces.contrastive_loss(f1, f2, y, m, reduction="sum"),
+        faces.contrastive_loss(f1, f2, y, m, reduction="none").sum(),
+    )
     with pytest.raises(ValueError):
         faces.contrastive_loss(f1, f2, y[:3])
     with pytest.raises(ValueError):
@@ -195,7 +205,7 @@ def test_verify_and_recognise():
     q = torch.tensor([[0.5, 0.0], [9.0, 0.0], [5.0, 5.0]])
     ids, dist = faces.recognise(q, db, torch.tensor([7, 8]), tau=1.5)
     assert ids.tolist() == [7, 8, faces.NOT_RECOGNISED]
-    torch.testing.assert_close(dist, torch.tensor([0.5, 1.0, 50 ** 0.5]))
+    torch.testing.assert_close(dist, torch.tensor([0.5, 1.0, 50**0.5]))
     with pytest.raises(ValueError):
         faces.recognise(q, db, torch.tensor([7]), 1.0)
     with pytest.raises(ValueError):
@@ -211,8 +221,11 @@ def test_load_lfw_uses_a_copy_on_disk(monkeypatch):
     def fake_fetch(*, download_if_missing, **kwargs):
         assert download_if_missing is False and kwargs["color"] is True
         rng = np.random.default_rng(0)
-        return Bunch(images=rng.uniform(0, 255, (6, 62, 47, 3)).astype(np.float32),
-                     target=np.array([0, 0, 1, 1, 2, 2]), target_names=np.array(["a", "b", "c"]))
+        return Bunch(
+            images=rng.uniform(0, 255, (6, 62, 47, 3)).astype(np.float32),
+            target=np.array([0, 0, 1, 1, 2, 2]),
+            target_names=np.array(["a", "b", "c"]),
+        )
 
     monkeypatch.setattr(sklearn.datasets, "fetch_lfw_people", fake_fetch)
     f = faces.load_lfw(32, online=False)

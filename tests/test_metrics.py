@@ -51,8 +51,9 @@ def _voc_ap(scores, labels, num_positives, use_07_metric):
 # --------------------------------------------------------------------------- hard predictions
 
 
-@pytest.mark.parametrize("seed,n,k,skew", [(0, 50, 2, False), (1, 200, 3, False), (2, 300, 10, True),
-                                          (3, 7, 4, False), (4, 1000, 5, True)])
+@pytest.mark.parametrize(
+    "seed,n,k,skew", [(0, 50, 2, False), (1, 200, 3, False), (2, 300, 10, True), (3, 7, 4, False), (4, 1000, 5, True)]
+)
 def test_confusion_matrix_and_scores_match_sklearn(seed, n, k, skew):
     y_true, y_pred = _random_predictions(seed, n, k, skew)
     labels = list(range(k))
@@ -65,10 +66,12 @@ def test_confusion_matrix_and_scores_match_sklearn(seed, n, k, skew):
         warnings.simplefilter("ignore")
         for average in (None, "macro", "micro", "weighted"):
             for zero_division in (0.0, 1.0, np.nan):
-                mine = metrics.precision_recall_f1(y_true, y_pred, average=average, num_classes=k,
-                                                   zero_division=zero_division)
-                theirs = skm.precision_recall_fscore_support(y_true, y_pred, labels=labels, average=average,
-                                                             zero_division=zero_division)[:3]
+                mine = metrics.precision_recall_f1(
+                    y_true, y_pred, average=average, num_classes=k, zero_division=zero_division
+                )
+                theirs = skm.precision_recall_fscore_support(
+                    y_true, y_pred, labels=labels, average=average, zero_division=zero_division
+                )[:3]
                 from_cm = metrics.precision_recall_f1(cm, average=average, zero_division=zero_division)
                 for a, b, c in zip(mine, theirs, from_cm):
                     np.testing.assert_allclose(a, b, equal_nan=True)
@@ -78,8 +81,9 @@ def test_confusion_matrix_and_scores_match_sklearn(seed, n, k, skew):
             theirs = skm.precision_recall_fscore_support(y_true, y_pred, average="binary")[:3]
             np.testing.assert_allclose(mine, theirs)
             mine0 = metrics.precision_recall_f1(y_true, y_pred, average="binary", pos_label=0)
-            np.testing.assert_allclose(mine0, skm.precision_recall_fscore_support(
-                y_true, y_pred, average="binary", pos_label=0)[:3])
+            np.testing.assert_allclose(
+                mine0, skm.precision_recall_fscore_support(y_true, y_pred, average="binary", pos_label=0)[:3]
+            )
     # micro precision = recall = F1 = accuracy for single-label data
     assert metrics.precision_recall_f1(cm, average="micro") == pytest.approx((metrics.accuracy(cm),) * 3)
 
@@ -91,10 +95,12 @@ def test_classification_report_identical_to_sklearn(seed, k, digits):
     names = [f"class {i}" for i in range(k)] if seed == 1 else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theirs = skm.classification_report(y_true, y_pred, labels=list(range(k)), target_names=names,
-                                           digits=digits, zero_division=0.0)
-        theirs_dict = skm.classification_report(y_true, y_pred, labels=list(range(k)), target_names=names,
-                                                output_dict=True, zero_division=0.0)
+        theirs = skm.classification_report(
+            y_true, y_pred, labels=list(range(k)), target_names=names, digits=digits, zero_division=0.0
+        )
+        theirs_dict = skm.classification_report(
+            y_true, y_pred, labels=list(range(k)), target_names=names, output_dict=True, zero_division=0.0
+        )
     assert metrics.classification_report(y_true, y_pred, num_classes=k, class_names=names, digits=digits) == theirs
     mine_dict = metrics.classification_report(y_true, y_pred, num_classes=k, class_names=names, output_dict=True)
     assert mine_dict.keys() == theirs_dict.keys()
@@ -114,7 +120,8 @@ def test_tensors_and_lists_are_accepted():
     assert metrics.accuracy(torch.from_numpy(cm)) == metrics.accuracy(cm)
     scores, labels = _random_ranking(0, 40)
     assert metrics.roc_auc(torch.from_numpy(scores).float(), torch.from_numpy(labels).bool()) == pytest.approx(
-        skm.roc_auc_score(labels, scores.astype(np.float32)))
+        skm.roc_auc_score(labels, scores.astype(np.float32))
+    )
 
 
 def test_edge_cases_of_hard_predictions():
@@ -136,23 +143,26 @@ def test_edge_cases_of_hard_predictions():
     np.testing.assert_allclose([p, r, f], theirs[:3])
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: metrics.confusion_matrix([], []), "empty"),
-    (lambda: metrics.confusion_matrix([0, 1], [0]), "same shape"),
-    (lambda: metrics.confusion_matrix([[0, 1]], [[0, 1]]), r"shape \(N,\)"),
-    (lambda: metrics.confusion_matrix([0, -1], [0, 1]), "0..K-1"),
-    (lambda: metrics.confusion_matrix([0, 0.5], [0, 1]), "integer"),
-    (lambda: metrics.confusion_matrix([0, 3], [0, 1], num_classes=3), "num_classes=3"),
-    (lambda: metrics.confusion_matrix([0, 1], [0, 1], num_classes=0), "positive int"),
-    (lambda: metrics.accuracy(np.zeros((2, 3))), r"\(K, K\)"),
-    (lambda: metrics.accuracy(np.zeros((2, 2))), "all zeros"),
-    (lambda: metrics.accuracy(np.array([[1, -1], [0, 1]])), "non-negative"),
-    (lambda: metrics.precision_recall_f1([0, 1], [0, 1], average="mean"), "average"),
-    (lambda: metrics.precision_recall_f1([0, 1, 2], [0, 1, 2], average="binary"), "two classes"),
-    (lambda: metrics.precision_recall_f1([0, 1], [0, 1], zero_division=0.5), "zero_division"),
-    (lambda: metrics.precision_recall_f1(np.eye(2), num_classes=2), "num_classes"),
-    (lambda: metrics.classification_report([0, 1], [0, 1], class_names=["a"]), "2 names"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: metrics.confusion_matrix([], []), "empty"),
+        (lambda: metrics.confusion_matrix([0, 1], [0]), "same shape"),
+        (lambda: metrics.confusion_matrix([[0, 1]], [[0, 1]]), r"shape \(N,\)"),
+        (lambda: metrics.confusion_matrix([0, -1], [0, 1]), "0..K-1"),
+        (lambda: metrics.confusion_matrix([0, 0.5], [0, 1]), "integer"),
+        (lambda: metrics.confusion_matrix([0, 3], [0, 1], num_classes=3), "num_classes=3"),
+        (lambda: metrics.confusion_matrix([0, 1], [0, 1], num_classes=0), "positive int"),
+        (lambda: metrics.accuracy(np.zeros((2, 3))), r"\(K, K\)"),
+        (lambda: metrics.accuracy(np.zeros((2, 2))), "all zeros"),
+        (lambda: metrics.accuracy(np.array([[1, -1], [0, 1]])), "non-negative"),
+        (lambda: metrics.precision_recall_f1([0, 1], [0, 1], average="mean"), "average"),
+        (lambda: metrics.precision_recall_f1([0, 1, 2], [0, 1, 2], average="binary"), "two classes"),
+        (lambda: metrics.precision_recall_f1([0, 1], [0, 1], zero_division=0.5), "zero_division"),
+        (lambda: metrics.precision_recall_f1(np.eye(2), num_classes=2), "num_classes"),
+        (lambda: metrics.classification_report([0, 1], [0, 1], class_names=["a"]), "2 names"),
+    ],
+)
 def test_clear_errors_for_hard_predictions(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -161,8 +171,7 @@ def test_clear_errors_for_hard_predictions(call, match):
 # --------------------------------------------------------------------------- rankings
 
 
-@pytest.mark.parametrize("seed,n,ties", [(0, 30, False), (1, 200, True), (2, 500, False), (3, 50, True),
-                                         (4, 3, False)])
+@pytest.mark.parametrize("seed,n,ties", [(0, 30, False), (1, 200, True), (2, 500, False), (3, 50, True), (4, 3, False)])
 def test_roc_curve_and_auc_match_sklearn(seed, n, ties):
     scores, labels = _random_ranking(seed, n, ties)
     for drop in (False, True):
@@ -179,8 +188,7 @@ def test_roc_curve_and_auc_match_sklearn(seed, n, ties):
     assert metrics.roc_auc(scores, labels) == pytest.approx(((diff > 0) + 0.5 * (diff == 0)).mean())
 
 
-@pytest.mark.parametrize("seed,n,ties", [(0, 30, False), (1, 200, True), (2, 500, False), (3, 50, True),
-                                         (5, 8, True)])
+@pytest.mark.parametrize("seed,n,ties", [(0, 30, False), (1, 200, True), (2, 500, False), (3, 50, True), (5, 8, True)])
 def test_precision_recall_curve_and_ap_match_sklearn(seed, n, ties):
     scores, labels = _random_ranking(seed, n, ties)
     precision, recall, thresholds = metrics.precision_recall_curve(scores, labels)
@@ -235,33 +243,37 @@ def test_edge_cases_of_rankings():
     assert metrics.average_precision([0.9], [0], num_positives=2) == 0.0
     for interpolation in ("none", "all", "11point"):
         assert metrics.average_precision([0.9, 0.1], [1, 0], num_positives=2, interpolation=interpolation) == (
-            pytest.approx(0.5 if interpolation != "11point" else 6 / 11))
+            pytest.approx(0.5 if interpolation != "11point" else 6 / 11)
+        )
     # auc in either direction
     assert metrics.auc([0, 0.5, 1], [0, 1, 1]) == pytest.approx(0.75)
     assert metrics.auc([1, 0.5, 0], [1, 1, 0]) == pytest.approx(0.75)
     assert metrics.auc([0, 1], [1, 1]) == pytest.approx(skm.auc([0, 1], [1, 1]))
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: metrics.roc_curve([], []), "empty"),
-    (lambda: metrics.average_precision([], []), "empty"),
-    (lambda: metrics.precision_recall_curve([], []), "empty"),
-    (lambda: metrics.roc_curve([0.1, 0.2], [0, 0]), "no positives"),
-    (lambda: metrics.roc_curve([0.1, 0.2], [1, 1]), "no negatives"),
-    (lambda: metrics.roc_auc([0.1, 0.2], [1, 1]), "no negatives"),
-    (lambda: metrics.average_precision([0.1, 0.2], [0, 0]), "no positives"),
-    (lambda: metrics.precision_recall_curve([0.1, 0.2], [0, 0]), "no positives"),
-    (lambda: metrics.roc_curve([0.1, 0.2], [0, 2]), "0 .negative. or 1"),
-    (lambda: metrics.roc_curve([0.1, np.nan], [0, 1]), "finite"),
-    (lambda: metrics.roc_curve([0.1, 0.2, 0.3], [0, 1]), "same shape"),
-    (lambda: metrics.roc_curve(np.zeros((2, 2)), [0, 1]), r"shape \(N,\)"),
-    (lambda: metrics.average_precision([0.1, 0.2], [0, 1], interpolation="voc"), "interpolation"),
-    (lambda: metrics.average_precision([0.1, 0.2], [1, 1], num_positives=1), "smaller"),
-    (lambda: metrics.average_precision([0.1, 0.2], [1, 1], num_positives=2.0), "int"),
-    (lambda: metrics.auc([0, 1, 0.5], [0, 1, 1]), "sorted"),
-    (lambda: metrics.auc([0], [0]), "at least 2"),
-    (lambda: metrics.auc([0, 1], [0, 1, 2]), "same shape"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: metrics.roc_curve([], []), "empty"),
+        (lambda: metrics.average_precision([], []), "empty"),
+        (lambda: metrics.precision_recall_curve([], []), "empty"),
+        (lambda: metrics.roc_curve([0.1, 0.2], [0, 0]), "no positives"),
+        (lambda: metrics.roc_curve([0.1, 0.2], [1, 1]), "no negatives"),
+        (lambda: metrics.roc_auc([0.1, 0.2], [1, 1]), "no negatives"),
+        (lambda: metrics.average_precision([0.1, 0.2], [0, 0]), "no positives"),
+        (lambda: metrics.precision_recall_curve([0.1, 0.2], [0, 0]), "no positives"),
+        (lambda: metrics.roc_curve([0.1, 0.2], [0, 2]), "0 .negative. or 1"),
+        (lambda: metrics.roc_curve([0.1, np.nan], [0, 1]), "finite"),
+        (lambda: metrics.roc_curve([0.1, 0.2, 0.3], [0, 1]), "same shape"),
+        (lambda: metrics.roc_curve(np.zeros((2, 2)), [0, 1]), r"shape \(N,\)"),
+        (lambda: metrics.average_precision([0.1, 0.2], [0, 1], interpolation="voc"), "interpolation"),
+        (lambda: metrics.average_precision([0.1, 0.2], [1, 1], num_positives=1), "smaller"),
+        (lambda: metrics.average_precision([0.1, 0.2], [1, 1], num_positives=2.0), "int"),
+        (lambda: metrics.auc([0, 1, 0.5], [0, 1, 1]), "sorted"),
+        (lambda: metrics.auc([0], [0]), "at least 2"),
+        (lambda: metrics.auc([0, 1], [0, 1, 2]), "same shape"),
+    ],
+)
 def test_clear_errors_for_rankings(call, match):
     with pytest.raises(ValueError, match=match):
         call()

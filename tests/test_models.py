@@ -7,9 +7,18 @@ from cvbook import models
 
 def lecture_net():
     return nn.Sequential(
-        nn.Conv2d(3, 8, 5), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(8, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+        nn.Conv2d(3, 8, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(400, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, 10),
     )
 
 
@@ -17,7 +26,14 @@ def test_summary_of_the_lecture_network():
     net = lecture_net()
     s = models.summary(net, (3, 32, 32))
     assert [r.output_shape for r in s.rows if r.kind in ("Conv2d", "MaxPool2d", "Linear")] == [
-        (8, 28, 28), (8, 14, 14), (16, 10, 10), (16, 5, 5), (120,), (84,), (10,)]
+        (8, 28, 28),
+        (8, 14, 14),
+        (16, 10, 10),
+        (16, 5, 5),
+        (120,),
+        (84,),
+        (10,),
+    ]
     assert [r.parameters for r in s.rows if r.parameters] == [608, 3216, 48120, 10164, 850]
     assert s.row("0").activation_size == 6272 and s.row("6").activation_size == 400
     assert s.total_parameters == models.count_parameters(net) == 62958
@@ -54,11 +70,20 @@ def test_classic_models_match_torchvision_and_hand_counts():
 
     assert models.count_parameters(models.LeNet5()) == 61706
     # the lectures' AlexNet: 96-256-384-384-256 filters, 227x227 input
-    paper = (11 * 11 * 3 + 1) * 96 + (5 * 5 * 96 + 1) * 256 + (3 * 3 * 256 + 1) * 384 + (3 * 3 * 384 + 1) * 384 \
-        + (3 * 3 * 384 + 1) * 256 + (9216 + 1) * 4096 + (4096 + 1) * 4096 + (4096 + 1) * 1000
+    paper = (
+        (11 * 11 * 3 + 1) * 96
+        + (5 * 5 * 96 + 1) * 256
+        + (3 * 3 * 256 + 1) * 384
+        + (3 * 3 * 384 + 1) * 384
+        + (3 * 3 * 384 + 1) * 256
+        + (9216 + 1) * 4096
+        + (4096 + 1) * 4096
+        + (4096 + 1) * 1000
+    )
     assert models.count_parameters(models.AlexNet()) == paper == 62378344
-    assert models.count_parameters(models.AlexNet(widths="torchvision")) == \
-        models.count_parameters(tv.alexnet(weights=None))
+    assert models.count_parameters(models.AlexNet(widths="torchvision")) == models.count_parameters(
+        tv.alexnet(weights=None)
+    )
     for depth in (11, 13, 16, 19):
         for bn in (False, True):
             ours = models.VGG(depth, batch_norm=bn)
@@ -104,12 +129,12 @@ def test_residual_block_algebra():
     block = models.BasicBlock(8, 8)
     for p in block.body.parameters():
         torch.nn.init.zeros_(p)
-    x = torch.relu(torch.randn(2, 8, 6, 6))          # a[l] >= 0, as after a ReLU
+    x = torch.relu(torch.randn(2, 8, 6, 6))  # a[l] >= 0, as after a ReLU
     block.eval()
     assert torch.equal(block(x), x), "zero weights make the residual block the identity"
     down = models.BasicBlock(8, 16, stride=2)
     assert down(torch.randn(2, 8, 6, 6)).shape == (2, 16, 3, 3)
-    assert isinstance(down.shortcut[0], torch.nn.Conv2d)   # projection W_s
+    assert isinstance(down.shortcut[0], torch.nn.Conv2d)  # projection W_s
     pad = models.BasicBlock(8, 16, stride=2, shortcut="pad")
     assert models.count_parameters(pad) < models.count_parameters(down)
     with pytest.raises(ValueError, match="shortcut"):
@@ -123,7 +148,7 @@ def test_cifar_resnet_plain_and_residual_have_equal_parameters():
         assert models.count_parameters(a) == models.count_parameters(b)
         assert a(torch.zeros(2, 1, 16, 16)).shape == (2, 10)
         n_conv = sum(isinstance(m, torch.nn.Conv2d) for m in a.modules())
-        assert n_conv + 1 == depth               # depth counts convs and the final linear layer
+        assert n_conv + 1 == depth  # depth counts convs and the final linear layer
     nobn = models.CifarResNet(8, 10, 1, widths=(8, 16, 32), batch_norm=False, init="default")
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in nobn.modules())
     with pytest.raises(ValueError, match="6n"):

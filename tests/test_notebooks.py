@@ -43,8 +43,9 @@ def test_there_are_notebooks():
 def test_notebook_is_valid(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
-    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", \
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", (
         f"{path.name}: kernelspec must be python3 (nbval and refresh start that kernel)"
+    )
 
 
 @pytest.mark.parametrize("path", TESTED, ids=ids(TESTED))
@@ -54,8 +55,10 @@ def test_text_pair_matches_notebook(path):
     nb, text = nbformat.read(path, as_version=4), jupytext.read(pair)
     mine, theirs = comparable(nb), comparable(text)
     for k, (a, b) in enumerate(zip(mine, theirs)):
-        assert a == b, (f"{path.name} and {pair.name} differ at cell {k}: "
-                        f"{a[1][:60]!r} vs {b[1][:60]!r} (edit the .py, then `make refresh NB={path}`)")
+        assert a == b, (
+            f"{path.name} and {pair.name} differ at cell {k}: "
+            f"{a[1][:60]!r} vs {b[1][:60]!r} (edit the .py, then `make refresh NB={path}`)"
+        )
     assert len(mine) == len(theirs), f"{path.name} has {len(mine)} cells, {pair.name} {len(theirs)}"
 
 
@@ -66,8 +69,10 @@ def test_checked_cells_have_stored_outputs(path):
     for k, cell in enumerate(code_cells(nb)):
         lines = cell.source.splitlines()
         loose = [ln for ln in lines if "NBVAL_CHECK_OUTPUT" in ln and ln.strip() != MARKER]
-        assert not loose, f"{path.name} code cell {k}: nbval ignores the marker line {loose[0]!r}; " \
-                          f"write exactly {MARKER!r} on its own line"
+        assert not loose, (
+            f"{path.name} code cell {k}: nbval ignores the marker line {loose[0]!r}; "
+            f"write exactly {MARKER!r} on its own line"
+        )
         if MARKER in (ln.strip() for ln in lines):
             assert cell.execution_count is not None, f"{path.name} code cell {k} is checked but was never executed"
             assert cell.outputs, f"{path.name} code cell {k} is checked but has no stored output"
@@ -95,10 +100,12 @@ def test_first_cell_installs_only_in_colab(path):
     assert first.cell_type == "code", f"{path.name}: the first cell must be the Colab install cell"
     src = first.source
     assert 'if "google.colab" in sys.modules:' in src, f"{path.name}: install must be guarded by Colab"
-    assert re.search(r'"cvbook @ git\+https://github\.com/[\w.-]+/[\w.-]+@[\w.-]+"', src), \
+    assert re.search(r'"cvbook @ git\+https://github\.com/[\w.-]+/[\w.-]+@[\w.-]+"', src), (
         f"{path.name}: install cell must pin the cvbook package to a tag or commit"
-    assert "torch" not in src.replace("torchvision are kept", "").replace("torch and", ""), \
+    )
+    assert "torch" not in src.replace("torchvision are kept", "").replace("torch and", ""), (
         f"{path.name}: the install cell must not (re)install torch or torchvision"
+    )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids(CHAPTERS))
@@ -119,8 +126,9 @@ def test_repository_address_is_stamped():
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "stamp.py"), "--check"],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "stamp.py"), "--check"], capture_output=True, text=True, cwd=ROOT
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

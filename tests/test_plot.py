@@ -12,8 +12,16 @@ from cvbook import plot, train  # noqa: E402
 def make_history():
     h = train.History()
     for epoch in range(1, 4):
-        h.append({"epoch": epoch, "train_loss": 1 / epoch, "val_loss": 1.2 / epoch,
-                  "train_acc": 0.5 + 0.1 * epoch, "val_acc": 0.45 + 0.1 * epoch, "time_s": 0.1})
+        h.append(
+            {
+                "epoch": epoch,
+                "train_loss": 1 / epoch,
+                "val_loss": 1.2 / epoch,
+                "train_acc": 0.5 + 0.1 * epoch,
+                "val_acc": 0.45 + 0.1 * epoch,
+                "time_s": 0.1,
+            }
+        )
     return h
 
 

@@ -27,10 +27,19 @@ def test_lecture_convolution_matrix():
     assert (c @ INPUT.flatten()).view(2, 2).tolist() == [[122, 148], [126, 134]]
 
 
-@pytest.mark.parametrize("h,w,fh,fw,s,p", [
-    (4, 4, 3, 3, 1, 0), (5, 5, 3, 3, 2, 1), (6, 7, 3, 2, 2, 0), (7, 5, 1, 1, 3, 0),
-    (5, 6, 4, 3, 1, 2), (8, 8, 3, 3, 3, 1), (3, 3, 3, 3, 1, 1), (9, 4, 5, 2, 2, 2),
-])
+@pytest.mark.parametrize(
+    "h,w,fh,fw,s,p",
+    [
+        (4, 4, 3, 3, 1, 0),
+        (5, 5, 3, 3, 2, 1),
+        (6, 7, 3, 2, 2, 0),
+        (7, 5, 1, 1, 3, 0),
+        (5, 6, 4, 3, 1, 2),
+        (8, 8, 3, 3, 3, 1),
+        (3, 3, 3, 3, 1, 1),
+        (9, 4, 5, 2, 2, 2),
+    ],
+)
 def test_conv_matrix_matches_conv2d_and_its_transpose_conv_transpose2d(h, w, fh, fw, s, p):
     g = torch.Generator().manual_seed(h * 100 + w * 10 + s)
     kernel = torch.randn(fh, fw, generator=g, dtype=torch.float64)
@@ -41,8 +50,9 @@ def test_conv_matrix_matches_conv2d_and_its_transpose_conv_transpose2d(h, w, fh,
     assert torch.allclose((c @ x.flatten()).view(expected.shape), expected)
     y = torch.randn(expected.shape, generator=g, dtype=torch.float64)
     out_pad_h, out_pad_w = (h + 2 * p - fh) % s, (w + 2 * p - fw) % s
-    transposed = F.conv_transpose2d(y[None, None], kernel[None, None], stride=s, padding=p,
-                                    output_padding=(out_pad_h, out_pad_w))[0, 0]
+    transposed = F.conv_transpose2d(
+        y[None, None], kernel[None, None], stride=s, padding=p, output_padding=(out_pad_h, out_pad_w)
+    )[0, 0]
     assert transposed.shape == (h, w)
     assert torch.allclose((c.T @ y.flatten()).view(h, w), transposed)
 
@@ -75,17 +85,26 @@ def test_conv_transpose_output_size_matches_pytorch_everywhere():
     assert checked > 800
 
 
-@pytest.mark.parametrize("n,f,s,p,d", [(4, 3, 1, 0, 1), (7, 3, 2, 1, 1), (8, 2, 2, 0, 1), (9, 5, 3, 2, 1), (10, 3, 1, 2, 2)])
+@pytest.mark.parametrize(
+    "n,f,s,p,d", [(4, 3, 1, 0, 1), (7, 3, 2, 1, 1), (8, 2, 2, 0, 1), (9, 5, 3, 2, 1), (10, 3, 1, 2, 2)]
+)
 def test_transpose_inverts_conv_output_size(n, f, s, p, d):
     m = conv.conv_output_size(n, f, p, s, d)
     op = (n + 2 * p - d * (f - 1) - 1) % s
     assert segment.conv_transpose_output_size(m, f, s, p, op, d) == n
 
 
-@pytest.mark.parametrize("cin,cout,h,w,f,s,p,op", [
-    (1, 1, 2, 2, 3, 1, 0, 0), (1, 1, 2, 2, 3, 2, 1, 0), (2, 3, 3, 4, 3, 2, 1, 1),
-    (3, 2, 4, 4, 2, 2, 0, 0), (2, 2, 3, 3, 4, 3, 1, 2), (1, 4, 5, 2, 1, 2, 0, 1),
-])
+@pytest.mark.parametrize(
+    "cin,cout,h,w,f,s,p,op",
+    [
+        (1, 1, 2, 2, 3, 1, 0, 0),
+        (1, 1, 2, 2, 3, 2, 1, 0),
+        (2, 3, 3, 4, 3, 2, 1, 1),
+        (3, 2, 4, 4, 2, 2, 0, 0),
+        (2, 2, 3, 3, 4, 3, 1, 2),
+        (1, 4, 5, 2, 1, 2, 0, 1),
+    ],
+)
 def test_scatter_matches_conv_transpose2d(cin, cout, h, w, f, s, p, op):
     g = torch.Generator().manual_seed(cin * 7 + cout + h + f)
     x = torch.randn(2, cin, h, w, generator=g, dtype=torch.float64)
@@ -101,8 +120,8 @@ def test_scatter_matches_conv_transpose2d(cin, cout, h, w, f, s, p, op):
 def test_unet_shapes(depth, width, size):
     for skips in (True, False):
         net = segment.UNet(3, 5, depth=depth, width=width, skips=skips).eval()
-        out = net(torch.randn(2, 3, size, size + 2 ** depth))
-        assert out.shape == (2, 5, size, size + 2 ** depth)
+        out = net(torch.randn(2, 3, size, size + 2**depth))
+        assert out.shape == (2, 5, size, size + 2**depth)
 
 
 def test_unet_structure_and_skip_ablation():
@@ -154,7 +173,9 @@ def test_dice_loss():
         expected += (2 * inter + 1) / (p[:, k].sum() + (t == k).sum() + 1)
     assert segment.dice_loss(logits, t).item() == pytest.approx(1 - expected.item() / 4, rel=1e-5)
     ce_dice = segment.ce_dice_loss(logits, t, dice_weight=0.5)
-    assert ce_dice.item() == pytest.approx(F.cross_entropy(logits, t).item() + 0.5 * (1 - expected.item() / 4), rel=1e-5)
+    assert ce_dice.item() == pytest.approx(
+        F.cross_entropy(logits, t).item() + 0.5 * (1 - expected.item() / 4), rel=1e-5
+    )
     with pytest.raises(ValueError, match="targets"):
         segment.dice_loss(logits, t[0])
     with pytest.raises(ValueError, match="class indices"):
@@ -163,11 +184,12 @@ def test_dice_loss():
 
 def test_scores_match_sklearn():
     g = torch.Generator().manual_seed(1)
-    for trial in range(5):
+    for _ in range(5):
         k = 4
         target = torch.randint(0, k, (3, 16, 16), generator=g)
-        pred = torch.where(torch.rand(target.shape, generator=g) < 0.7, target,
-                           torch.randint(0, k, target.shape, generator=g))
+        pred = torch.where(
+            torch.rand(target.shape, generator=g) < 0.7, target, torch.randint(0, k, target.shape, generator=g)
+        )
         scores = segment.segmentation_scores(pred, target, k)
         cm = sk_confusion_matrix(target.flatten().numpy(), pred.flatten().numpy(), labels=list(range(k)))
         assert np.array_equal(scores.confusion.numpy(), cm)

@@ -33,8 +33,11 @@ def test_conv1d_matches_torch(case, impl):
     mine = impl(x, weight, bias, stride=s, padding=p, dilation=d)
     assert mine.shape == expected.shape
     assert torch.allclose(mine, expected, atol=1e-10)
-    assert torch.allclose(impl(x, weight, stride=s, padding=p, dilation=d),
-                          F.conv1d(x, weight, stride=s, padding=pad, dilation=d), atol=1e-10)
+    assert torch.allclose(
+        impl(x, weight, stride=s, padding=p, dilation=d),
+        F.conv1d(x, weight, stride=s, padding=pad, dilation=d),
+        atol=1e-10,
+    )
 
 
 def test_lecture_1d_examples():
@@ -69,8 +72,12 @@ def test_output_shape_lecture_and_torch():
     assert signals.conv_output_shape((10, 10, 10), 5) == (6, 6, 6)
     assert signals.conv_output_shape((8, 16, 16), (3, 5, 5), p=(1, 2, 2), s=(1, 2, 2)) == (8, 8, 8)
     assert signals.conv_output_shape((9, 9), 3, p="same") == (9, 9)
-    for size, f, p, s, d in [((14,), 5, 0, 1, 1), ((7, 11), 3, 1, 2, 1), ((6, 9, 10), (3, 1, 3), 1, (1, 2, 3), 1),
-                             ((12, 12, 12), 3, 2, 1, 2)]:
+    for size, f, p, s, d in [
+        ((14,), 5, 0, 1, 1),
+        ((7, 11), 3, 1, 2, 1),
+        ((6, 9, 10), (3, 1, 3), 1, (1, 2, 3), 1),
+        ((12, 12, 12), 3, 2, 1, 2),
+    ]:
         layer = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[len(size)](1, 1, f, stride=s, padding=p, dilation=d)
         assert signals.conv_output_shape(size, f, p, s, d) == tuple(layer(torch.zeros(1, 1, *size)).shape[2:])
 
@@ -86,9 +93,12 @@ def test_output_shape_errors():
 
 def test_cost_formula_matches_counters():
     for size, f, c_in, c_out, p, s, conv_cls in [
-        (14, 5, 1, 16, 0, 1, nn.Conv1d), (10, 5, 16, 32, 0, 1, nn.Conv1d),
-        ((14, 14), 5, 1, 16, 0, 1, nn.Conv2d), ((14, 14, 14), 5, 1, 16, 0, 1, nn.Conv3d),
-        ((10, 10, 10), 5, 16, 32, 0, 1, nn.Conv3d), ((8, 16, 16), 3, 2, 4, 1, 2, nn.Conv3d),
+        (14, 5, 1, 16, 0, 1, nn.Conv1d),
+        (10, 5, 16, 32, 0, 1, nn.Conv1d),
+        ((14, 14), 5, 1, 16, 0, 1, nn.Conv2d),
+        ((14, 14, 14), 5, 1, 16, 0, 1, nn.Conv3d),
+        ((10, 10, 10), 5, 16, 32, 0, 1, nn.Conv3d),
+        ((8, 16, 16), 3, 2, 4, 1, 2, nn.Conv3d),
     ]:
         size_t = (size,) if isinstance(size, int) else size
         c = signals.conv_cost(size, f, c_in, c_out, p, s)
@@ -98,7 +108,7 @@ def test_cost_formula_matches_counters():
         with FlopCounterMode(display=False) as counter, torch.no_grad():
             layer(torch.zeros(1, c_in, *size_t))
         assert counter.get_total_flops() == 2 * c.mult_adds
-    assert signals.conv_cost((14, 14, 14), 5, 1, 16) .mult_adds == 10 ** 3 * 16 * 125
+    assert signals.conv_cost((14, 14, 14), 5, 1, 16).mult_adds == 10**3 * 16 * 125
     with pytest.raises(ValueError, match="c_out"):
         signals.conv_cost(14, 5, 1, 0)
 
@@ -106,8 +116,9 @@ def test_cost_formula_matches_counters():
 def test_count_mult_adds_nd_agrees_with_2d_counter():
     from cvbook import cost
 
-    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, groups=4),
-                          nn.Flatten(), nn.Linear(8 * 6 * 6, 10))
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, groups=4), nn.Flatten(), nn.Linear(8 * 6 * 6, 10)
+    )
     assert signals.count_mult_adds_nd(model, (3, 8, 8)) == cost.count_mult_adds(model, (3, 8, 8))
     model.train()
     signals.count_mult_adds_nd(model, (3, 8, 8))
@@ -144,7 +155,7 @@ def test_make_moving_squares():
     assert torch.bincount(labels).tolist() == [10, 10, 10]
     cols = torch.arange(16, dtype=torch.float32)
     for clip, label in zip(clips[:, 0], labels):
-        mass = clip.sum(dim=1)                                      # (T, W): column profile per frame
+        mass = clip.sum(dim=1)  # (T, W): column profile per frame
         centre = (mass * cols).sum(-1) / mass.sum(-1)
         velocity = float(centre.diff().mean())
         assert math.isclose(velocity, [-1.0, 0.0, 1.0][int(label)], abs_tol=1e-5)

@@ -59,11 +59,14 @@ def test_layer_style_cost_hand_example():
     # (5 - 1)^2 / (2 * 1 * 2 * 1)^2 = 16 / 16
     assert float(style.layer_style_cost(a_s, a_g)) == 1.0
     a, b = _rand(1, 3, 4, 5, seed=3), _rand(1, 3, 4, 5, seed=4)
-    expected = ((torch.einsum("nkij,nlij->nkl", a, a) - torch.einsum("nkij,nlij->nkl", b, b)) ** 2).sum() / (2 * 60) ** 2
+    expected = ((torch.einsum("nkij,nlij->nkl", a, a) - torch.einsum("nkij,nlij->nkl", b, b)) ** 2).sum() / (
+        2 * 60
+    ) ** 2
     assert torch.allclose(style.layer_style_cost(a, b), expected)
     # Gatys et al.'s 1 / (4 N_l^2 M_l^2) is the same constant
-    assert torch.allclose(style.layer_style_cost(a, b), ((style.gram_matrix(a) - style.gram_matrix(b)) ** 2).sum()
-                          / (4 * 3**2 * 20**2))
+    assert torch.allclose(
+        style.layer_style_cost(a, b), ((style.gram_matrix(a) - style.gram_matrix(b)) ** 2).sum() / (4 * 3**2 * 20**2)
+    )
 
 
 def test_style_cost_is_weighted_sum_and_total_cost():
@@ -80,8 +83,12 @@ def test_style_cost_is_weighted_sum_and_total_cost():
 def test_costs_have_finite_correct_gradients():
     a_c, a_s = _rand(1, 2, 3, 3, seed=9), _rand(1, 2, 3, 3, seed=10)
     a_g = _rand(1, 2, 3, 3, seed=11).requires_grad_(True)
-    for fn in (lambda g: style.content_cost(a_c, g), lambda g: style.content_cost(a_c, g, norm="size"),
-               lambda g: style.layer_style_cost(a_s, g), lambda g: style.gram_matrix(g)):
+    for fn in (
+        lambda g: style.content_cost(a_c, g),
+        lambda g: style.content_cost(a_c, g, norm="size"),
+        lambda g: style.layer_style_cost(a_s, g),
+        lambda g: style.gram_matrix(g),
+    ):
         assert torch.autograd.gradcheck(fn, (a_g,))
     j = style.total_cost(style.content_cost(a_c, a_g), style.style_cost({"x": a_s}, {"x": a_g}, {"x": 1.0}))
     (grad,) = torch.autograd.grad(j, a_g)
@@ -174,8 +181,9 @@ def test_vgg_features_load_pretrained_weights_when_available(monkeypatch):
     full = nn.Module()
     full.features = _vgg19_features()  # stands in for the ImageNet weights
     monkeypatch.setattr(style, "pretrained_available", lambda online=None: True)
-    monkeypatch.setattr(torchvision.models.VGG19_Weights, "get_state_dict",
-                        lambda self, progress=True: full.state_dict())
+    monkeypatch.setattr(
+        torchvision.models.VGG19_Weights, "get_state_dict", lambda self, progress=True: full.state_dict()
+    )
     ext = style.VGGFeatures(["relu2_1"], pretrained=True)
     assert ext.pretrained and len(ext.body) == 7
     for key, value in ext.body.state_dict().items():
@@ -216,9 +224,20 @@ def test_style_transfer_lowers_the_style_cost(optimizer):
     stripes = torch.zeros(1, 3, 16, 16)
     stripes[:, 0, :, ::2] = 1.0
     ext = _TinyExtractor()
-    res = style.style_transfer(content, stripes, ext, content_layer="l2", style_weights={"l1": 1.0, "l2": 1.0},
-                               alpha=1.0, beta=1e3, steps=30, lr=0.05, optimizer=optimizer,
-                               snapshot_at=[0, 10, 30], generator=torch.Generator().manual_seed(1))
+    res = style.style_transfer(
+        content,
+        stripes,
+        ext,
+        content_layer="l2",
+        style_weights={"l1": 1.0, "l2": 1.0},
+        alpha=1.0,
+        beta=1e3,
+        steps=30,
+        lr=0.05,
+        optimizer=optimizer,
+        snapshot_at=[0, 10, 30],
+        generator=torch.Generator().manual_seed(1),
+    )
     h = res.history
     assert h["step"] == list(range(31))
     assert len(h["content"]) == len(h["style"]) == len(h["total"]) == 31
@@ -234,11 +253,21 @@ def test_style_transfer_lowers_the_style_cost(optimizer):
 def test_style_transfer_inits_and_errors():
     ext = _TinyExtractor()
     c = torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(2))
-    res = style.style_transfer(c, c, ext, content_layer="l1", style_weights={"l1": 1.0}, steps=1, init="noise",
-                               snapshot_at=[0], generator=torch.Generator().manual_seed(0))
+    res = style.style_transfer(
+        c,
+        c,
+        ext,
+        content_layer="l1",
+        style_weights={"l1": 1.0},
+        steps=1,
+        init="noise",
+        snapshot_at=[0],
+        generator=torch.Generator().manual_seed(0),
+    )
     assert not torch.allclose(res.snapshots[0], c)
-    res = style.style_transfer(c, c, ext, content_layer="l1", style_weights={"l1": 1.0}, steps=1, init=c,
-                               snapshot_at=[0])
+    res = style.style_transfer(
+        c, c, ext, content_layer="l1", style_weights={"l1": 1.0}, steps=1, init=c, snapshot_at=[0]
+    )
     assert torch.equal(res.snapshots[0], c)
     assert res.history["content"][0] == 0.0 and res.history["style"][0] == 0.0
     kw = dict(content_layer="l1", style_weights={"l1": 1.0})

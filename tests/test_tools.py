@@ -44,8 +44,9 @@ def test_badges_must_point_at_their_own_notebook():
 
 
 def test_budgets(monkeypatch):
-    monkeypatch.setattr(budgets, "_times", {"chapters/01_a.ipynb": 200.0, "solutions/ch01/x.ipynb": 30.0,
-                                            "chapters/02_b.ipynb": 100.0})
+    monkeypatch.setattr(
+        budgets, "_times", {"chapters/01_a.ipynb": 200.0, "solutions/ch01/x.ipynb": 30.0, "chapters/02_b.ipynb": 100.0}
+    )
     assert budgets.budget_for("chapters/01_a.ipynb") == 180
     assert budgets.budget_for("solutions/ch01/x.ipynb") == 60
     assert budgets.budget_for("tests/test_x.py") is None
@@ -58,17 +59,20 @@ def test_budget_overrun_fails_a_real_nbval_run(pytester):
     """A notebook over its budget turns a green nbval run red, naming the notebook and its time."""
     import nbformat
 
-    pytester.makeconftest((ROOT / "conftest.py").read_text().replace(
-        'DEFAULT_BUDGET_S = {"chapters": 180.0, "solutions": 60.0}',
-        'DEFAULT_BUDGET_S = {"chapters": 0.5, "solutions": 60.0}'))
+    pytester.makeconftest(
+        (ROOT / "conftest.py")
+        .read_text()
+        .replace(
+            'DEFAULT_BUDGET_S = {"chapters": 180.0, "solutions": 60.0}',
+            'DEFAULT_BUDGET_S = {"chapters": 0.5, "solutions": 60.0}',
+        )
+    )
     (pytester.path / "chapters").mkdir()
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time\ntime.sleep(1.0)")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, pytester.path / "chapters" / "slow.ipynb")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
-                                           "chapters")
-    result.stdout.fnmatch_lines(["*FAILED budget: chapters/slow.ipynb took *s, over its 0.5 s budget*",
-                                 "*1 passed*"])
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env", "chapters")
+    result.stdout.fnmatch_lines(["*FAILED budget: chapters/slow.ipynb took *s, over its 0.5 s budget*", "*1 passed*"])
     assert result.ret == 1
 
 
@@ -84,17 +88,27 @@ def test_nbval_with_our_options_catches_a_wrong_checked_number(pytester):
         c.outputs = [v4.new_output("stream", name="stdout", text=text)]
         return c
 
-    nb = v4.new_notebook(cells=[
-        cell("# NBVAL_CHECK_OUTPUT\nprint(6 * 7)", "42\n", 1),              # right
-        cell("print(1 + 1)", "3\n", 2),                                        # wrong, unchecked
-        cell("# NBVAL_CHECK_OUTPUT\nprint(object.__repr__(object()).split()[-1][:-1])",
-             "0x7f00deadbeef\n", 3),                                           # address, sanitized
-        cell("# NBVAL_CHECK_OUTPUT\nprint(2 ** 10)", "1000\n", 4),            # wrong, checked
-    ])
+    nb = v4.new_notebook(
+        cells=[
+            cell("# NBVAL_CHECK_OUTPUT\nprint(6 * 7)", "42\n", 1),  # right
+            cell("print(1 + 1)", "3\n", 2),  # wrong, unchecked
+            cell(
+                "# NBVAL_CHECK_OUTPUT\nprint(object.__repr__(object()).split()[-1][:-1])", "0x7f00deadbeef\n", 3
+            ),  # address, sanitized
+            cell("# NBVAL_CHECK_OUTPUT\nprint(2 ** 10)", "1000\n", 4),  # wrong, checked
+        ]
+    )
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, pytester.path / "check.ipynb")
     (pytester.path / "sanitize.cfg").write_text((ROOT / "tests" / "sanitize.cfg").read_text())
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
-                                           "--nbval-sanitize-with", "sanitize.cfg", "check.ipynb")
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "--nbval-lax",
+        "--nbval-current-env",
+        "--nbval-sanitize-with",
+        "sanitize.cfg",
+        "check.ipynb",
+    )
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(["*check.ipynb::Cell 3*"])

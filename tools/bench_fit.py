@@ -22,9 +22,16 @@ REPEATS = 5
 
 def small_cnn() -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 7 * 7, 64), nn.ReLU(), nn.Linear(64, 10),
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32 * 7 * 7, 64),
+        nn.ReLU(),
+        nn.Linear(64, 10),
     )
 
 
@@ -60,8 +67,10 @@ def main() -> None:
             runner(model, batches, EPOCHS)
             times[name].append(time.perf_counter() - start)
     steps = EPOCHS * len(batches)
-    print(f"{steps} steps of a small CNN on 28x28 digits, {torch.get_num_threads()} thread(s), "
-          f"best and median of {REPEATS} repeats")
+    print(
+        f"{steps} steps of a small CNN on 28x28 digits, {torch.get_num_threads()} thread(s), "
+        f"best and median of {REPEATS} repeats"
+    )
     for name, values in times.items():
         print(f"  {name:18s} best {min(values):6.3f} s   median {statistics.median(values):6.3f} s")
     ratio = min(times["cvbook.train.fit"]) / min(times["hand-written loop"])

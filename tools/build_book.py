@@ -45,8 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     result = subprocess.run(cmd, cwd=ROOT)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
-        print(f"book build FAILED (exit {result.returncode}) after {elapsed:.0f} s; see the warnings above",
-              file=sys.stderr)
+        print(
+            f"book build FAILED (exit {result.returncode}) after {elapsed:.0f} s; see the warnings above",
+            file=sys.stderr,
+        )
         return result.returncode
     problems = []
     for page in toc_files():

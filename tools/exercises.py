@@ -36,9 +36,9 @@ import shutil
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import nbformat
 
@@ -56,8 +56,20 @@ NBVAL_MARKER = re.compile(r"^\s*#\s*NBVAL_[A-Z_]+\s*$")
 NBGRADER_KEYS = ("grade", "grade_id", "locked", "schema_version", "solution", "task")
 
 # Cell metadata that records how a notebook was last viewed or run, not what it is.
-VOLATILE_CELL_METADATA = ("execution", "ExecuteTime", "collapsed", "scrolled", "trusted", "jupyter",
-                          "vscode", "pycharm", "colab", "id", "outputId", "lines_to_next_cell")
+VOLATILE_CELL_METADATA = (
+    "execution",
+    "ExecuteTime",
+    "collapsed",
+    "scrolled",
+    "trusted",
+    "jupyter",
+    "vscode",
+    "pycharm",
+    "colab",
+    "id",
+    "outputId",
+    "lines_to_next_cell",
+)
 # Notebook metadata kept in a student notebook (language_info carries the Python version).
 KEPT_NOTEBOOK_METADATA = ("kernelspec",)
 
@@ -103,8 +115,10 @@ def load_config(course_root: Path):
         raise ExerciseError(f"{CONFIG_FILE} must set CourseDirectory.root to its own folder")
     for key, want in (("source_directory", SOURCE_DIR), ("release_directory", RELEASE_DIR)):
         if config.CourseDirectory[key] != want:
-            raise ExerciseError(f"{CONFIG_FILE}: CourseDirectory.{key} is {config.CourseDirectory[key]!r}, "
-                                f"tools/exercises.py expects {want!r}")
+            raise ExerciseError(
+                f"{CONFIG_FILE}: CourseDirectory.{key} is {config.CourseDirectory[key]!r}, "
+                f"tools/exercises.py expects {want!r}"
+            )
     return config
 
 
@@ -121,8 +135,12 @@ def make_course(course_root: Path, assignment_ids: Iterable[str], repo: Path = R
         source = repo / SOURCE_DIR / assignment
         if not any(source.glob("*.ipynb")):
             raise ExerciseError(f"no notebooks in {_rel(source, repo)}")
-        shutil.copytree(source, course_root / SOURCE_DIR / assignment, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(
+            source,
+            course_root / SOURCE_DIR / assignment,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+        )
     load_config(course_root)  # fails early on a config the tools do not understand
     return course_root
 
@@ -149,8 +167,9 @@ def _nbgrader_environment() -> Iterator[None]:
         os.environ["PATH"] = old_path
 
 
-def _run_converter(converter_class, course_root: Path, assignment: str, student: str | None = None,
-                   verbose: bool = False) -> str:
+def _run_converter(
+    converter_class, course_root: Path, assignment: str, student: str | None = None, verbose: bool = False
+) -> str:
     """Run one nbgrader converter in-process on ``course_root``; return its log, raise on failure."""
     from nbgrader.coursedir import CourseDirectory
 
@@ -173,8 +192,9 @@ def _run_converter(converter_class, course_root: Path, assignment: str, student:
         with _nbgrader_environment():
             converter.start()
     except Exception as err:  # noqa: BLE001 - nbgrader raises several kinds; all end here
-        raise ExerciseError(f"nbgrader {converter_class.__name__} failed for {assignment}: {err}\n"
-                            f"{buffer.getvalue()}") from err
+        raise ExerciseError(
+            f"nbgrader {converter_class.__name__} failed for {assignment}: {err}\n{buffer.getvalue()}"
+        ) from err
     finally:
         log.removeHandler(handler)
         log.setLevel(old_level)
@@ -230,8 +250,11 @@ def scores(course_root: Path, assignment: str) -> dict[str, Score]:
     result = {}
     with _nbgrader_environment(), Gradebook(config.CourseDirectory.db_url) as gradebook:
         for submission in gradebook.find_assignment(assignment).submissions:
-            cells = {grade.name: (grade.score, grade.max_score)
-                     for notebook in submission.notebooks for grade in notebook.grades}
+            cells = {
+                grade.name: (grade.score, grade.max_score)
+                for notebook in submission.notebooks
+                for grade in notebook.grades
+            }
             result[submission.student.id] = Score(submission.score, submission.max_score, cells)
     return result
 
@@ -298,8 +321,7 @@ def _workdir(path: Path | None) -> Iterator[Path]:
             yield Path(tmp)
 
 
-def build_release(assignment_ids: Iterable[str], workdir: Path, repo: Path = ROOT,
-                  verbose: bool = False) -> Path:
+def build_release(assignment_ids: Iterable[str], workdir: Path, repo: Path = ROOT, verbose: bool = False) -> Path:
     """Generate and normalise the student versions in ``workdir``; returns its exercises/ folder.
 
     ``workdir`` becomes a course directory (workdir/solutions, workdir/exercises,
@@ -318,8 +340,9 @@ def _files(folder: Path) -> dict[str, Path]:
     return {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def generate(assignment_ids: Iterable[str] | None = None, repo: Path = ROOT, verbose: bool = False,
-             lint_first: bool = True) -> list[str]:
+def generate(
+    assignment_ids: Iterable[str] | None = None, repo: Path = ROOT, verbose: bool = False, lint_first: bool = True
+) -> list[str]:
     """Regenerate exercises/<assignment>/ from solutions/<assignment>/; returns what changed.
 
     With no assignments given, every assignment is regenerated and exercises/ folders
@@ -333,8 +356,9 @@ def generate(assignment_ids: Iterable[str] | None = None, repo: Path = ROOT, ver
     if unknown:
         raise ExerciseError(f"no such assignment in {SOURCE_DIR}/: {', '.join(unknown)} (have: {', '.join(known)})")
     if lint_first:
-        problems = [p for a in wanted for nb in sorted((repo / SOURCE_DIR / a).glob("*.ipynb"))
-                    for p in lint_notebook(nb, repo)]
+        problems = [
+            p for a in wanted for nb in sorted((repo / SOURCE_DIR / a).glob("*.ipynb")) for p in lint_notebook(nb, repo)
+        ]
         if problems:
             raise ExerciseError("lint found problems; fix them before generating:\n  " + "\n  ".join(problems))
     changes = []
@@ -371,15 +395,24 @@ def _orphans(repo: Path, known: list[str]) -> list[Path]:
 def _cell_view(cell) -> dict:
     """What a generated cell is made of; the parts `check` compares."""
     meta = cell.get("metadata", {})
-    return {"cell_type": cell.cell_type, "source": cell.source, "nbgrader": meta.get("nbgrader"),
-            "editable": meta.get("editable"), "deletable": meta.get("deletable"), "tags": meta.get("tags")}
+    return {
+        "cell_type": cell.cell_type,
+        "source": cell.source,
+        "nbgrader": meta.get("nbgrader"),
+        "editable": meta.get("editable"),
+        "deletable": meta.get("deletable"),
+        "tags": meta.get("tags"),
+    }
 
 
 def compare_notebooks(expected: nbformat.NotebookNode, actual: nbformat.NotebookNode, label: str) -> list[str]:
     """Differences between a freshly generated notebook and the committed one, in words."""
     problems = []
-    dirty = [k for k, c in enumerate(actual.cells)
-             if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)]
+    dirty = [
+        k
+        for k, c in enumerate(actual.cells)
+        if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)
+    ]
     if dirty:
         problems.append(f"{label}: cells {dirty[:5]} hold outputs or execution counts (it must stay clean)")
     kernel = lambda nb: nb.metadata.get("kernelspec", {}).get("name")  # noqa: E731
@@ -395,8 +428,9 @@ def compare_notebooks(expected: nbformat.NotebookNode, actual: nbformat.Notebook
         fields = [key for key in w if w[key] != h[key]]
         text = f"{label}: cell {k} differs in {', '.join(fields)}"
         if "source" in fields:
-            diff = difflib.unified_diff(h["source"].splitlines(), w["source"].splitlines(),
-                                        "committed", "generated", n=1, lineterm="")
+            diff = difflib.unified_diff(
+                h["source"].splitlines(), w["source"].splitlines(), "committed", "generated", n=1, lineterm=""
+            )
             text += "\n      " + "\n      ".join(list(diff)[2:12])
         problems.append(text)
         shown += 1
@@ -482,8 +516,9 @@ def leaks(solution_path: Path, exercise_path: Path) -> list[str]:
     solution = nbformat.read(solution_path, as_version=4)
     text = Path(exercise_path).read_text(encoding="utf-8")
     exercise = nbformat.reads(text, as_version=4)
-    found = [f"contains {marker!r}" for marker in (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN)
-             if marker in text]
+    found = [
+        f"contains {marker!r}" for marker in (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN) if marker in text
+    ]
     secret, public = set(), set()
     for cell in solution.cells:
         inside, outside = _secret_and_public(cell.source)
@@ -501,11 +536,13 @@ def leaks(solution_path: Path, exercise_path: Path) -> list[str]:
 
 def _visible_asserts(source: str) -> tuple[int, int]:
     """Number of assert statements in the whole cell and in its visible part."""
+
     def count(code: str) -> int:
         try:
             return sum(isinstance(node, ast.Assert) for node in ast.walk(ast.parse(code)))
         except SyntaxError:  # IPython magics and the like: fall back to a line match
             return sum(bool(re.match(r"\s*assert\b", ln)) for ln in code.split("\n"))
+
     _, visible = _regions(source, BEGIN_HIDDEN, END_HIDDEN)
     return count(source), count("\n".join(visible))
 
@@ -681,10 +718,17 @@ def _repository(repo: Path) -> tuple[str, str, str]:
     return url, branch, ref
 
 
-def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False,
-          points: float | None = None) -> dict:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
-            "solution": solution, "task": False}
+def _meta(
+    grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False, points: float | None = None
+) -> dict:
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if points is not None:
         meta["points"] = points
     return {"nbgrader": dict(sorted(meta.items()))}
@@ -736,10 +780,10 @@ TODO: one paragraph on what these exercises practise, and the total of points.
   your work in Colab between sessions; the upload to the LMS is what counts.)
 - **Locally** (Jupyter or VS Code): save the notebook (*Ctrl+S*) and upload the file
   `{chapter}_exercises.ipynb` to the course's LMS."""
-    imports = '''import numpy as np
+    imports = """import numpy as np
 import torch
 
-from cvbook.checks import expect_error'''
+from cvbook.checks import expect_error"""
     text = """## Exercise 1: the output size of a convolution (2 points)
 
 TODO: replace this example exercise. Say what to implement, give its signature and
@@ -764,7 +808,7 @@ Worked example:
         raise ValueError(f"a {kernel} x {kernel} kernel does not fit in a padded input of {size + 2 * padding}")
     return (size + 2 * padding - kernel) // stride + 1
     ### END SOLUTION'''
-    tests = '''# Tests of conv_output_size (2 points).
+    tests = """# Tests of conv_output_size (2 points).
 out = conv_output_size(32, 5)  # the worked example
 assert isinstance(out, int), f"expected an int, got {type(out).__name__}"
 assert out == 28, f"conv_output_size(32, 5): expected 28, got {out}"
@@ -781,7 +825,7 @@ for _size, _kernel, _stride, _padding in [(28, 5, 1, 2), (227, 11, 4, 0), (7, 3,
     _want = _conv(torch.empty(1, 1, _size, _size, device="meta")).shape[-1]
     _got = conv_output_size(_size, _kernel, stride=_stride, padding=_padding)
     assert _got == _want, f"conv_output_size({_size}, {_kernel}, {_stride}, {_padding}): expected {_want}, got {_got}"
-### END HIDDEN TESTS'''
+### END HIDDEN TESTS"""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     nb.cells = [
@@ -818,9 +862,11 @@ def new_chapter(chapter: str, title: str = "TODO title", repo: Path = ROOT, forc
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n".join(__doc__.splitlines()[1:8]))
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[1:8]),
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("generate", help="regenerate exercises/ from solutions/ (all or the given assignments)")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="e.g. ch01 (default: all)")
@@ -833,8 +879,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("chapter", metavar="CHAPTER", help="e.g. ch02")
     p.add_argument("--title", default="TODO title", help="the chapter's title, e.g. 'convolutions'")
     p.add_argument("--force", action="store_true", help="overwrite an existing notebook")
-    p = sub.add_parser("grade", help="grade a folder or zip of submissions (cvbook.grading; see --help there)",
-                       add_help=False)
+    p = sub.add_parser(
+        "grade", help="grade a folder or zip of submissions (cvbook.grading; see --help there)", add_help=False
+    )
     p.add_argument("grade_args", nargs=argparse.REMAINDER, metavar="CHAPTER SUBMISSIONS [OPTIONS]")
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["grade"]:  # everything after `grade` belongs to cvbook.grading
@@ -867,10 +914,12 @@ def main(argv: list[str] | None = None) -> int:
             written = new_chapter(args.chapter, args.title, force=args.force)
             nb = _rel(written[1])
             print("wrote " + ", ".join(_rel(p) for p in written))
-            print(f"next: edit {_rel(written[0])}, then\n"
-                  f"  make refresh NB={nb}                  # rebuild the .ipynb from the .py and run it\n"
-                  f"  python tools/exercises.py lint {nb}\n"
-                  f"  python tools/exercises.py generate {args.chapter}   # writes {RELEASE_DIR}/{args.chapter}/")
+            print(
+                f"next: edit {_rel(written[0])}, then\n"
+                f"  make refresh NB={nb}                  # rebuild the .ipynb from the .py and run it\n"
+                f"  python tools/exercises.py lint {nb}\n"
+                f"  python tools/exercises.py generate {args.chapter}   # writes {RELEASE_DIR}/{args.chapter}/"
+            )
             return 0
     except ExerciseError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -24,8 +24,15 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-GLOBS = ("chapters/*.ipynb", "chapters/*.py", "solutions/*/*.ipynb", "solutions/*/*.py", "book/*.md",
-         "README.md", "CONTRIBUTING.md")
+GLOBS = (
+    "chapters/*.ipynb",
+    "chapters/*.py",
+    "solutions/*/*.ipynb",
+    "solutions/*/*.py",
+    "book/*.md",
+    "README.md",
+    "CONTRIBUTING.md",
+)
 
 _NAME = r"[A-Za-z0-9_.-]+"
 COLAB = re.compile(rf"colab\.research\.google\.com/github/{_NAME}/{_NAME}/blob/{_NAME}/")
@@ -42,14 +49,18 @@ class Repo:
     ref: str
 
     @classmethod
-    def from_config(cls, path: Path = ROOT / "_config.yml") -> "Repo":
+    def from_config(cls, path: Path = ROOT / "_config.yml") -> Repo:
         config = yaml.safe_load(path.read_text())
         url = config["repository"]["url"].rstrip("/")
         match = re.fullmatch(rf"https://github\.com/({_NAME})/({_NAME})", url)
         if not match:
             raise ValueError(f"_config.yml repository.url must be https://github.com/OWNER/NAME, got {url!r}")
-        return cls(match[1], match[2], str(config["repository"].get("branch", "main")),
-                   str(config.get("cvbook_package_ref", "main")))
+        return cls(
+            match[1],
+            match[2],
+            str(config["repository"].get("branch", "main")),
+            str(config.get("cvbook_package_ref", "main")),
+        )
 
 
 def stamp_text(text: str, repo: Repo) -> str:
@@ -65,7 +76,7 @@ def expected_badge_target(path: Path) -> str:
     """Where the Colab badge of the notebook at ``path`` (relative to the repo) must point."""
     rel = path.with_suffix(".ipynb").as_posix()
     if rel.startswith("solutions/"):
-        rel = "exercises/" + rel[len("solutions/"):]
+        rel = "exercises/" + rel[len("solutions/") :]
     return rel
 
 
