@@ -1,0 +1,267 @@
+"""Exact numbers are checked to the digit, measured numbers within bands (issue 14).
+
+* ``cvbook.measured.claim``: bands, NaN, bad arguments, the log of the spread runs;
+* the test-time jitter: it changes trained numbers, never the same training computed twice,
+  never float64 demonstrations; and it is what makes a trained number in a checked cell fail
+  `make test` on the author's own machine (a real nbval run under the project's conftest);
+* the spread file ``tests/measured_spread.csv``: every claim in a notebook has its row, with
+  the same band, values from every run configuration, and a margin at least the observed range;
+* no checked cell runs a claim, a training step or a timer.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import importlib.util
+import math
+import os
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+from cvbook import measured
+from cvbook.measured import claim
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKER = "# NBVAL_CHECK_OUTPUT"
+PAIRS = sorted(ROOT.glob("chapters/*.py")) + sorted(ROOT.glob("solutions/*/*.py"))
+
+
+def _spread_tool():
+    spec = importlib.util.spec_from_file_location("measure_spread", ROOT / "tools" / "measure_spread.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SPREAD = _spread_tool()
+
+
+# --------------------------------------------------------------------------- claim
+
+
+def test_claim_returns_the_value_inside_its_band(monkeypatch):
+    monkeypatch.delenv(measured.LOG_ENV, raising=False)
+    assert claim("ch00.demo.accuracy", 0.93, low=0.9) == 0.93
+    assert claim("ch00.demo.loss", torch.tensor(0.2), high=0.5) == pytest.approx(0.2)
+    assert claim("ch00.demo.gap", 0.05, low=0.0, high=0.1) == 0.05
+    assert claim("ch00.demo.edge", 0.9, low=0.9, high=0.9) == 0.9  # the band is closed
+
+
+@pytest.mark.parametrize("value, low, high", [(0.84, 0.85, None), (0.6, None, 0.5), (float("nan"), 0.0, 1.0),
+                                              (float("nan"), None, 1.0), (-0.1, 0.0, 0.1)])
+def test_claim_outside_its_band_says_which_and_where_bands_come_from(monkeypatch, value, low, high):
+    monkeypatch.delenv(measured.ONLY_ENV, raising=False)
+    with pytest.raises(AssertionError, match=r"ch00\.demo\.x.*outside its band.*measured_spread\.csv"):
+        claim("ch00.demo.x", value, low=low, high=high)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(name="Accuracy", value=0.9, low=0.5), "name must look like"),
+    (dict(name="ch00", value=0.9, low=0.5), "name must look like"),
+    (dict(name="ch00.demo.x", value=0.9), "needs low= or high="),
+    (dict(name="ch00.demo.x", value="0.9", low=0.5), "value must be a real number"),
+    (dict(name="ch00.demo.x", value=True, low=0.5), "value must be a real number"),
+    (dict(name="ch00.demo.x", value=torch.ones(2), low=0.5), r"single number.*\(2,\)"),
+    (dict(name="ch00.demo.x", value=0.9, low=0.95, high=0.5), "low=0.95 is above high=0.5"),
+])
+def test_claim_bad_arguments_are_value_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        claim(kwargs.pop("name"), kwargs.pop("value"), **kwargs)
+
+
+def test_claim_logs_every_value_and_measure_only_does_not_raise(tmp_path, monkeypatch):
+    log = tmp_path / "log.csv"
+    monkeypatch.setenv(measured.LOG_ENV, str(log))
+    monkeypatch.setenv(measured.RUN_ENV, "seed1")
+    claim("ch00.demo.a", 0.5, low=0.1)
+    monkeypatch.setenv(measured.ONLY_ENV, "1")
+    assert claim("ch00.demo.b", 0.05, low=0.1, high=0.2) == 0.05  # outside, recorded, not raised
+    rows = list(csv.DictReader(log.open()))
+    assert [(r["run"], r["name"], float(r["value"])) for r in rows] == [
+        ("seed1", "ch00.demo.a", 0.5), ("seed1", "ch00.demo.b", 0.05)]
+    assert rows[1]["low"] == "0.1" and rows[1]["high"] == "0.2"
+
+
+# --------------------------------------------------------------------------- the jitter
+
+
+def _train(dtype=torch.float32, steps=150):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(10, 32), torch.nn.Tanh(), torch.nn.Linear(32, 3)).to(dtype)
+    x = torch.randn(256, 10, dtype=dtype)
+    y = (x[:, 0] > 0).long() + (x[:, 1] > 0.5).long()
+    opt = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
+    for _ in range(steps):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+@pytest.fixture
+def jitter():
+    measured.install_jitter(1e-3)
+    yield
+    measured.remove_jitter()
+
+
+def test_without_jitter_training_is_repeatable():
+    assert measured.jitter_size() == 0.0
+    assert torch.equal(_train(), _train())
+
+
+def test_jitter_changes_trained_numbers_but_not_the_same_training_twice(jitter):
+    plain_reference = None
+    jittered = _train()
+    assert torch.equal(jittered, _train()), "the jitter must be a fixed function of step and parameter"
+    measured.remove_jitter()
+    plain_reference = _train()
+    diff = (jittered - plain_reference).abs().max().item()
+    assert 1e-5 < diff, f"the jitter changed the trained weights by only {diff:g}"
+
+
+def test_jitter_leaves_float64_demonstrations_alone(jitter):
+    with_jitter = _train(torch.float64)
+    measured.remove_jitter()
+    assert torch.equal(with_jitter, _train(torch.float64))
+
+
+def test_install_jitter_checks_its_size_and_can_be_removed():
+    for bad in (0, -1e-3, 0.5, float("nan")):
+        with pytest.raises(ValueError, match="size must be in"):
+            measured.install_jitter(bad)
+    measured.install_jitter(1e-4)
+    measured.install_jitter(1e-3)  # replaces the size, one hook
+    assert measured.jitter_size() == 1e-3
+    measured.remove_jitter()
+    measured.remove_jitter()
+    assert measured.jitter_size() == 0.0
+
+
+def test_jitter_from_the_environment_is_a_number(monkeypatch):
+    monkeypatch.setenv(measured.JITTER_ENV, "lots")
+    with pytest.raises(ValueError, match=r"CVBOOK_JITTER must be a number"):
+        measured._install_from_env()
+    monkeypatch.setenv(measured.JITTER_ENV, "0")
+    measured._install_from_env()
+    assert measured.jitter_size() == 0.0
+
+
+def test_a_trained_number_in_a_checked_cell_fails_make_test_on_this_machine(pytester):
+    """The mechanism of issue 14, end to end: a notebook stored by an un-jittered run (as
+    `make refresh` does) passes nbval for its exact cells and fails for the trained one, under
+    the project's own conftest.py and nbval options."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    v4 = nbformat.v4
+    train = ("torch.manual_seed(0)\n"
+             "m = torch.nn.Sequential(torch.nn.Linear(10, 32), torch.nn.Tanh(), torch.nn.Linear(32, 3))\n"
+             "x = torch.randn(256, 10)\ny = (x[:, 0] > 0).long() + (x[:, 1] > 0.5).long()\n"
+             "opt = torch.optim.SGD(m.parameters(), lr=0.2, momentum=0.9)\nfor _ in range(100):\n"
+             "    opt.zero_grad()\n    loss = torch.nn.functional.cross_entropy(m(x), y)\n"
+             "    loss.backward()\n    opt.step()\n")
+    nb = v4.new_notebook(cells=[
+        v4.new_code_cell("import torch\nimport cvbook  # installs the jitter when CVBOOK_JITTER is set"),
+        v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(sum(p.numel() for p in torch.nn.Linear(4, 1).parameters()))"),
+        v4.new_code_cell(train),
+        v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(f'{loss.item():.6f}')"),       # trained: must fail
+        v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(x.shape, f'{x.abs().max().item():.6f}')"),  # exact
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    saved = os.environ.pop("CVBOOK_JITTER", None)
+    try:
+        NotebookClient(nb, timeout=120, kernel_name="python3").execute()  # the stored, un-jittered run
+    finally:
+        if saved is not None:
+            os.environ["CVBOOK_JITTER"] = saved
+    (pytester.path / "chapters").mkdir()
+    nbformat.write(nb, pytester.path / "chapters" / "trained.ipynb")
+    pytester.makeconftest((ROOT / "conftest.py").read_text())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
+                                           "chapters/trained.ipynb")
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.fnmatch_lines(["*trained.ipynb::Cell 3*"])
+
+
+# --------------------------------------------------------------------------- the spread file
+
+
+def _claims() -> list[dict]:
+    found = []
+    for pair in PAIRS:
+        found += SPREAD.claims_in_source(pair)
+    return found
+
+
+def _table() -> dict[str, dict]:
+    with SPREAD.TABLE.open() as f:
+        return {r["name"]: r for r in csv.DictReader(line for line in f if not line.startswith("#"))}
+
+
+def test_claims_have_literal_names_and_bands_and_sit_in_notebooks():
+    claims = _claims()
+    assert claims, "no notebook makes a measured claim"
+    for c in claims:
+        assert re.fullmatch(r"(ch\d\d|a\d)(ex)?\.[a-z0-9_.]+", c["name"]), f"{c['where']}: bad claim name {c['name']!r}"
+        assert c["low"] is not None or c["high"] is not None, f"{c['where']}: {c['name']} has no band"
+    prefixes = {}
+    for c in claims:
+        prefixes.setdefault(c["name"], set()).add(c["notebook"])
+    shared = {n: sorted(p) for n, p in prefixes.items() if len(p) > 1}
+    assert not shared, f"one claim name used in several notebooks: {shared}"
+
+
+def test_every_claim_has_its_spread_with_the_same_band():
+    table = _table()
+    claims = {c["name"]: c for c in _claims()}
+    missing = sorted(set(claims) - set(table))
+    assert not missing, (f"claims without a measured spread: {missing}; run "
+                         "`python tools/measure_spread.py run <notebook>` then `... table`")
+    stale = sorted(set(table) - set(claims))
+    assert not stale, f"tests/measured_spread.csv has rows for claims no notebook makes: {stale}"
+    for name, c in claims.items():
+        row = table[name]
+        for edge in ("low", "high"):
+            stored = float(row[edge]) if row[edge] else None
+            assert (stored is None) == (c[edge] is None) and (stored is None or math.isclose(stored, c[edge])), (
+                f"{c['where']}: {name} {edge}={c[edge]} in the notebook but {row[edge] or None} in "
+                "tests/measured_spread.csv: re-run `python tools/measure_spread.py table`")
+
+
+def test_every_band_has_margin_beyond_the_worst_measured_value():
+    for name, row in _table().items():
+        missing = [r for r in SPREAD.REQUIRED_RUNS if not row[r].strip()]
+        assert not missing, f"{name}: no measured value for run(s) {missing}"
+        values = [float(v) for r in SPREAD.REQUIRED_RUNS for v in row[r].split()]
+        lo, hi = min(values), max(values)
+        need = hi - lo
+        if row["low"]:
+            assert lo - float(row["low"]) >= need and lo > float(row["low"]), (
+                f"{name}: low={row['low']} is too close to the worst value {lo:.6g} (range {need:.3g})")
+        if row["high"]:
+            assert float(row["high"]) - hi >= need and hi < float(row["high"]), (
+                f"{name}: high={row['high']} is too close to the worst value {hi:.6g} (range {need:.3g})")
+
+
+# --------------------------------------------------------------------------- checked cells
+
+
+_MEASURING = re.compile(r"\bclaim\(|perf_counter|process_time|\btime\.time\(|timeit|\bfit\(|\.step\(|\.backward\(")
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_checked_cell_trains_times_or_claims(pair):
+    """A checked cell prints exact numbers only; training, timing and claims happen elsewhere.
+    (The jitter catches a trained number printed from a variable; this catches the obvious.)"""
+    cells = re.split(r"^# %%.*$", pair.read_text(), flags=re.M)
+    for k, body in enumerate(cells):
+        if body.lstrip("\n").startswith(MARKER + "\n"):
+            code = "\n".join(ln for ln in body.split("\n") if not ln.lstrip().startswith("#"))
+            found = _MEASURING.search(code)
+            assert not found, f"{pair.name} cell {k}: a checked cell runs {found.group(0)!r}"
+    ast.parse(pair.read_text())
