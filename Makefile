@@ -8,9 +8,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.cvbook-installed
 JOBS ?= 2
 
-# The conditions under which notebooks are tested AND refreshed (make refresh), so the
-# stored outputs are exactly what the tests reproduce: one thread per notebook, CPU,
-# no progress bars, no downloads.
+# The conditions under which notebooks are tested AND refreshed (make refresh): one thread
+# per notebook, CPU, no progress bars, no downloads. The tests add a gradient jitter to the
+# notebook kernels (conftest.py, TEST_JITTER), so that only exact numbers may be checked.
 NB_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 CVBOOK_PROGRESS=0 CVBOOK_ONLINE=0 \
           CVBOOK_DEVICE=cpu PYTHONHASHSEED=0 PYTHONWARNINGS=ignore
 
@@ -24,6 +24,7 @@ help:
 	@echo "make test       run every test: unit tests, notebooks (nbval), exercise freshness, book build"
 	@echo "make lab        open JupyterLab on the chapters"
 	@echo "make refresh    re-execute notebooks to refresh stored outputs (NB=path/to/nb.ipynb for one)"
+	@echo "make spread     measure the spread of trained numbers, rewrite tests/measured_spread.csv"
 	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
 	@echo "make grade      grade a class: make grade CHAPTER=ch03 SUBMISSIONS=folder-or.zip [OUT=grading/ch03]"
 	@echo "make stamp      write the repository URL from _config.yml into notebooks"
@@ -70,6 +71,12 @@ test-book: book
 
 refresh: $(STAMP)
 	$(NB_ENV) $(BIN)/python tools/refresh.py $(NB)
+
+# The spread of every measured claim over seeds and CPU kernels (tests/measured_spread.csv),
+# and the exact outputs re-checked under each kernel configuration. Slow (about an hour).
+spread: $(STAMP)
+	$(BIN)/python tools/measure_spread.py run $(NB)
+	$(BIN)/python tools/measure_spread.py table
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters

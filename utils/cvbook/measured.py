@@ -18,12 +18,12 @@ records without raising, so that one run collects every value even when a band i
 
 **The jitter.** ``make test`` must catch a measured number that slipped into a checked cell
 on the author's own machine, before it reaches another one. When the environment variable
-``CVBOOK_JITTER`` holds a relative size (the tests use ``1e-2``: one per cent, far below the noise of a mini-batch gradient, far above the
-last-bit differences between CPUs), importing :mod:`cvbook`
-installs a global optimiser pre-step hook that multiplies every float32 (or lower precision)
-gradient by ``1 + CVBOOK_JITTER * u`` with ``u`` uniform in [-1, 1). The noise is a fixed
-function of the optimiser's step number and the parameter's position, so two runs of the same
-training (or the same training computed two ways) still agree with each other, but every
+``CVBOOK_JITTER`` holds a relative size (the tests use ``1e-2``: one per cent, far below the
+noise of a mini-batch gradient and far above the last-bit differences between CPUs), importing
+:mod:`cvbook` installs a global optimiser pre-step hook that multiplies every float32 (or lower
+precision) gradient by ``1 + CVBOOK_JITTER * u`` with ``u`` uniform in [-1, 1). The noise is a
+fixed function of the optimiser's step number and the parameter's position, so two runs of the
+same training (or the same training computed two ways) still agree with each other, but every
 trained number differs from the un-jittered run that stored the outputs, as it would on
 another CPU. Exact numbers never pass through an optimiser step and cannot change. float64
 parameters are left alone: the book uses float64 only for exact demonstrations (e.g.
