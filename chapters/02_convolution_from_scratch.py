@@ -67,7 +67,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cvbook import conv, data, device, plot
+from cvbook import conv, data, device
+from cvbook.measured import claim
 
 device.seed_everything(0)
 print(device.device_report())
@@ -253,7 +254,8 @@ for n, c_in, h, w, c_out, f, s, p, d in cases:
 #
 # The same three functions, timed on a few sizes (one CPU thread in the book's tests; the
 # naive loops only on the small inputs, where they finish in reasonable time). Timings
-# vary between machines, so this cell is not checked; the assert at the end is:
+# vary between machines, so this cell is not checked; the claims at its end hold on any
+# machine:
 
 # %%
 def best_time(fn, repeats: int = 3) -> float:
@@ -268,7 +270,7 @@ def best_time(fn, repeats: int = 3) -> float:
 
 sizes = [(3, 8, 16), (16, 16, 28), (64, 64, 56)]   # (C_in, C_out, H = W), 3x3 kernels, same padding
 print(f"{'input':>14} {'naive':>10} {'im2col':>10} {'F.conv2d':>10} {'im2col / F.conv2d':>18}")
-ratios = {}
+ratios, naive_ratios = {}, {}
 for c_in, c_out, size in sizes:
     x = torch.randn(1, c_in, size, size)
     weight, bias = torch.randn(c_out, c_in, 3, 3), torch.randn(c_out)
@@ -276,12 +278,16 @@ for c_in, c_out, size in sizes:
     t_cols = best_time(lambda: conv.conv2d_im2col(x, weight, bias, padding=1))
     t_torch = best_time(lambda: F.conv2d(x, weight, bias, padding=1))
     ratios[(c_in, size)] = t_cols / t_torch
+    naive_ratios[(c_in, size)] = t_naive / t_cols
     naive_text = f"{t_naive * 1e3:8.1f}ms" if t_naive == t_naive else "    (skip)"
     print(f"{c_in:>4}x{size}x{size:<5} {naive_text} {t_cols * 1e3:8.2f}ms {t_torch * 1e3:8.2f}ms {ratios[(c_in, size)]:17.1f}x")
-assert ratios[(64, 56)] < 10, "im2col should stay within 10x of F.conv2d on a 64-channel 56x56 input"
+claim("ch02.im2col_over_conv2d_64x56", ratios[(64, 56)], high=10)   # within 10x of F.conv2d
+claim("ch02.naive_over_im2col_16x28", naive_ratios[(16, 28)], low=100)  # the loops: 100x or worse
+print(f"naive loops / im2col at 16x28x28: {naive_ratios[(16, 28)]:,.0f}x")
 
 # %% [markdown]
-# The loops are thousands of times slower than the matrix product, which in turn is
+# The loops are more than a hundred times slower than the matrix product (often thousands
+# of times), which in turn is
 # within a small factor of PyTorch's tuned kernels (they pick among several
 # algorithms, im2col-style ones included, and avoid materialising the big column matrix).
 # The price of im2col is memory: every input value is copied into up to $f^2$ columns.
@@ -615,12 +621,21 @@ for step in range(400):
 
 # %%
 # NBVAL_CHECK_OUTPUT
+print("Sobel x:\n", sobel[0, 0].numpy())
+print(f"loss of the random starting filter: {losses[0]:.4f}")
+
+# %% [markdown]
+# The starting loss above is computed before any gradient step, so it is the same on
+# every machine. What the 400 steps learnt is measured (the last digits depend on the
+# CPU), and the claims check that it is the Sobel kernel to two decimals:
+
+# %%
 weights = learnt.weight.detach()[0, 0]
 print("learnt filter (rounded to 3 decimals):\n", np.round(weights.numpy(), 3) + 0.0)
-print("Sobel x:\n", sobel[0, 0].numpy())
-print(f"largest |learnt - Sobel| = {float((weights - sobel[0, 0]).abs().max()):.3f}")
-print(f"loss: {losses[0]:.4f} at the start, below 1e-8 after 400 steps: {losses[-1] < 1e-8}")
-assert torch.allclose(weights, sobel[0, 0], atol=0.01), "gradient descent should recover the Sobel kernel"
+claim("ch02.sobel_max_error", (weights - sobel[0, 0]).abs().max(), high=0.01)
+claim("ch02.sobel_final_loss", losses[-1], high=1e-8)
+print(f"largest |learnt - Sobel| = {float((weights - sobel[0, 0]).abs().max()):.1e}")
+print(f"loss after 400 steps: {losses[-1]:.1e}")
 
 # %% mystnb={"figure": {"caption": "Training loss of a single 3x3 filter learning to imitate the Sobel kernel (log scale).", "name": "fig-ch02-learn"}}
 fig, ax = plt.subplots(figsize=(5.5, 3))
@@ -642,7 +657,7 @@ fig.tight_layout()
 #   dot product at every position: local, shared weights. Libraries compute
 #   cross-correlation and call it convolution.
 # - The naive loops and the im2col matrix product agree with `F.conv2d` to $10^{-12}$; im2col
-#   is within a small factor of PyTorch's speed, the loops are thousands of times slower.
+#   is within a small factor of PyTorch's speed, the loops more than a hundred times slower.
 # - $n_{out} = \lfloor (n + 2p - d(f-1) - 1)/s \rfloor + 1$; valid, same ($p = (f-1)/2$) and
 #   full ($p = f - 1$, output $n + f - 1$, not $n$ as a note in the lecture says).
 # - The lecture's examples: the vertical-edge map $[[-5,-4,0,8], \dots, [-3,-2,-3,-16]]$, the
