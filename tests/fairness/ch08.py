@@ -117,16 +117,6 @@ CORRECT = {
 
 # name -> dict(answers={grade_id: source}, loses=[exercise ids that must lose points], why="...")
 WRONG = {
-    """(precision, recall, f1) of the positive class from a 2 x 2 matrix [[TN, FP], [FN, TP]]."""
-    cm = np.asarray(cm)
-    if cm.shape != (2, 2) or (cm < 0).any():
-        raise ValueError("bad cm")
-    (tn, fn), (fp, tp) = cm.astype(float)    # predicted class in the rows: the wrong orientation
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 0.0
-    return float(precision), float(recall), float(f1)
-'''}, loses=["ex1"], why="reads the matrix with the predictions in the rows: precision and recall swapped"),
     "nan_for_zero_division": dict(answers={"ex1_answer": '''def precision_recall_f1(cm):
     """(precision, recall, f1) of the positive class from a 2 x 2 matrix [[TN, FP], [FN, TP]]."""
     cm = np.asarray(cm)
@@ -145,14 +135,6 @@ WRONG = {
         raise ValueError("bad x or y")
     return float(np.sum(np.diff(x) * y[:-1]))     # rectangles on the left points
 '''}, loses=["ex2"], why="left rectangles instead of trapezoids"),
-    """Area under the curve through the points (x[i], y[i]), x increasing, by the trapezoid rule."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if x.ndim != 1 or x.shape != y.shape or x.size < 2:
-        raise ValueError("bad x or y")
-    if np.any(np.diff(x) <= 0):
-        raise ValueError("x must increase")      # rejects the vertical steps of an ROC curve
-    return float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2))
-'''}, loses=["ex2"], why="rejects equal neighbours in x, which the text allows (vertical ROC steps)"),
     "ap_ignores_num_positives": dict(answers={"ex3_answer": '''def average_precision_ranked(ranked, num_positives=None):
     """AP = sum_k (r_k - r_{k-1}) P_k of a ranked list of hits (1) and misses (0), best first."""
     ranked = np.asarray(ranked, dtype=float).ravel()
