@@ -29,7 +29,9 @@ if "google.colab" in sys.modules:
 # Five short exercises on Chapter 1, *Images as data*: moving images between the
 # layout of image files (HWC, `uint8`) and the layout of PyTorch (CHW, `float`),
 # standardising a batch, turning colour into gray, counting the weights of a fully
-# connected layer, and shifting an image. 14 points in all.
+# connected layer, and shifting an image. 16 points in all. The computation and the
+# errors a function must raise are graded in separate test cells, so a missing check
+# costs only its own point.
 #
 # **How to work**
 #
@@ -79,6 +81,7 @@ from cvbook.data import load_digits
 #   grayscale image, holding `image / 255`. Raise `ValueError` if `image` does not
 #   have 2 or 3 dimensions or its dtype is not `uint8`. It must also accept views such
 #   as a flipped image `image[::-1]` (`torch.from_numpy` refuses those: copy first).
+#   Do not change `image`.
 #
 # `chw_float_to_hwc_uint8(tensor)`
 # : the inverse. `tensor` is a floating-point tensor of shape (C, H, W), possibly the
@@ -103,6 +106,9 @@ from cvbook.data import load_digits
 #
 # Why round? 0.999 × 255 = 254.7: truncating (what `.astype(np.uint8)` and
 # `.to(torch.uint8)` do) gives 254 and darkens every pixel a little.
+#
+# Points: `hwc_uint8_to_chw_float` 2, `chw_float_to_hwc_uint8` 1, the `ValueError`s of
+# both 1.
 
 # %% nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def hwc_uint8_to_chw_float(image):
@@ -150,10 +156,15 @@ assert abs(tensor[2, 1, 3].item() - photo[1, 3, 2] / 255) < 1e-6, \
     "channel c of the pixel at row y, column x must end up at tensor[c, y, x]"
 gray = hwc_uint8_to_chw_float(photo[:, :, 0])
 assert tuple(gray.shape) == (1, 4, 5), f"a grayscale (4, 5) image must give shape (1, 4, 5), got {tuple(gray.shape)}"
-with expect_error(ValueError, "a float64 image"):
-    hwc_uint8_to_chw_float(photo.astype(np.float64))
-with expect_error(ValueError, "an image of shape (1, 4, 5, 3)"):
-    hwc_uint8_to_chw_float(photo[None])
+before = photo.copy()
+try:
+    flipped = hwc_uint8_to_chw_float(photo[::-1])  # a view with a negative stride
+except ValueError as error:
+    raise AssertionError(f"a flipped view photo[::-1] must work, but it raised ValueError ({error}): "
+                         "torch.from_numpy refuses views with negative strides, copy the array first") from None
+assert torch.allclose(flipped, tensor.flip(1), atol=1e-6), \
+    "a flipped view photo[::-1] must give the tensor of the flipped photo (copy the view first)"
+assert np.array_equal(photo, before), "hwc_uint8_to_chw_float must not change its input"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.data import image_to_tensor as _reference
@@ -171,14 +182,10 @@ _view = _image[::-1, 1:5]
 assert torch.allclose(hwc_uint8_to_chw_float(_view), _reference(np.ascontiguousarray(_view)), atol=1e-6), \
     "a flipped view must work"
 assert np.array_equal(_image, _before), "the input image must not change"
-with expect_error(ValueError, "an int64 image"):
-    hwc_uint8_to_chw_float(np.zeros((2, 2, 3), dtype=np.int64))
-with expect_error(ValueError, "a 1-d array"):
-    hwc_uint8_to_chw_float(np.zeros(5, dtype=np.uint8))
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "ex1_to_hwc_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Tests of chw_float_to_hwc_uint8 (2 points).
+# %% nbgrader={"grade": true, "grade_id": "ex1_to_hwc_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of chw_float_to_hwc_uint8 (1 point).
 tensor = torch.tensor([[[-0.2, 0.004]], [[0.998, 1.3]], [[0.999, 0.2]]])  # the worked example
 image = chw_float_to_hwc_uint8(tensor)
 assert isinstance(image, np.ndarray), f"expected a NumPy array, got {type(image).__name__}"
@@ -197,10 +204,9 @@ assert back.shape == (4, 5, 3), f"expected shape (4, 5, 3), got {back.shape}"
 assert np.array_equal(back, photo), "converting photo / 255 back must give the photo exactly"
 gray = chw_float_to_hwc_uint8(tensor[:1])
 assert gray.shape == (4, 5), f"a one-channel (1, 4, 5) tensor must give shape (4, 5), got {gray.shape}"
-with expect_error(ValueError, "a tensor of shape (4, 5)"):
-    chw_float_to_hwc_uint8(tensor[0])
-with expect_error(ValueError, "a uint8 tensor"):
-    chw_float_to_hwc_uint8(torch.zeros(3, 4, 5, dtype=torch.uint8))
+output = (tensor * 1.0).requires_grad_()  # like the output of a network
+assert np.array_equal(chw_float_to_hwc_uint8(output), photo), \
+    "a tensor that requires grad must work too (call .detach() before .numpy())"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.data import tensor_to_image as _reference
@@ -221,8 +227,39 @@ assert torch.equal(_tensor, _before), "the input tensor must not change (no in-p
 _tensor = torch.rand(3, 4, 4, generator=_gen).requires_grad_()
 assert np.array_equal(chw_float_to_hwc_uint8(_tensor * 1), _reference(_tensor)), \
     "a tensor that requires grad must work (detach it)"
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of the ValueErrors of both functions (1 point).
+photo = np.random.default_rng(0).integers(0, 256, size=(4, 5, 3), dtype=np.uint8)
+with expect_error(ValueError, "hwc_uint8_to_chw_float of a float64 image (the dtype must be uint8)"):
+    hwc_uint8_to_chw_float(photo.astype(np.float64))
+with expect_error(ValueError, "hwc_uint8_to_chw_float of an image of shape (1, 4, 5, 3) (2 or 3 dimensions)"):
+    hwc_uint8_to_chw_float(photo[None])
+with expect_error(ValueError, "chw_float_to_hwc_uint8 of a tensor of shape (4, 5) (it must be (C, H, W))"):
+    chw_float_to_hwc_uint8(torch.zeros(4, 5))
+with expect_error(ValueError, "chw_float_to_hwc_uint8 of a uint8 tensor (it must be floating point)"):
+    chw_float_to_hwc_uint8(torch.zeros(3, 4, 5, dtype=torch.uint8))
+for call, case in [
+    (lambda: hwc_uint8_to_chw_float(photo[:, :, 0]), 'hwc_uint8_to_chw_float of a (4, 5) uint8 grayscale image'),
+    (lambda: chw_float_to_hwc_uint8(torch.zeros(1, 4, 5, dtype=torch.float64)), 'chw_float_to_hwc_uint8 of a (1, 4, 5) float64 tensor'),
+]:
+    try:
+        call()
+        refused = None
+    except ValueError as error:
+        refused = error
+    assert refused is None, f"{case} is valid input, but it raised ValueError: {refused}"
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+with expect_error(ValueError, "an int64 image"):
+    hwc_uint8_to_chw_float(np.zeros((2, 2, 3), dtype=np.int64))
+with expect_error(ValueError, "a 1-d array"):
+    hwc_uint8_to_chw_float(np.zeros(5, dtype=np.uint8))
 with expect_error(ValueError, "an int64 tensor"):
     chw_float_to_hwc_uint8(torch.zeros(3, 2, 2, dtype=torch.int64))
+with expect_error(ValueError, "a tensor of shape (1, 3, 2, 2)"):
+    chw_float_to_hwc_uint8(torch.zeros(1, 3, 2, 2))
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex2_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -298,6 +335,13 @@ assert torch.allclose(per_channel_mean, torch.zeros(3), atol=1e-5), \
 assert torch.allclose(per_channel_std, torch.ones(3), atol=1e-5), \
     f"each channel of the result must have std 1, got {per_channel_std}"
 assert torch.equal(images, before), "standardize must not change its input"
+doubles = images.double()
+doubles[:, 1] = 0.25  # a constant channel: its std is 0
+normalized, mean, std = standardize(doubles)
+assert normalized.dtype == torch.float64, f"float64 images must give a float64 result (the dtype of images), got {normalized.dtype}"
+assert torch.isfinite(normalized).all() and torch.equal(normalized[:, 1], torch.zeros_like(normalized[:, 1])), \
+    "a constant channel must become zeros, not NaN: raise its std to eps"
+assert 0 < std[1].item() <= 1e-6, f"the std of a constant channel must be eps = 1e-8, got {std[1].item()}"
 with expect_error(ValueError, "a single image of shape (3, 5, 6)"):
     standardize(images[0])
 print("Visible tests passed.")
@@ -326,7 +370,7 @@ with expect_error(ValueError, "a 5-d tensor"):
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex3_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 3: from colour to gray (2 points)
+# ## Exercise 3: from colour to gray (3 points)
 #
 # A gray value is a weighted sum of red, green and blue. The weights model how bright
 # each primary looks to us: green the most, blue the least. scikit-image (and the
@@ -337,8 +381,11 @@ with expect_error(ValueError, "a 5-d tensor"):
 # `rgb_to_gray(image)`
 # : `image` is a NumPy array of shape (H, W, 3). A `uint8` image is first scaled to
 #   [0, 1] (divide by 255); a float image is taken to be in [0, 1] already. Return the
-#   luminance as a `float64` array of shape (H, W). Raise `ValueError` if `image` does
-#   not have shape (H, W, 3).
+#   luminance as a `float64` array of shape (H, W), whatever the input's dtype. Raise
+#   `ValueError` if `image` does not have shape (H, W, 3). Compute it yourself: do not
+#   call scikit-image's `rgb2gray`.
+#
+# Points: the luminance 2, the `ValueError`s 1.
 #
 # Worked example, a red, a green, a blue and a white pixel:
 #
@@ -369,17 +416,17 @@ assert isinstance(gray, np.ndarray), f"expected a NumPy array, got {type(gray)._
 assert gray.shape == (1, 4), f"expected shape (1, 4), that is (H, W), got {gray.shape}"
 assert gray.dtype == np.float64, f"expected dtype float64, got {gray.dtype}"
 expected = np.array([[0.2125, 0.7154, 0.0721, 1.0]])
-assert np.allclose(gray, expected), f"expected {expected}, got {gray}"
+if gray.max() > 1:
+    raise AssertionError(f"the worked example gave {gray}: a uint8 image must be divided by 255 first (gray lies in [0, 1])")
+assert np.allclose(gray, expected), f"worked example: expected {expected}, got {gray}"
 
 photo = np.random.default_rng(3).integers(0, 256, size=(4, 5, 3), dtype=np.uint8)
 from_uint8, from_float = rgb_to_gray(photo), rgb_to_gray(photo / 255)
 assert np.allclose(from_uint8, from_float), "a uint8 image and the same image as floats / 255 must give the same gray"
 assert np.isclose(from_uint8[2, 1], 0.2125 * photo[2, 1, 0] / 255 + 0.7154 * photo[2, 1, 1] / 255
                   + 0.0721 * photo[2, 1, 2] / 255), "the gray of pixel (2, 1) is wrong"
-with expect_error(ValueError, "a grayscale image of shape (4, 5)"):
-    rgb_to_gray(photo[:, :, 0])
-with expect_error(ValueError, "an RGBA image of shape (4, 5, 4)"):
-    rgb_to_gray(np.zeros((4, 5, 4), dtype=np.uint8))
+gray32 = rgb_to_gray((photo / 255).astype(np.float32))
+assert gray32.dtype == np.float64, f"a float32 image must give a float64 result too, got {gray32.dtype}"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from skimage.color import rgb2gray as _reference
@@ -396,8 +443,32 @@ assert np.allclose(rgb_to_gray(_floats), _reference(_floats), atol=1e-9), "float
 assert rgb_to_gray(_floats.astype(np.float32)).dtype == np.float64, "float32 in must give float64 out"
 ### END HIDDEN TESTS
 
+# %% nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of the ValueErrors of rgb_to_gray (1 point).
+with expect_error(ValueError, "a grayscale image of shape (4, 5) (it must be (H, W, 3))"):
+    rgb_to_gray(np.zeros((4, 5), dtype=np.uint8))
+with expect_error(ValueError, "an RGBA image of shape (4, 5, 4) (it must be (H, W, 3))"):
+    rgb_to_gray(np.zeros((4, 5, 4), dtype=np.uint8))
+for call, case in [
+    (lambda: rgb_to_gray(np.zeros((4, 5, 3), dtype=np.float32)), 'rgb_to_gray of a (4, 5, 3) float32 image'),
+    (lambda: rgb_to_gray(np.zeros((1, 1, 3), dtype=np.uint8)), 'rgb_to_gray of a single uint8 pixel (1, 1, 3)'),
+]:
+    try:
+        call()
+        refused = None
+    except ValueError as error:
+        refused = error
+    assert refused is None, f"{case} is valid input, but it raised ValueError: {refused}"
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+with expect_error(ValueError, "a CHW image of shape (3, 4, 5)"):
+    rgb_to_gray(np.zeros((3, 4, 5)))
+with expect_error(ValueError, "a batch of shape (2, 4, 5, 3)"):
+    rgb_to_gray(np.zeros((2, 4, 5, 3)))
+### END HIDDEN TESTS
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 4: why fully connected layers do not scale (2 points)
+# ## Exercise 4: why fully connected layers do not scale (3 points)
 #
 # A fully connected (linear) layer from $n$ inputs to $m$ outputs has an $m \times n$
 # weight matrix and, with a bias, $m$ more parameters. Fed an image, it sees the
@@ -407,7 +478,9 @@ assert rgb_to_gray(_floats.astype(np.float32)).dtype == np.float64, "float32 in 
 # : Return, as a Python `int`, the number of learnable parameters of one fully
 #   connected layer from a flattened `height` × `width` × `channels` image to `hidden`
 #   units, with or without a bias. Raise `ValueError` if any of the four sizes is not
-#   a positive integer.
+#   a positive integer (0, -1 and 2.5 are refused).
+#
+# Points: the counts 2, the `ValueError`s 1.
 #
 # Worked example: a small 64 × 64 RGB image already has 64 · 64 · 3 = 12,288 inputs,
 # so a single hidden unit needs 12,288 weights and 1 bias:
@@ -440,8 +513,6 @@ count = fc_parameters(1000, 1000, 3, 1000)  # a 1-megapixel photo, 1000 hidden u
 assert count == 3_000_001_000, f"expected 3,000,001,000 (3 billion weights + 1000 biases), got {count:,}"
 count = fc_parameters(1000, 1000, 3, 1000, bias=False)
 assert count == 3_000_000_000, f"expected 3,000,000,000, got {count:,}"
-with expect_error(ValueError, "hidden=0"):
-    fc_parameters(64, 64, 3, 0)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from torch import nn as _nn
@@ -453,7 +524,25 @@ for _h, _w, _c, _hidden, _bias in [(28, 28, 1, 128, True), (32, 32, 3, 10, False
     _got = fc_parameters(_h, _w, _c, _hidden, bias=_bias)
     assert isinstance(_got, int), f"expected a Python int, got {type(_got).__name__}"
     assert _got == _want, f"fc_parameters({_h}, {_w}, {_c}, {_hidden}, bias={_bias}): expected {_want}, got {_got}"
-for _args in [(0, 64, 3, 10), (64, -1, 3, 10), (64, 64, 0, 10), (64, 64, 3, -5)]:
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of the ValueErrors of fc_parameters (1 point).
+for args in [(64, 64, 3, 0), (0, 64, 3, 10), (64, 64, 2.5, 10)]:
+    with expect_error(ValueError, f"fc_parameters{args} (every size must be a positive integer)"):
+        fc_parameters(*args)
+for call, case in [
+    (lambda: fc_parameters(1, 1, 1, 1, bias=False), 'fc_parameters(1, 1, 1, 1, bias=False)'),
+]:
+    try:
+        call()
+        refused = None
+    except ValueError as error:
+        refused = error
+    assert refused is None, f"{case} is valid input (sizes of 1 are positive), but it raised ValueError: {refused}"
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+for _args in [(64, -1, 3, 10), (64, 64, 0, 10), (64, 64, 3, -5), (64.0, 64, 3, 10), (64, 64, 3, 1.5)]:
     with expect_error(ValueError, f"sizes {_args}"):
         fc_parameters(*_args)
 ### END HIDDEN TESTS
@@ -541,6 +630,11 @@ assert shifted.shape == (3, 4, 5), f"expected shape (3, 4, 5), got {tuple(shifte
 assert torch.equal(shifted[:, :3, 2:], image[:, 1:, :3]), "pixel (y, x) must move to (y + dy, x + dx) in every channel"
 assert (shifted[:, 3, :] == 0).all() and (shifted[:, :, :2] == 0).all(), "the pixels left empty must be 0"
 assert (shift_image(image, dx=5, dy=0) == 0).all(), "a shift by the width or more must give all zeros"
+assert (shift_image(image, dx=0, dy=-9) == 0).all(), "a shift up by more than the height must give all zeros"
+pixels = torch.tensor([[[10, 20], [30, 40]]], dtype=torch.uint8)
+moved = shift_image(pixels, dx=-1, dy=-1)
+assert moved.dtype == torch.uint8 and torch.equal(moved, torch.tensor([[[40, 0], [0, 0]]], dtype=torch.uint8)), \
+    f"a uint8 (1, 2, 2) image shifted by dx=-1, dy=-1: expected [[[40, 0], [0, 0]]] as uint8, got {moved.tolist()} ({moved.dtype})"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.data import shift_images as _reference
