@@ -99,7 +99,7 @@ stamp: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/actionlint
+	$(BIN)/actionlint .github/workflows/*.yml
 	$(BIN)/zizmor --offline --no-progress --quiet .github/workflows
 
 # Set the version (pyproject.toml, cvbook.__version__) and the Colab pin (_config.yml's

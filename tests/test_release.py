@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -206,3 +208,81 @@ def test_cli_check_and_refusal(capsys, monkeypatch):
     assert release.main(["set", "1.2"]) == 2
     assert "VERSION must be x.y.z" in capsys.readouterr().err
     assert release.main(["v1.2.3"]) == 2  # make release VERSION=v1.2.3
+
+
+# --------------------------------------------------------------------------- the workflows
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def _tool(name: str) -> str:
+    """The venv's copy of a workflow checker (make lint runs the same); skip where absent."""
+    path = Path(sys.executable).parent / name
+    found = str(path) if path.exists() else shutil.which(name)
+    if not found:
+        pytest.skip(f"{name} is not installed (pip install -e '.[test]')")
+    return found
+
+
+def test_the_test_workflow_runs_make_test_as_the_readme_says():
+    import yaml
+
+    workflow = yaml.safe_load((WORKFLOWS / "test.yml").read_text())
+    job = workflow["jobs"]["test"]
+    steps = job["steps"]
+    assert job["runs-on"].startswith("ubuntu") and job["timeout-minutes"] == 90
+    assert workflow["concurrency"]["cancel-in-progress"] is True
+    python = next(s for s in steps if s.get("uses", "").startswith("actions/setup-python@"))
+    assert str(python["with"]["python-version"]) == "3.11" and "Python 3.11" in (ROOT / "README.md").read_text()
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+    assert ".venv" in cache["with"]["path"] and "hashFiles('constraints.txt', 'pyproject.toml')" in cache["with"]["key"]
+    assert any(s.get("run") == "bash .ci/run" for s in steps)
+    assert "exec make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_action_is_pinned_by_commit_with_its_version():
+    uses = re.findall(r"uses:\s*(\S+)(.*)", "".join(p.read_text() for p in sorted(WORKFLOWS.glob("*.yml"))))
+    assert len(uses) >= 8
+    for ref, comment in uses:
+        assert re.fullmatch(r"actions/[a-z-]+@[0-9a-f]{40}", ref), ref
+        assert re.fullmatch(r"\s*# v\d+\.\d+\.\d+", comment), (ref, comment)
+
+
+def test_the_workflows_pass_actionlint_and_zizmor():
+    for cmd in (
+        [_tool("actionlint"), *map(str, sorted(WORKFLOWS.glob("*.yml")))],
+        [_tool("zizmor"), "--offline", "--no-progress", str(WORKFLOWS)],
+    ):
+        result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+BAD_WORKFLOW = """\
+name: bad
+on: pull_request
+jobs:
+  greet:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: echo "${{ github.event.pull_request.title }}"
+"""
+
+
+def test_the_checkers_fail_a_broken_or_unsafe_workflow(tmp_path):
+    """The lint gate can fail: actionlint on a wrong key, zizmor on an unpinned action, a
+    checkout that keeps its credentials and a pull request title pasted into a script."""
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "bad.yml").write_text(BAD_WORKFLOW.replace("runs-on:", "runs-onn:"))
+    result = subprocess.run([_tool("actionlint"), str(folder / "bad.yml")], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "runs-onn" in result.stdout, result.stdout + result.stderr
+
+    (folder / "bad.yml").write_text(BAD_WORKFLOW)
+    result = subprocess.run(
+        [_tool("zizmor"), "--offline", "--no-progress", str(folder)], capture_output=True, text=True, timeout=120
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out
+    for audit in ("template-injection", "artipacked", "unpinned-uses", "excessive-permissions"):
+        assert audit in out, (audit, out)
