@@ -70,6 +70,7 @@ from torch import nn
 from torchvision.transforms import v2
 
 from cvbook import data, device, plot, train
+from cvbook.measured import claim
 
 device.seed_everything(0)
 print(device.device_report())
@@ -494,16 +495,29 @@ mlp = train_mlp(train_set.images, train_set.targets)
 shifts = list(range(7))
 mlp_acc = [accuracy_on(mlp, data.shift_images(test_set.images, dx=s), test_set.targets) for s in shifts]
 
+# %% [markdown]
+# ```{note}
+# **How to read the book's numbers.** Two kinds of numbers appear in this book.
+# *Exact* numbers (the lecture's arithmetic, counts of parameters, shapes, a from-scratch
+# result against the library's) come out the same on every machine, and the tests
+# compare them to the last digit. *Measured* numbers (anything after training, any
+# timing) do not: float32 training adds in a different order on different CPUs, and a few
+# hundred gradient steps turn the last bit into the third decimal. So the accuracies below
+# are what this run measured; your run prints slightly different digits. What the text
+# says about them is checked by `claim` (from `cvbook.measured`), which fails when a
+# number leaves the band that holds on every machine: here, at least 0.90 on centred
+# digits and at least 30 points lost to a 4-pixel shift.
+# ```
+
 # %%
-# NBVAL_CHECK_OUTPUT
+claim("ch01.mlp_centred_acc", mlp_acc[0], low=0.90)
+claim("ch01.mlp_shift4_drop", mlp_acc[0] - mlp_acc[4], low=0.30)
 print("shift (px):  " + "  ".join(f"{s:5d}" for s in shifts))
 print("MLP accuracy:" + "  ".join(f"{a:5.3f}" for a in mlp_acc))
-assert mlp_acc[0] >= 0.90, "the MLP should learn centred digits well"
-assert mlp_acc[4] <= mlp_acc[0] - 0.30, "a 4-pixel shift should cost the MLP at least 30 points"
 
 # %% [markdown]
 # The network reads centred digits well, but its accuracy falls steeply as the digits
-# move: a few pixels are enough to halve it. What it learnt is tied to *where* the
+# move: four pixels cost it more than 30 points. What it learnt is tied to *where* the
 # strokes were in the training images, not to *what* they look like.
 #
 # The obvious patch is to show the network shifted digits during training (data
@@ -517,12 +531,11 @@ mlp_aug = train_mlp(augmented_images, augmented_targets, epochs=5)
 aug_acc = [accuracy_on(mlp_aug, data.shift_images(test_set.images, dx=s), test_set.targets) for s in shifts]
 
 # %%
-# NBVAL_CHECK_OUTPUT
+claim("ch01.aug_gain_shift3", aug_acc[3] - mlp_acc[3], low=0.20)  # helps at the shifts it saw
+claim("ch01.aug_drop_shift6", aug_acc[0] - aug_acc[6], low=0.15)  # but not far beyond them
 print("shift (px):       " + "  ".join(f"{s:5d}" for s in shifts))
 print("MLP:              " + "  ".join(f"{a:5.3f}" for a in mlp_acc))
 print("MLP + shifted data:" + " ".join(f"{a:6.3f}" for a in aug_acc))
-assert aug_acc[3] >= mlp_acc[3] + 0.20, "training on shifted copies should help at the shifts it saw"
-assert aug_acc[6] <= aug_acc[0] - 0.15, "but not far beyond them"
 
 # %% mystnb={"figure": {"caption": "Test accuracy of an MLP on digits shifted sideways, trained without and with shifted copies.", "name": "fig-ch01-shift"}}
 fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -571,13 +584,12 @@ acc_plain = accuracy_on(mlp, test_set.images, test_set.targets)
 acc_scrambled = accuracy_on(mlp_scrambled, scrambled_test, test_set.targets)
 
 # %%
-# NBVAL_CHECK_OUTPUT
+claim("ch01.scramble_gap", acc_plain - acc_scrambled, low=-0.03, high=0.03)
 print(f"MLP on ordinary digits:  {acc_plain:.3f}")
 print(f"MLP on scrambled digits: {acc_scrambled:.3f}")
-assert abs(acc_plain - acc_scrambled) <= 0.03, "an MLP should not care about pixel order"
 
 # %% [markdown]
-# The two accuracies agree to within a couple of points (the small gap comes from
+# The two accuracies agree to within three points (the small gap comes from
 # the different random initialisation, not from the pixel order). The MLP was never
 # using the fact that neighbouring pixels belong together, the most important
 # regularity in images. That is the information convolutional networks exploit.
@@ -601,8 +613,8 @@ assert abs(acc_plain - acc_scrambled) <= 0.03, "an MLP should not care about pix
 # Everything above ran offline on data that ship with the installed packages. When you
 # are online you can ask for the real MNIST or CIFAR-10 through torchvision by setting
 # the environment variable `CVBOOK_ONLINE=1`. The default is off, so that every machine
-# prints the same numbers; offline, the call says so and returns the book's own
-# equivalent instead of failing:
+# trains on the same data and nothing waits for a network; offline, the call says so and
+# returns the book's own equivalent instead of failing:
 
 # %%
 mnist_like = data.load_real("mnist", "train")
