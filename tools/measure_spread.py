@@ -24,6 +24,12 @@ For the runs marked "yes" the text of every `# NBVAL_CHECK_OUTPUT` cell is compa
 stored output (sanitised as nbval does): an exact number must not depend on the CPU kernels.
 Mismatches go to `reports/spread/mismatch-<run>.txt` and make the command fail.
 
+On a CPU whose native PyTorch kernels *are* AVX2 (`torch.backends.cpu.get_cpu_capability()`
+says "AVX2", e.g. an AMD EPYC or an Intel chip without AVX-512), the avx2 run would execute
+exactly the same kernels as seed0, so the tool does not run it again: it records seed0's
+values under avx2 and says so (`--force-avx2` runs it anyway). On an AVX-512 machine it is a
+real second kernel configuration.
+
 `table` writes `tests/measured_spread.csv`: one row per claim with its band, the value of
 every run, the worst case and the margin. `tests/test_measured.py` checks the rule: every
 band edge lies beyond the worst value by at least the observed range (max - min), and every
@@ -198,6 +204,10 @@ def cmd_run(args) -> int:
             writer = csv.DictWriter(f, fieldnames=["run", "name", "value", "low", "high"])
             writer.writeheader()
             writer.writerows(rows)
+    alias_avx2 = "avx2" in runs and not args.force_avx2 and native_capability() == "AVX2"
+    if alias_avx2:
+        runs = [r for r in runs if r != "avx2"] + ([] if "seed0" in runs else ["seed0"])
+        print("native kernels are AVX2: the avx2 run is the seed0 run; its values are recorded twice", flush=True)
     jobs = [(nb, run) for run in runs for nb in notebooks]
     failed = False
     with ThreadPoolExecutor(max_workers=args.jobs) as pool, (REPORTS / "times.csv").open("a") as times:
@@ -211,7 +221,22 @@ def cmd_run(args) -> int:
                     f.write("\n\n".join(problems) + "\n\n")
                 for p in problems:
                     print("   " + p.replace("\n", "\n   "), flush=True)
+    if alias_avx2:
+        names = {c["name"] for nb in notebooks for c in claims_in_source(nb.with_suffix(".py"))}
+        with LOG.open() as f:
+            rows = [r for r in csv.DictReader(f) if r["run"] == "seed0" and r["name"] in names]
+        with LOG.open("a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=["run", "name", "value", "low", "high"])
+            writer.writerows([dict(r, run="avx2") for r in rows])
     return 1 if failed else 0
+
+
+def native_capability() -> str:
+    """PyTorch's native CPU kernel family here: 'AVX512', 'AVX2', 'DEFAULT', ... (in a clean env)."""
+    env = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"}
+    proc = subprocess.run([sys.executable, "-c", "import torch; print(torch.backends.cpu.get_cpu_capability())"],
+                          env=env, capture_output=True, text=True, check=True)
+    return proc.stdout.strip()
 
 
 # --------------------------------------------------------------------------- the table
@@ -304,6 +329,8 @@ def main(argv: list[str]) -> int:
     p_run.add_argument("notebooks", nargs="*")
     p_run.add_argument("--runs", default=",".join(RUNS))
     p_run.add_argument("-j", "--jobs", type=int, default=2)
+    p_run.add_argument("--force-avx2", action="store_true",
+                       help="run the avx2 configuration even where it is the native one")
     sub.add_parser("table", help="write tests/measured_spread.csv from the log")
     sub.add_parser("suggest", help="print the bands the margin rule allows")
     args = parser.parse_args(argv)
