@@ -10,7 +10,7 @@ Usage (from the repository root, with the venv's python; `make spread` runs the 
 per *run configuration*, in a fresh kernel, under the conditions of `make test` (one thread,
 CPU, offline), with `CVBOOK_MEASURE_ONLY=1` so that a claim outside its band is recorded
 instead of stopping the notebook. Every `cvbook.measured.claim` appends its value to
-`reports/spread/log.csv`. The configurations:
+`reports/spread/log-<folder>-<notebook>.csv`. The configurations:
 
 | run      | what changes                                   | checked outputs compared |
 |----------|------------------------------------------------|--------------------------|
@@ -52,7 +52,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports" / "spread"
-LOG = REPORTS / "log.csv"
+
+
+def log_for(notebook: Path) -> Path:
+    """The claims log of one notebook: runs of different notebooks never write the same file."""
+    return REPORTS / f"log-{notebook.parent.name}-{notebook.stem}.csv"
 TABLE = ROOT / "tests" / "measured_spread.csv"
 MARKER = "# NBVAL_CHECK_OUTPUT"
 
@@ -173,7 +177,7 @@ def execute(notebook: Path, run: str) -> tuple[float, list[str]]:
 
 def run_one(notebook: Path, run: str) -> tuple[Path, str, float, list[str]]:
     env = dict(os.environ, **BASE_ENV, **RUNS[run][0], CVBOOK_MEASURE_ONLY="1",
-               CVBOOK_MEASURE_LOG=str(LOG), CVBOOK_MEASURE_RUN=run)
+               CVBOOK_MEASURE_LOG=str(log_for(notebook)), CVBOOK_MEASURE_RUN=run)
     env.pop("CVBOOK_JITTER", None) if run != "jitter" else None
     if "CVBOOK_SEED_OFFSET" not in RUNS[run][0]:
         env.pop("CVBOOK_SEED_OFFSET", None)
@@ -195,15 +199,15 @@ def cmd_run(args) -> int:
         if run not in RUNS:
             sys.exit(f"unknown run {run!r}; choose from {', '.join(RUNS)}")
     # Forget earlier values of these (notebook, run) pairs: the log keeps one value set per pair.
-    if LOG.exists():
-        names = {c["name"] for nb in notebooks for c in claims_in_source(nb.with_suffix(".py"))}
-        with LOG.open() as f:
-            rows = [r for r in csv.DictReader(f)
-                    if r["run"] != "run" and not (r["run"] in runs and r["name"] in names)]
-        with LOG.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=["run", "name", "value", "low", "high"])
-            writer.writeheader()
-            writer.writerows(rows)
+    for nb in notebooks:
+        log = log_for(nb)
+        if log.exists():
+            with log.open() as f:
+                rows = [r for r in csv.DictReader(f) if r["run"] != "run" and r["run"] not in runs]
+            with log.open("w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=["run", "name", "value", "low", "high"])
+                writer.writeheader()
+                writer.writerows(rows)
     alias_avx2 = "avx2" in runs and not args.force_avx2 and native_capability() == "AVX2"
     if alias_avx2:
         runs = [r for r in runs if r != "avx2"] + ([] if "seed0" in runs else ["seed0"])
@@ -222,12 +226,15 @@ def cmd_run(args) -> int:
                 for p in problems:
                     print("   " + p.replace("\n", "\n   "), flush=True)
     if alias_avx2:
-        names = {c["name"] for nb in notebooks for c in claims_in_source(nb.with_suffix(".py"))}
-        with LOG.open() as f:
-            rows = [r for r in csv.DictReader(f) if r["run"] == "seed0" and r["name"] in names]
-        with LOG.open("a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=["run", "name", "value", "low", "high"])
-            writer.writerows([dict(r, run="avx2") for r in rows])
+        for nb in notebooks:
+            log = log_for(nb)
+            if not log.exists():
+                continue
+            with log.open() as f:
+                rows = [r for r in csv.DictReader(f) if r["run"] == "seed0"]
+            with log.open("a", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=["run", "name", "value", "low", "high"])
+                writer.writerows([dict(r, run="avx2") for r in rows])
     return 1 if failed else 0
 
 
@@ -244,8 +251,8 @@ def native_capability() -> str:
 
 def read_log() -> dict[str, dict[str, list[float]]]:
     values: dict[str, dict[str, list[float]]] = {}
-    if LOG.exists():
-        with LOG.open() as f:
+    for log in sorted(REPORTS.glob("log-*.csv")):
+        with log.open() as f:
             for row in csv.DictReader(f):
                 if row["run"] == "run":  # a header written twice by two first writers
                     continue
