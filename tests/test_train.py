@@ -1,5 +1,3 @@
-import sys
-
 import pytest
 import torch
 from torch import nn
@@ -23,8 +21,14 @@ def test_fit_lowers_the_loss_and_records_history():
     device.seed_everything(0)
     train_loader, val_loader = tiny_problem()
     model = tiny_model()
-    history = train.fit(model, train_loader, val_loader, epochs=8, progress=False,
-                        optimizer=torch.optim.Adam(model.parameters(), lr=1e-2))
+    history = train.fit(
+        model,
+        train_loader,
+        val_loader,
+        epochs=8,
+        progress=False,
+        optimizer=torch.optim.Adam(model.parameters(), lr=1e-2),
+    )
     assert len(history) == 8
     assert history["epoch"] == list(range(1, 9))
     for key in ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "time_s"):
@@ -67,14 +71,14 @@ def test_scheduler_clipping_and_custom_loss():
     model = tiny_model()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
-    history = train.fit(model, train_loader, val_loader, optimizer=opt, scheduler=sched, epochs=3,
-                        clip_grad_norm=1.0, progress=False)
+    history = train.fit(
+        model, train_loader, val_loader, optimizer=opt, scheduler=sched, epochs=3, clip_grad_norm=1.0, progress=False
+    )
     assert history["lr"] == pytest.approx([0.1, 0.05, 0.025])
     # a per-batch scheduler
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=3 * len(train_loader))
-    train.fit(model, train_loader, optimizer=opt, scheduler=sched, scheduler_step="batch", epochs=3,
-              progress=False)
+    train.fit(model, train_loader, optimizer=opt, scheduler=sched, scheduler_step="batch", epochs=3, progress=False)
     # a regression loss gets no accuracy metric by default
     reg = nn.Sequential(nn.Flatten(), nn.Linear(16, 1))
     x = torch.randn(64, 1, 4, 4)
@@ -123,10 +127,191 @@ def test_cuda_smoke(channels_last):
     ds = data.ShapesClassification(128, 32, seed=0)
     loader = data.make_loader(ds, 32, shuffle=True, device="cuda")
     assert loader.pin_memory
-    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
-                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
-    history = train.fit(model, loader, loader, epochs=3, device="cuda", channels_last=channels_last,
-                        optimizer=torch.optim.Adam(model.parameters(), lr=1e-2), progress=False)
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(8, 3),
+    )
+    history = train.fit(
+        model,
+        loader,
+        loader,
+        epochs=3,
+        device="cuda",
+        channels_last=channels_last,
+        optimizer=torch.optim.Adam(model.parameters(), lr=1e-2),
+        progress=False,
+    )
     assert history["train_loss"][-1] < history["train_loss"][0]
     assert next(model.parameters()).device.type == "cuda"
     assert train.amp_dtype(torch.device("cuda")) in (torch.bfloat16, torch.float16)
+
+
+# --------------------------------------------------------------------------- checkpoints (Appendix A1)
+
+
+def dropout_model():
+    return nn.Sequential(nn.Flatten(), nn.Linear(16, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 2))
+
+
+def checkpointed_run(epochs, path=None, *, model=None, optimizer_cls=torch.optim.Adam, scheduler=True):
+    """Seeded from scratch every time, like a fresh process: shuffling, dropout, momentum, a schedule."""
+    device.seed_everything(0)
+    train_loader, val_loader = tiny_problem()
+    model = model if model is not None else dropout_model()
+    opt = optimizer_cls(model.parameters(), lr=1e-2)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.7) if scheduler else None
+    history = train.fit(
+        model, train_loader, val_loader, optimizer=opt, scheduler=sched, epochs=epochs, progress=False, checkpoint=path
+    )
+    return model, history
+
+
+def test_resuming_from_a_checkpoint_gives_the_uninterrupted_run(tmp_path):
+    path = tmp_path / "run.pt"
+    straight, straight_history = checkpointed_run(5)
+    _, first = checkpointed_run(2, path)
+    assert len(first) == 2 and train.load_checkpoint(path)["epoch"] == 2
+    resumed, history = checkpointed_run(5, path)
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), f"{name} differs after resuming"
+    assert history["epoch"] == [1, 2, 3, 4, 5]
+    for key in ("train_loss", "val_loss", "val_acc", "lr"):
+        assert history[key] == straight_history[key], key
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.pt"], "temporary files were left behind"
+    # the data order matters: without the loader's shuffling state the resumed run would differ
+    state = train.load_checkpoint(path)
+    assert state["epoch"] == 5 and state["world_size"] == 1 and state["loader_generator"] is not None
+    assert state["format"] == train.CHECKPOINT_FORMAT
+    # a finished run resumes to nothing: same weights, history returned as it was
+    again, done = checkpointed_run(5, path)
+    assert done.as_dict() == history.as_dict()
+    assert all(torch.equal(a, b) for a, b in zip(again.state_dict().values(), resumed.state_dict().values()))
+
+
+def test_the_checkpoint_restores_the_shuffling_state(tmp_path):
+    """Resumed with a loader seeded differently, the run must still follow the saved data order."""
+    path = tmp_path / "run.pt"
+    straight, _ = checkpointed_run(3)
+    checkpointed_run(1, path)
+    device.seed_everything(0)
+    _, val_loader = tiny_problem()
+    model = dropout_model()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.7)
+    ds = tiny_problem()[0].dataset
+    other_seed = data.make_loader(ds, 32, shuffle=True, seed=123)
+    train.fit(model, other_seed, val_loader, optimizer=opt, scheduler=sched, epochs=3, progress=False, checkpoint=path)
+    assert all(torch.equal(a, b) for a, b in zip(straight.state_dict().values(), model.state_dict().values()))
+
+
+def test_a_corrupt_checkpoint_is_an_error_not_a_fresh_start(tmp_path):
+    path = tmp_path / "run.pt"
+    checkpointed_run(1, path)
+    good = path.read_bytes()
+    path.write_bytes(good[: len(good) // 2])  # a truncated file, as a kill mid-write without rename would leave
+    with pytest.raises(train.CheckpointError, match=r"run\.pt.*cannot be read.*corrupt"):
+        checkpointed_run(2, path)
+    path.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(ValueError, match="corrupt"):
+        checkpointed_run(2, path)
+    torch.save({"weights": torch.zeros(3)}, path)
+    with pytest.raises(train.CheckpointError, match="not a checkpoint of cvbook.train.fit"):
+        checkpointed_run(2, path)
+    with pytest.raises(FileNotFoundError):
+        train.load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_a_mismatched_checkpoint_names_what_does_not_match(tmp_path):
+    path = tmp_path / "run.pt"
+    checkpointed_run(2, path)
+    wider = nn.Sequential(nn.Flatten(), nn.Linear(16, 32), nn.ReLU(), nn.Dropout(0.2), nn.Linear(32, 2))
+    with pytest.raises(
+        train.CheckpointError, match=r"'1.weight' has shape \(16, 16\) in the checkpoint but \(32, 16\)"
+    ):
+        checkpointed_run(3, path, model=wider)
+    deeper = nn.Sequential(
+        nn.Flatten(), nn.Linear(16, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 2), nn.Identity(), nn.Linear(2, 2)
+    )
+    with pytest.raises(train.CheckpointError, match=r"the model has 2 entries the checkpoint lacks"):
+        checkpointed_run(3, path, model=deeper)
+    with pytest.raises(train.CheckpointError, match="optimizer: checkpoint has Adam, this run has SGD"):
+        checkpointed_run(3, path, optimizer_cls=torch.optim.SGD)
+    with pytest.raises(train.CheckpointError, match="scheduler: checkpoint has StepLR, this run has None"):
+        checkpointed_run(3, path, scheduler=False)
+    with pytest.raises(train.CheckpointError, match="already holds 2 epochs, more than epochs=1"):
+        checkpointed_run(1, path)
+    assert train.load_checkpoint(path)["epoch"] == 2, "a refused resume must leave the checkpoint alone"
+
+
+def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "run.pt"
+    checkpointed_run(1, path)
+    before = path.read_bytes()
+    real_save = torch.save
+
+    def dies_halfway(obj, f, *args, **kwargs):
+        f.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", dies_halfway)
+    with pytest.raises(OSError, match="disk full"):
+        checkpointed_run(2, path)
+    monkeypatch.setattr(torch, "save", real_save)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.pt"]
+    assert train.load_checkpoint(path)["epoch"] == 1
+
+
+def test_checkpoint_argument_is_checked():
+    train_loader, _ = tiny_problem()
+    with pytest.raises(ValueError, match="checkpoint must be a file path"):
+        train.fit(tiny_model(), train_loader, checkpoint=3, progress=False)
+
+
+# --------------------------------------------------------------------------- torchrun environment
+
+
+def test_no_torchrun_environment_means_one_process(monkeypatch):
+    for name in train.TORCHRUN_ENV:
+        monkeypatch.delenv(name, raising=False)
+    assert train.distributed_context() is None
+    monkeypatch.setenv("RANK", "0")  # only part of the environment: still one process
+    assert train.distributed_context() is None
+
+
+def test_torchrun_environment_is_read_and_checked(monkeypatch):
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    ctx = train.distributed_context()
+    assert ctx == train.DistributedContext(rank=1, world_size=2, local_rank=1) and not ctx.is_main
+    monkeypatch.setenv("RANK", "2")
+    with pytest.raises(ValueError, match=r"RANK must be in \[0, \$WORLD_SIZE\)"):
+        train.distributed_context()
+    monkeypatch.setenv("RANK", "one")
+    with pytest.raises(ValueError, match=r"\$RANK must be an integer"):
+        train.distributed_context()
+
+
+def test_sharding_splits_the_data_like_distributed_sampler():
+    ds = data.TensorImageDataset(torch.arange(10.0).reshape(10, 1, 1, 1), torch.arange(10))
+    loader = data.make_loader(ds, 3, shuffle=True, seed=5)
+    seen_train, seen_val = [], []
+    for rank in (0, 1):
+        ctx = train.DistributedContext(rank=rank, world_size=2, local_rank=rank)
+        sharded, sampler = train._shard_loader(loader, ctx, "train_loader", train=True)
+        assert isinstance(sampler, torch.utils.data.DistributedSampler) and sampler.shuffle
+        assert sharded.batch_size == 3  # batch_size is per process
+        train._start_epoch(sampler, sharded, epoch=1)
+        seen_train.append([int(t) for _, y in sharded for t in y])
+        val, _ = train._shard_loader(data.make_loader(ds, 4), ctx, "val_loader", train=False)
+        seen_val.append([int(t) for _, y in val for t in y])
+    assert sorted(seen_train[0] + seen_train[1]) == list(range(10))  # 10 = 2 x 5: no padding needed
+    assert seen_val == [[0, 2, 4, 6, 8], [1, 3, 5, 7, 9]]  # evaluation: an exact split
+    ctx = train.DistributedContext(rank=0, world_size=2, local_rank=0)
+    with pytest.raises(ValueError, match="train_loader must be a torch.utils.data.DataLoader"):
+        train._shard_loader([(torch.zeros(1), torch.zeros(1))], ctx, "train_loader", train=True)
