@@ -314,6 +314,8 @@ def few_per_class(targets: torch.Tensor, k: int, classes: Sequence[int] | None =
     targets = torch.as_tensor(targets)
     if targets.ndim != 1:
         raise ValueError(f"targets must have shape (N,), got {tuple(targets.shape)}")
+    if targets.is_floating_point() or targets.is_complex() or targets.dtype == torch.bool:
+        raise ValueError(f"targets must hold integer class labels, got {targets.dtype}")
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive int, got {k!r}")
     classes = sorted(targets.unique().tolist()) if classes is None else list(classes)

@@ -72,7 +72,15 @@ def _check_scores(name: str, scores, n: int) -> Tensor:
     if not isinstance(scores, Tensor) or scores.dim() != 1 or scores.shape[0] != n:
         shape = tuple(scores.shape) if isinstance(scores, Tensor) else type(scores).__name__
         raise ValueError(f"{name} must have shape ({n},) to match the boxes, got {shape}")
+    if scores.is_floating_point() and scores.numel() and not bool(torch.isfinite(scores).all()):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
     return scores
+
+
+def _check_finite_boxes(name: str, boxes: Tensor) -> Tensor:
+    if boxes.numel() and not bool(torch.isfinite(boxes).all()):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return boxes
 
 
 def _check_threshold(name: str, value) -> float:
@@ -185,9 +193,9 @@ def nms(boxes: Tensor, scores: Tensor, iou_threshold: float = 0.5,
     boxes: (N, 4) corners, scores: (N,). Returns the int64 indices (K,) of the kept boxes
     into the input, by decreasing score (equal scores: lower index first). Equal to
     ``torchvision.ops.nms`` (which drops IoU ``>`` the threshold) whenever no IoU equals
-    the threshold exactly. Taught in Chapter 9.
+    the threshold exactly. Non-finite boxes or scores raise ``ValueError``. Taught in Chapter 9.
     """
-    _check_boxes("boxes", boxes)
+    _check_finite_boxes("boxes", _check_boxes("boxes", boxes))
     _check_scores("scores", scores, boxes.shape[0])
     iou_threshold = _check_threshold("iou_threshold", iou_threshold)
     candidates = torch.arange(boxes.shape[0])
@@ -215,9 +223,11 @@ def batched_nms(boxes: Tensor, scores: Tensor, labels: Tensor, iou_threshold: fl
     indices (K,) of the kept boxes by decreasing score (equal scores: lower index first).
     The same boxes as ``torchvision.ops.batched_nms``. Taught in Chapter 9.
     """
-    _check_boxes("boxes", boxes)
+    _check_finite_boxes("boxes", _check_boxes("boxes", boxes))
     _check_scores("scores", scores, boxes.shape[0])
     _check_scores("labels", labels, boxes.shape[0])
+    if labels.is_floating_point() or labels.dtype == torch.bool:
+        raise ValueError(f"labels must hold integer class indices, got {labels.dtype}")
     keep = []
     for label in torch.unique(labels):
         members = torch.nonzero(labels == label).flatten()
@@ -261,9 +271,9 @@ def encode_yolo_targets(boxes: Tensor, labels: Tensor, grid_size: int, anchors, 
     * p_c = 1 and a one-hot class for assigned slots; every value 0 in the other slots.
 
     Two objects wanting the same cell and anchor cannot both be represented: the first
-    one (in input order) keeps the slot. Taught in Chapter 9.
+    one (in input order) keeps the slot. Non-finite boxes raise ``ValueError``. Taught in Chapter 9.
     """
-    _check_boxes("boxes", boxes)
+    _check_finite_boxes("boxes", _check_boxes("boxes", boxes))
     if not isinstance(grid_size, int) or isinstance(grid_size, bool) or grid_size < 1:
         raise ValueError(f"grid_size must be an int >= 1, got {grid_size!r}")
     if not isinstance(num_classes, int) or num_classes < 1:
@@ -473,7 +483,9 @@ def precision_recall(is_tp, num_gt: int) -> tuple[np.ndarray, np.ndarray]:
     objects. Returns (precision (D,), recall (D,)): after the top i detections,
     ``precision = TP / i`` and ``recall = TP / num_gt``. Taught in Chapter 9.
     """
-    is_tp = np.asarray(is_tp, dtype=bool).reshape(-1)
+    is_tp = np.asarray(is_tp, dtype=bool)
+    if is_tp.ndim != 1:
+        raise ValueError(f"is_tp must have shape (D,), got {is_tp.shape}")
     if not isinstance(num_gt, (int, np.integer)) or num_gt < 0:
         raise ValueError(f"num_gt must be an int >= 0, got {num_gt!r}")
     if is_tp.sum() > num_gt:

@@ -26,6 +26,8 @@ __all__ = ["expect_error", "refusing", "zero_parameters", "randomize_parameters"
 @contextmanager
 def expect_error(error, why):
     """Used by the tests: the code inside the `with` block must raise `error`."""
+    if not (isinstance(error, type) and issubclass(error, BaseException)):
+        raise ValueError(f"error must be an exception class such as ValueError, got {error!r}")
     try:
         yield
     except error:
@@ -37,6 +39,8 @@ def expect_error(error, why):
 def refusing(*names):
     """Used by the tests: inside the `with` block, calling one of the named library
     functions (such as "torch.nn.functional.conv2d") raises an AssertionError."""
+    if not names or not all(isinstance(n, str) and "." in n for n in names):
+        raise ValueError(f"names must be one or more dotted names such as 'torch.nn.functional.conv2d', got {names!r}")
     saved = []
     try:
         for name in names:
@@ -56,6 +60,8 @@ def refusing(*names):
 
 def zero_parameters(module: nn.Module) -> nn.Module:
     """Used by the tests: set every weight, bias and batch-norm scale and shift of `module` to 0."""
+    if not isinstance(module, nn.Module):
+        raise ValueError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     with torch.no_grad():
         for p in module.parameters():
             p.zero_()
@@ -69,6 +75,10 @@ def randomize_parameters(module: nn.Module, generator: torch.Generator, *, conv_
     Conv weights ~ N(0, conv_scale^2); BN gamma ~ U(0.5, 0.5 + gamma_scale), beta ~
     N(0, beta_scale^2), running mean ~ N(0, 0.04), running var ~ U(0.5, 1.5).
     """
+    if not isinstance(module, nn.Module):
+        raise ValueError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     with torch.no_grad():
         for m in module.modules():
             if isinstance(m, nn.Conv2d):

@@ -139,6 +139,8 @@ def receptive_field_of(model: nn.Module) -> list[tuple[str, int, int]]:
     do not change the geometry (activations, batch norm) are skipped.
     Taught in Chapter 2.
     """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     names, layers = [], []
     for name, module in model.named_modules():
         if isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):

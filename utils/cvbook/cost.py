@@ -40,6 +40,8 @@ class Cost:
     params: int
 
     def __add__(self, other: "Cost") -> "Cost":
+        if not isinstance(other, Cost):
+            return NotImplemented  # Cost + 3: TypeError, as for any unsupported operand
         return Cost(self.mult_adds + other.mult_adds, self.params + other.params)
 
 

@@ -227,6 +227,9 @@ def shift_images(images: torch.Tensor, dx: int = 0, dy: int = 0, fill: float = 0
     """
     if images.ndim < 2:
         raise ValueError(f"images must have shape (..., H, W), got {tuple(images.shape)}")
+    for name, value in (("dx", dx), ("dy", dy)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"{name} must be an int number of pixels, got {value!r}")
     h, w = images.shape[-2:]
     out = torch.full_like(images, fill)
     if abs(dx) >= w or abs(dy) >= h:
@@ -452,6 +455,8 @@ class ShapesSegmentation(Dataset):
 
 def detection_collate(batch):
     """Stack images, keep per-image detection targets as a list."""
+    if len(batch) == 0:
+        raise ValueError("batch is empty: give at least one (image, target) pair")
     images, targets = zip(*batch)
     return torch.stack(images), list(targets)
 
@@ -470,6 +475,8 @@ _REAL = {
 def online_enabled(online: bool | None = None) -> bool:
     """Whether downloads are allowed: ``online`` if given, else ``$CVBOOK_ONLINE`` (default off)."""
     if online is not None:
+        if not isinstance(online, (bool, np.bool_)):
+            raise ValueError(f"online must be True, False or None, got {online!r}")
         return bool(online)
     return os.environ.get(ONLINE_ENV, "0").strip().lower() in {"1", "true", "on", "yes"}
 
@@ -477,6 +484,10 @@ def online_enabled(online: bool | None = None) -> bool:
 def network_available(url: str, timeout: float = 3.0) -> bool:
     """A short TCP connect check to ``url``'s host; never blocks longer than ``timeout`` seconds."""
     parsed = urlparse(url)
+    if not parsed.hostname:
+        raise ValueError(f"url must be an address with a host, such as https://example.org/, got {url!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         with socket.create_connection((parsed.hostname, port), timeout=timeout):

@@ -103,7 +103,10 @@ class YOLOLoss(nn.Module):
 
     def __init__(self, anchors, coord: float = 5.0, no_object: float = 0.5):
         super().__init__()
-        self.register_buffer("anchors", torch.as_tensor(anchors, dtype=torch.float32))
+        for name, value in (("coord", coord), ("no_object", no_object)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ValueError(f"{name} must be a weight >= 0, got {value!r}")
+        self.register_buffer("anchors", B._check_anchors(anchors))
         self.coord, self.no_object = coord, no_object
 
     def forward(self, raw: Tensor, target: Tensor) -> Tensor:
@@ -134,6 +137,9 @@ def detect(model: nn.Module, images: Tensor, anchors, score_threshold: float = 0
     per image, boxes as pixel corners, scores ``p_c * max_k c_k`` above ``score_threshold``,
     after per-class non-max suppression at ``iou_threshold`` (unless ``nms=False``).
     Taught in Chapter 9."""
+    if not isinstance(images, Tensor) or images.ndim != 4:
+        shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
+        raise ValueError(f"images must have shape (N, C, H, W), got {shape}")
     was_training = model.training
     model.eval()
     y = activate(model(images), anchors)

@@ -62,6 +62,13 @@ class Faces:
     source: str = "synthetic"
     names: list[str] | None = None
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.images, torch.Tensor) or self.images.ndim != 4:
+            raise ValueError(f"images must have shape (N, 3, H, W), got {getattr(self.images, 'shape', self.images)}")
+        if not isinstance(self.ids, torch.Tensor) or self.ids.shape != (len(self.images),):
+            raise ValueError(f"ids must have shape ({len(self.images)},), one identity per image, got "
+                             f"{getattr(self.ids, 'shape', self.ids)}")
+
     def __len__(self) -> int:
         return len(self.ids)
 

@@ -938,6 +938,33 @@ def _last_error_line(output) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+def _exit_calls(path: Path) -> list[str]:
+    """One problem line per cell of the graded notebook that ended with ``sys.exit``/``exit``.
+
+    IPython turns ``sys.exit()`` into a ``SystemExit`` error output and goes on with the
+    next cell, so the grade only suffers through the checks it breaks; the instructor is
+    told anyway (the same code would stop a script). Best effort: an unreadable notebook
+    gives no line.
+    """
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - explaining is best effort
+        return []
+    lines = []
+    for k, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error" and out.get("ename") == "SystemExit":
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+                where = f"cell '{gid}'" if gid else f"cell {k + 1} ({_first_line(cell.source)[:40]!r})"
+                code = ANSI_RE.sub("", str(out.get("evalue", ""))).strip()
+                lines.append(f"{where} called sys.exit({code}): the grader went on with the next cell "
+                             "(remove the call; it would stop a script)")
+                break
+    return lines
+
+
 def _explain(autograded_nb, exp: Expected) -> tuple[dict[str, str], list[str]]:
     known = {e.grade_id: e for e in exp.cells}
     failures, others = {}, []
@@ -1037,6 +1064,10 @@ def grade_one(sub: Submission, course: Path, assignment: str, expected: list[Exp
         if result.get("feedback_error"):
             res.problems.append("nbgrader wrote no HTML feedback: " + result["feedback_error"][:200])
     graded_folder = root / "autograded" / sub.student / assignment
+
+    def prefix_of(exp: Expected) -> str:
+        return f"{exp.name}: " if len(expected) > 1 else ""
+
     for exp in expected:
         path = graded_folder / exp.name
         if path.exists():
@@ -1047,6 +1078,7 @@ def grade_one(sub: Submission, course: Path, assignment: str, expected: list[Exp
                 failures, others = {}, []
             res.failures.update(failures)
             res.other_errors += others
+            res.problems += [prefix_of(exp) + exit_call for exit_call in _exit_calls(path)]
         html_path = root / "feedback" / sub.student / assignment / (Path(exp.name).stem + ".html")
         if html_path.exists():
             res.feedback_html.append(html_path)
@@ -1160,6 +1192,14 @@ def grade(assignment: str, submissions: Path, out: Path | None = None, source: s
         subs = discover(Path(submissions), [e.name for e in expected], work)
         log(f"grading {len(subs)} submission(s) of {assignment} against "
             f"{', '.join(str(n) for n in notebooks)} with {options.jobs} job(s)")
+        # one column as wide as the longest student id, so the table stays aligned
+        width = max([28, *(len(sub.student) for sub in subs)])
+        log_lock = threading.Lock()
+
+        def log_line(text: str) -> None:
+            """Parallel jobs write whole lines, one at a time: never two halves interleaved."""
+            with log_lock:
+                log(text)
 
         def one(sub: Submission) -> StudentResult:
             try:
@@ -1170,7 +1210,8 @@ def grade(assignment: str, submissions: Path, out: Path | None = None, source: s
                                     sub.problems + [f"the grader failed on this submission ({err}): scored 0"])
             flag = f"  [{'; '.join(res.problems)[:100]}]" if res.problems else ""
             cpu = f" {res.cpu_s:5.1f} CPU-s" if res.cpu_s is not None else " " * 10
-            log(f"  {res.student:<28} {_fmt(res.total):>5} / {_fmt(res.max):<5} {res.seconds:6.1f} s{cpu}{flag}")
+            log_line(f"  {res.student:<{width}} {_fmt(res.total):>5} / {_fmt(res.max):<5} "
+                     f"{res.seconds:6.1f} s{cpu}{flag}")
             return res
 
         _CANCELLED.clear()

@@ -22,6 +22,8 @@ __all__ = ["LayerRow", "ModelSummary", "summary", "count_parameters", "LeNet5", 
 
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameters of ``module`` (all, or only those with ``requires_grad``)."""
+    if not isinstance(module, nn.Module):
+        raise ValueError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
 
@@ -247,6 +249,13 @@ class VGG(nn.Module):
 # --------------------------------------------------------------------------- residual networks
 
 
+def _positive(**values) -> None:
+    """ValueError naming the first argument that is not an int >= 1."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+
+
 def _conv_bn(c_in: int, c_out: int, f: int, stride: int = 1, bn: bool = True) -> list[nn.Module]:
     conv = nn.Conv2d(c_in, c_out, f, stride=stride, padding=f // 2, bias=not bn)
     return [conv, nn.BatchNorm2d(c_out)] if bn else [conv]
@@ -267,6 +276,7 @@ class BasicBlock(nn.Module):
     def __init__(self, c_in: int, c_out: int, stride: int = 1, *, residual: bool = True,
                  shortcut: str = "projection", batch_norm: bool = True):
         super().__init__()
+        _positive(c_in=c_in, c_out=c_out, stride=stride)
         if shortcut not in ("projection", "pad"):
             raise ValueError(f"shortcut must be 'projection' or 'pad', got {shortcut!r}")
         self.residual = residual
@@ -294,6 +304,7 @@ class Bottleneck(nn.Module):
     def __init__(self, c_in: int, width: int, stride: int = 1, *, residual: bool = True,
                  shortcut: str = "projection"):
         super().__init__()
+        _positive(c_in=c_in, width=width, stride=stride)
         c_out = width * self.expansion
         self.residual = residual
         self.body = nn.Sequential(*_conv_bn(c_in, width, 1), nn.ReLU(inplace=True),
@@ -336,6 +347,10 @@ class ResNet(nn.Module):
     def __init__(self, layers=(2, 2, 2, 2), block=BasicBlock, num_classes: int = 1000, in_channels: int = 3,
                  *, widths=(64, 128, 256, 512), residual: bool = True):
         super().__init__()
+        if len(tuple(layers)) != len(tuple(widths)):
+            raise ValueError(f"layers must give one block count per stage ({len(tuple(widths))} stages, "
+                             f"as widths), got {tuple(layers)}")
+        _positive(num_classes=num_classes, in_channels=in_channels)
         self.stem = nn.Sequential(*_conv_bn(in_channels, widths[0], 7, 2), nn.ReLU(inplace=True),
                                   nn.MaxPool2d(3, 2, 1))
         stages, c = [], widths[0]
@@ -423,6 +438,9 @@ class InceptionModule(nn.Module):
     def __init__(self, c_in: int, c1: int, c3_reduce: int, c3: int, c5_reduce: int, c5: int, pool_proj: int,
                  *, five: int = 5):
         super().__init__()
+        _positive(c_in=c_in, c1=c1, c3_reduce=c3_reduce, c3=c3, c5_reduce=c5_reduce, c5=c5, pool_proj=pool_proj)
+        if five not in (3, 5):
+            raise ValueError(f"five must be 3 (torchvision's kernel) or 5 (the paper's), got {five!r}")
         self.branch1 = _ConvBNReLU(c_in, c1, 1)
         self.branch3 = nn.Sequential(_ConvBNReLU(c_in, c3_reduce, 1), _ConvBNReLU(c3_reduce, c3, 3, padding=1))
         self.branch5 = nn.Sequential(_ConvBNReLU(c_in, c5_reduce, 1),
@@ -450,6 +468,9 @@ class GoogLeNet(nn.Module):
 
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, *, five: int = 3, dropout: float = 0.2):
         super().__init__()
+        _positive(num_classes=num_classes, in_channels=in_channels)
+        if five not in (3, 5):
+            raise ValueError(f"five must be 3 (torchvision's kernel) or 5 (the paper's), got {five!r}")
 
         def inception(name):
             return InceptionModule(*self.CONFIG[name], five=five)
@@ -548,6 +569,7 @@ class MobileNetV2(nn.Module):
 
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.2):
         super().__init__()
+        _positive(num_classes=num_classes, in_channels=in_channels)
         layers, c = [_conv_bn_act(in_channels, 32, 3, 2, act=nn.ReLU6)], 32
         for t, out, n, s in self.TABLE:
             for i in range(n):

@@ -21,6 +21,9 @@ def plot_history(history, metrics: Sequence[str] = ("loss", "acc"), *, title: st
     One panel per metric in ``metrics`` that the history holds. Pass ``axes``
     (from an earlier call) and a ``label`` to overlay several runs. Returns the figure.
     """
+    if not hasattr(history, "keys") and not isinstance(history, dict):
+        raise ValueError(f"history must be a mapping metric name -> list of values (or fit's History), "
+                         f"got {type(history).__name__}")
     present = [m for m in metrics if f"train_{m}" in history or f"val_{m}" in history]
     if not present:
         raise ValueError(f"history has none of {list(metrics)}; it has {history.keys}")

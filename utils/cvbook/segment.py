@@ -284,6 +284,9 @@ class UNet(nn.Module):
 
 
 def _check_logits_targets(logits: torch.Tensor, targets: torch.Tensor) -> None:
+    if not isinstance(targets, torch.Tensor) or targets.is_floating_point() or targets.dtype == torch.bool:
+        raise ValueError(f"targets must be an int64 tensor of class indices, got "
+                         f"{targets.dtype if isinstance(targets, torch.Tensor) else type(targets).__name__}")
     if logits.ndim != 4:
         raise ValueError(f"logits must have shape (N, K, H, W), got {tuple(logits.shape)}")
     if targets.ndim != 3 or targets.shape[0] != logits.shape[0] or targets.shape[1:] != logits.shape[2:]:
@@ -317,6 +320,7 @@ def dice_loss(logits: torch.Tensor, targets: torch.Tensor, eps: float = 1.0) -> 
 
 def ce_dice_loss(logits: torch.Tensor, targets: torch.Tensor, dice_weight: float = 1.0) -> torch.Tensor:
     """Cross-entropy plus ``dice_weight`` times :func:`dice_loss`; shapes as there. Taught in Chapter 10."""
+    _check_logits_targets(logits, targets)
     return F.cross_entropy(logits, targets) + dice_weight * dice_loss(logits, targets)
 
 

@@ -281,6 +281,8 @@ def pretrained_available(online: bool | None = None, timeout: float = 3.0) -> bo
     (:func:`cvbook.data.online_enabled`) and the weights already cached or their
     host reachable within ``timeout`` seconds. Taught in Chapter 12.
     """
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
     if not data.online_enabled(online):
         return False
     return _cached_weights() or data.network_available(VGG19_URL, timeout=timeout)
