@@ -30,7 +30,9 @@ if "google.colab" in sys.modules:
 # output shapes and parameter counts that describes LeNet-5 and AlexNet, why AlexNet's
 # input is 227 × 227 and not 224 × 224, the parameters and receptive field of stacked
 # 3 × 3 convolutions against one large filter, the block that VGG-16 repeats, and
-# where the parameters of the classic networks live. 15 points in all.
+# where the parameters of the classic networks live. 18 points in all. The errors a
+# function must raise are graded in their own test cells, so a missing check costs
+# only its own point.
 #
 # **How to work**
 #
@@ -65,11 +67,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from cvbook.checks import expect_error
+from cvbook.checks import expect_error, refusing
+
+# What exercise 1 must not use: it counts with integer arithmetic (these raise while its tests run).
+TABLE_SHORTCUTS = ("cvbook.models.summary", "torch.nn.Conv2d", "torch.nn.MaxPool2d", "torch.nn.Linear")
 from cvbook.models import LeNet5
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex1_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 1: the layer table of a classic network (4 points)
+# ## Exercise 1: the layer table of a classic network (5 points)
 #
 # The lectures describe LeNet-5, AlexNet and VGG-16 by a table: the shape of every
 # layer's output and its number of parameters. Write the function that fills in
@@ -93,7 +98,10 @@ from cvbook.models import LeNet5
 #   $W'$, which may differ from $H'$); `n_params` is an int. Raise `ValueError` for an
 #   unknown kind, for a `conv` or `pool` layer after an `fc` layer, and for a filter that
 #   does not fit in its (padded) input. Use integer arithmetic (do not build the network
-#   in PyTorch, and do not call `cvbook.models.summary`).
+#   in PyTorch, and do not call `cvbook.models.summary`: `nn.Conv2d`, `nn.MaxPool2d`,
+#   `nn.Linear` and `summary` raise an error while the tests run). Do not change `layers`.
+#
+# Points: LeNet-5 2, strides, padding and rectangles 2, the `ValueError`s 1.
 #
 # Worked example, the lectures' LeNet-5 (about 60,000 parameters in all):
 #
@@ -143,7 +151,8 @@ def layer_table(layers, input_shape):
 # Tests of layer_table on LeNet-5 (2 points).
 LENET5 = [("conv", 5, 6, 1, 0), ("pool", 2, 2), ("conv", 5, 16, 1, 0), ("pool", 2, 2),
           ("fc", 120), ("fc", 84), ("fc", 10)]
-table = layer_table(LENET5, (32, 32, 1))  # the worked example
+with refusing(*TABLE_SHORTCUTS):
+    table = layer_table(LENET5, (32, 32, 1))  # the worked example
 assert isinstance(table, list), f"expected a list, got {type(table).__name__}"
 assert len(table) == 7, f"expected one row per layer (7), got {len(table)}"
 expected = [((28, 28, 6), 156), ((14, 14, 6), 0), ((10, 10, 16), 2416), ((5, 5, 16), 0),
@@ -161,6 +170,8 @@ for name, row, (want_shape, want_params) in zip(names, table, expected):
         raise AssertionError("CONV2: each of its 16 filters is 5 x 5 x 6, across all 6 channels of its input")
     if name == "FC3" and n_params == 400 * 120:
         raise AssertionError("FC3 has 400 x 120 weights and 120 biases: the biases are missing")
+    if name == "FC3" and n_params == 400 * 120 + 400:
+        raise AssertionError("FC3 has 400 x 120 weights and one bias per output unit (120), not per input (400)")
     assert n_params == want_params, f"{name}: expected {want_params:,} parameters, got {n_params:,}"
 total = sum(n for _, n in table)
 assert total == 61_706, f"expected 61,706 parameters in all (the lectures' 'about 60k'), got {total:,}"
@@ -213,12 +224,9 @@ assert table == [((6, 6, 8), 584), ((6, 6, 8), 584)], f"expected [((6, 6, 8), 58
 table = layer_table([("fc", 10)], (4, 4, 3))  # an fc layer straight on the input flattens it
 assert table == [((10,), 490)], f"fc 10 on a 4 x 4 x 3 input (48 values): expected [((10,), 490)], got {table}"
 assert layer_table([], (8, 8, 1)) == [], "no layers, no rows"
-with expect_error(ValueError, "an unknown kind 'dense'"):
-    layer_table([("dense", 10)], (8, 8, 1))
-with expect_error(ValueError, "a conv layer after an fc layer"):
-    layer_table([("fc", 10), ("conv", 3, 4, 1, 1)], (8, 8, 1))
-with expect_error(ValueError, "a 7 x 7 filter on a 5 x 5 input without padding"):
-    layer_table([("conv", 7, 4, 1, 0)], (5, 5, 1))
+spec = [("conv", 3, 4, 1, 1), ("pool", 2, 2), ("fc", 5)]
+layer_table(spec, (8, 8, 1))
+assert spec == [("conv", 3, 4, 1, 1), ("pool", 2, 2), ("fc", 5)], f"layer_table must not change the list of layers, now {spec}"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from torch import nn as _nn
@@ -269,6 +277,25 @@ for _trial in range(12):
     _want, _got = _reference_rows(_spec, _shape), layer_table(_spec, _shape)
     assert _got == _want, f"layers {_spec} on {_shape}: expected\n{_want} (cvbook.models.summary)\ngot\n{_got}"
     assert _spec == _before, "layer_table must not change the list of layers"
+assert layer_table([("conv", 5, 2, 1, 2)], (1, 1, 1)) == [((1, 1, 2), 52)], "a 5 x 5 conv with padding 2 fits a 1 x 1 input"
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of the ValueErrors of layer_table (1 point).
+with expect_error(ValueError, "an unknown kind 'dense' (the kinds are 'conv', 'pool' and 'fc')"):
+    layer_table([("dense", 10)], (8, 8, 1))
+with expect_error(ValueError, "a conv layer after an fc layer (its input is no longer (H, W, C))"):
+    layer_table([("fc", 10), ("conv", 3, 4, 1, 1)], (8, 8, 1))
+with expect_error(ValueError, "a 7 x 7 filter on a 5 x 5 input without padding (it does not fit)"):
+    layer_table([("conv", 7, 4, 1, 0)], (5, 5, 1))
+try:
+    rows = layer_table([("conv", 7, 4, 1, 1)], (5, 5, 1))
+    refused = None
+except ValueError as error:
+    refused = error
+assert refused is None, f"a 7 x 7 filter fits a 5 x 5 input padded by 1 (5 + 2 = 7), but it raised ValueError: {refused}"
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
 for _spec, _shape in [([("conv", 5, 2, 1, 0)], (4, 9, 1)), ([("pool", 3, 1)], (9, 2, 4)),
                       ([("conv", 3, 2, 2, 1), ("conv", 5, 2, 1, 0)], (4, 4, 1))]:
     with expect_error(ValueError, f"layers {_spec} on {_shape}: a filter does not fit"):
@@ -277,7 +304,6 @@ with expect_error(ValueError, "a pool layer after an fc layer"):
     layer_table([("conv", 3, 4, 1, 1), ("fc", 10), ("pool", 2, 2)], (8, 8, 1))
 with expect_error(ValueError, "an unknown kind 'relu'"):
     layer_table([("conv", 3, 4, 1, 1), ("relu",)], (8, 8, 1))
-assert layer_table([("conv", 5, 2, 1, 2)], (1, 1, 1)) == [((1, 1, 2), 52)], "a 5 x 5 conv with padding 2 fits a 1 x 1 input"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -313,6 +339,8 @@ print(f"flattened features before the first fc layer: {int(np.prod(table[7][0]))
 #   does not fit in its padded input ($n + 2p < f$), and, when `exact` is true, also if
 #   the division is not exact ($n + 2p - f$ not a multiple of $s$), naming the layer.
 #
+# Points: the sizes 2, the `ValueError`s (a filter that does not fit, `exact=True`) 1.
+#
 # Worked example, AlexNet's eight size-changing layers (CONV1, POOL1, CONV2, POOL2,
 # CONV3-5, POOL3):
 #
@@ -343,8 +371,8 @@ def spatial_sizes(input_size, layers, exact=False):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex2_spatial_sizes_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Tests of spatial_sizes (3 points).
+# %% nbgrader={"grade": true, "grade_id": "ex2_spatial_sizes_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Tests of spatial_sizes (2 points).
 ALEXNET_SIZES = [(11, 4, 0), (3, 2, 0), (5, 1, 2), (3, 2, 0), (3, 1, 1), (3, 1, 1), (3, 1, 1), (3, 2, 0)]
 sizes = spatial_sizes(227, ALEXNET_SIZES)  # the worked example
 assert isinstance(sizes, list), f"expected a list, got {type(sizes).__name__}"
@@ -357,15 +385,9 @@ if sizes[0] == 55:
 assert sizes == [54, 26, 26, 12, 12, 12, 12, 5], f"224 x 224: expected [54, 26, 26, 12, 12, 12, 12, 5], got {sizes}"
 assert spatial_sizes(227, ALEXNET_SIZES, exact=True) == [55, 27, 27, 13, 13, 13, 13, 6], \
     "227 x 227 divides exactly at every layer: exact=True must not raise and must give the same sizes"
-with expect_error(ValueError, "224 x 224 with exact=True ((224 - 11) / 4 = 53.25)"):
-    spatial_sizes(224, ALEXNET_SIZES, exact=True)
-with expect_error(ValueError, "55 x 55 with exact=True at the last layer ((13 - 3) / 2 exact, (6 - 2) / 4 not)"):
-    spatial_sizes(55, [(3, 2, 0), (3, 2, 0), (2, 4, 0)], exact=True)
 assert spatial_sizes(32, [(5, 1, 0), (2, 2, 0), (5, 1, 0), (2, 2, 0)]) == [28, 14, 10, 5], "LeNet-5: expected [28, 14, 10, 5]"
 assert spatial_sizes(7, [(7, 1, 0)], exact=True) == [1], "a 7 x 7 filter on a 7 x 7 input fits once: expected [1]"
 assert spatial_sizes(5, []) == [], "no layers, no sizes"
-with expect_error(ValueError, "a 7 x 7 filter on a 5 x 5 input without padding"):
-    spatial_sizes(5, [(7, 1, 0)])
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from torch import nn as _nn
@@ -392,9 +414,6 @@ for _trial in range(20):
         f"input {_n}, layers {_layers}: expected a last size of {_x.shape[-1]} (nn.Conv2d), got {_got}"
     if _exact:
         assert spatial_sizes(_n, _layers, exact=True) == _got, f"input {_n}, layers {_layers}: every division is exact"
-    else:
-        with expect_error(ValueError, f"input {_n}, layers {_layers} with exact=True"):
-            spatial_sizes(_n, _layers, exact=True)
 # AlexNet's output size for other inputs, against the network itself (on the meta device: no computation).
 with torch.device("meta"):
     _model = _AlexNet()
@@ -405,9 +424,41 @@ for _n in (67, 163, 195, 200, 259, 300):
 # torchvision's AlexNet pads the first layer by 2: 224 -> 55, but (224 + 4 - 11) / 4 is not exact either.
 _tv = [(11, 4, 2)] + ALEXNET_SIZES[1:]
 assert spatial_sizes(224, _tv) == [55, 27, 27, 13, 13, 13, 13, 6], "torchvision's AlexNet on 224: expected 55 ... 6"
-with expect_error(ValueError, "(224 + 4 - 11) / 4 with exact=True: the padding counts"):
-    spatial_sizes(224, _tv, exact=True)
 assert spatial_sizes(3, [(5, 1, 1)], exact=True) == [1], "a 5 x 5 filter fits a 3 x 3 input padded by 1"
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex2_exact_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of the ValueErrors of spatial_sizes: a filter that does not fit, and exact=True (1 point).
+ALEXNET_SIZES = [(11, 4, 0), (3, 2, 0), (5, 1, 2), (3, 2, 0), (3, 1, 1), (3, 1, 1), (3, 1, 1), (3, 2, 0)]
+with expect_error(ValueError, "224 x 224 with exact=True ((224 - 11) / 4 = 53.25 is not an integer)"):
+    spatial_sizes(224, ALEXNET_SIZES, exact=True)
+with expect_error(ValueError, "55 x 55 with exact=True at the last layer ((13 - 3) / 2 is exact, (6 - 2) / 4 is not)"):
+    spatial_sizes(55, [(3, 2, 0), (3, 2, 0), (2, 4, 0)], exact=True)
+with expect_error(ValueError, "a 7 x 7 filter on a 5 x 5 input without padding (5 + 0 < 7: it does not fit)"):
+    spatial_sizes(5, [(7, 1, 0)])
+assert spatial_sizes(227, ALEXNET_SIZES, exact=True) == [55, 27, 27, 13, 13, 13, 13, 6], \
+    "227 x 227 divides exactly at every layer: exact=True must not raise and must give the same sizes"
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+from torch import nn as _nn
+
+_rng = np.random.default_rng(43)
+for _trial in range(20):
+    _n = int(_rng.integers(5, 64))
+    _layers, _m, _exact = [], _n, True
+    for _ in range(int(_rng.integers(1, 6))):
+        _f, _s = int(_rng.integers(1, 8)), int(_rng.integers(1, 5))
+        _p = int(_rng.integers(0, _f // 2 + 1))
+        if _m + 2 * _p < _f:
+            continue
+        _exact = _exact and (_m + 2 * _p - _f) % _s == 0
+        _m = (_m + 2 * _p - _f) // _s + 1
+        _layers.append((_f, _s, _p))
+    if _layers and not _exact:
+        with expect_error(ValueError, f"input {_n}, layers {_layers} with exact=True"):
+            spatial_sizes(_n, _layers, exact=True)
+with expect_error(ValueError, "(224 + 4 - 11) / 4 with exact=True: the padding counts"):
+    spatial_sizes(224, [(11, 4, 2)] + ALEXNET_SIZES[1:], exact=True)
 with expect_error(ValueError, "a filter of size 5 on 2 pixels padded by 1"):
     spatial_sizes(2, [(5, 1, 1)])
 with expect_error(ValueError, "a filter that no longer fits at the third layer"):
@@ -435,7 +486,7 @@ for n in (224, 227):
     print(f"{n} x {n} input: {last} x {last} x 256 = {last * last * 256:,} features")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex3_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 3: three 3 × 3 convolutions or one 7 × 7? (2 points)
+# ## Exercise 3: three 3 × 3 convolutions or one 7 × 7? (3 points)
 #
 # VGG uses only 3 × 3 convolutions. A stack of $n$ of them (stride 1) sees as much of
 # the input as one $(2n+1) \times (2n+1)$ convolution: each layer widens the receptive
@@ -448,7 +499,8 @@ for n in (224, 227):
 #   `c` to `c` channels, both **without biases**. Return a dict of four ints:
 #   `"stacked_params"` and `"single_params"` (the numbers of weights),
 #   `"stacked_rf"` and `"single_rf"` (the receptive fields, in input pixels along one
-#   axis). Raise `ValueError` if `c` or `n_layers` is not a positive int.
+#   axis). Raise `ValueError` if `c` or `n_layers` is not a positive int (`0`, `-1`,
+#   `64.0` and `True` are refused: a `bool` is an `int` in Python, but not a count).
 #
 # Worked example, the VGG paper's case (three 3 × 3 layers against one 7 × 7, 64 channels):
 #
@@ -495,8 +547,6 @@ assert result["stacked_rf"] == 7 and result["single_rf"] == 7, \
 result = stacked_vs_single(3, n_layers=2)
 assert result == {"stacked_params": 162, "single_params": 225, "stacked_rf": 5, "single_rf": 5}, \
     f"c=3, two layers (vs one 5 x 5): expected 162, 225, 5, 5, got {result}"
-with expect_error(ValueError, "n_layers=0"):
-    stacked_vs_single(64, n_layers=0)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from torch import nn as _nn
@@ -515,7 +565,17 @@ for _c, _n in [(1, 1), (1, 4), (17, 3), (256, 2), (512, 5), (5, 10)]:
     assert _got == _want, f"c={_c}, n_layers={_n}: expected {_want}, got {_got}"
 assert stacked_vs_single(8, 1)["stacked_params"] == stacked_vs_single(8, 1)["single_params"], \
     "one 3 x 3 layer is the same as one 3 x 3 layer"
-for _args in [(0, 3), (-4, 3), (64, -1), (64.0, 3), (64, 2.0), (True, 3)]:
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of the ValueErrors of stacked_vs_single (1 point).
+for args in [(64, 0), (0, 3), (64.0, 3), (True, 3)]:
+    with expect_error(ValueError, f"stacked_vs_single{args} (c and n_layers must be positive ints, not bools)"):
+        stacked_vs_single(*args)
+assert stacked_vs_single(1, 1)["stacked_params"] == 9, "stacked_vs_single(1, 1) is valid: one 3 x 3 weight set, 9 weights"
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+for _args in [(-4, 3), (64, -1), (64, 2.0), (64, True), ("64", 3)]:
     with expect_error(ValueError, f"stacked_vs_single{_args}"):
         stacked_vs_single(*_args)
 ### END HIDDEN TESTS
@@ -532,7 +592,7 @@ for n in (1, 2, 3, 4, 5):
           f"({1 - r['stacked_params'] / r['single_params']:.0%} fewer)")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 4: a VGG block (3 points)
+# ## Exercise 4: a VGG block (4 points)
 #
 # VGG-16 is five blocks of the same pattern: a few 3 × 3 "same" convolutions (stride 1,
 # padding 1), each followed by a ReLU, then a 2 × 2 max pool with stride 2 that halves
@@ -546,7 +606,8 @@ for n in (1, 2, 3, 4, 5):
 #   `nn.Sequential`. The first convolution goes from `in_channels` to `out_channels`, the
 #   others from `out_channels` to `out_channels`. An input of shape (N, in_channels, H, W)
 #   gives (N, out_channels, ⌊H/2⌋, ⌊W/2⌋). Raise `ValueError` if an argument is not a
-#   positive int. (`nn.ReLU(inplace=True)`, as in torchvision, is fine.)
+#   positive int (`0`, `-1` and `2.0` are refused). (`nn.ReLU(inplace=True)`, as in
+#   torchvision, is fine.)
 #
 # Worked example, VGG-16's first block:
 #
@@ -615,8 +676,6 @@ kinds = [type(m).__name__ for m in block]
 assert kinds == ["Conv2d", "ReLU"] * 3 + ["MaxPool2d"], f"vgg_block(128, 256, 3): expected 3 x (Conv2d, ReLU) + MaxPool2d, got {kinds}"
 n_params = sum(p.numel() for p in block.parameters())
 assert n_params == 1_475_328, f"vgg_block(128, 256, 3): expected 295,168 + 2 x 590,080 = 1,475,328 parameters, got {n_params:,}"
-with expect_error(ValueError, "n_convs=0"):
-    vgg_block(3, 64, 0)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import torchvision as _torchvision
@@ -670,7 +729,17 @@ assert tuple(_block(torch.zeros(1, 5, 7, 9)).shape) == (1, 7, 3, 4), "a 7 x 9 in
 _block = vgg_block(4, 4, 4)
 assert len(_block) == 9 and all(_m.in_channels == _m.out_channels == 4 for _m in _block if isinstance(_m, _nn.Conv2d)), \
     "vgg_block(4, 4, 4): four 4 -> 4 convolutions"
-for _args in [(0, 64, 2), (3, -1, 2), (3, 64, 2.0), (3.0, 64, 2), (3, 64, -2)]:
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of the ValueErrors of vgg_block (1 point).
+for args in [(3, 64, 0), (0, 64, 2), (3, 64, 2.0)]:
+    with expect_error(ValueError, f"vgg_block{args} (every argument must be a positive int)"):
+        vgg_block(*args)
+assert len(vgg_block(1, 1, 1)) == 3, "vgg_block(1, 1, 1) is valid: Conv2d, ReLU, MaxPool2d"
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+for _args in [(3, -1, 2), (3.0, 64, 2), (3, 64, -2), (3, "64", 2)]:
     with expect_error(ValueError, f"vgg_block{_args}"):
         vgg_block(*_args)
 ### END HIDDEN TESTS
