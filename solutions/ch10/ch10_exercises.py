@@ -30,7 +30,7 @@ if "google.colab" in sys.modules:
 # convolution (the lecture's 4 × 16 matrix that turns its 4 × 4 input into
 # [[122, 148], [126, 134]]), the output size of a transposed convolution, a U-Net
 # up-block with its skip concatenation, and the per-class and mean IoU of a
-# segmentation. 12 points in all.
+# segmentation. 16 points in all.
 #
 # **How to work**
 #
@@ -71,7 +71,7 @@ from torch import nn
 from cvbook.checks import expect_error, refusing
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex1_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 1: the matrix of a convolution (3 points)
+# ## Exercise 1: the matrix of a convolution (4 points)
 #
 # A convolution (cross-correlation, as in PyTorch: the kernel is not flipped) of an
 # $n \times n$ input with an $f \times f$ kernel and stride $s$, without padding, gives an
@@ -85,8 +85,10 @@ from cvbook.checks import expect_error, refusing
 # : `kernel` is a float tensor of shape (f, f) and `n` an `int`. Return $C$, a tensor of
 #   shape $(m^2, n^2)$ with the kernel's dtype, such that `C @ x.flatten()` equals the
 #   flattened convolution of any (n, n) input `x`. Raise `ValueError` if `kernel` is not
-#   a square 2-D tensor, or if $f > n$. Do not call `F.conv2d` or `F.unfold`: build the
-#   matrix yourself.
+#   a square 2-D tensor, or if $f > n$. Do not call `F.conv2d`, `F.unfold` or
+#   `cvbook.segment.conv_matrix`: build the matrix yourself. Values are compared with a
+#   tolerance of 1e-5 (relative) and 1e-6 (absolute); the dtype must be the kernel's (a float64
+#   kernel gives a float64 matrix).
 #
 # Worked example, the lecture's kernel and 4 × 4 input:
 #
@@ -127,10 +129,11 @@ def conv_matrix(kernel, n, stride=1):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_conv_matrix_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Tests of conv_matrix (3 points).
+# Tests of conv_matrix: the matrix (3 points).
+CONV = ("torch.nn.functional.conv2d", "torch.nn.functional.unfold", "cvbook.segment.conv_matrix")
 k = torch.tensor([[1.0, 4, 1], [1, 4, 3], [3, 3, 1]])
 x = torch.tensor([[4.0, 5, 8, 7], [1, 8, 8, 8], [3, 6, 6, 4], [6, 5, 7, 8]])
-with refusing("torch.nn.functional.conv2d", "torch.nn.functional.unfold"):
+with refusing(*CONV):
     C = conv_matrix(k, 4)  # the worked example
 assert isinstance(C, torch.Tensor), f"expected a tensor, got {type(C).__name__}"
 assert tuple(C.shape) == (4, 16), f"a 4 x 4 input gives 2 x 2 = 4 outputs from 16 inputs: expected shape (4, 16), got {tuple(C.shape)}"
@@ -140,38 +143,54 @@ assert C[3].tolist() == [0, 0, 0, 0, 0, 1, 4, 1, 0, 1, 4, 3, 0, 3, 3, 1], \
     f"row 3 (output pixel (1, 1)): expected [0 0 0 0 0 1 4 1 0 1 4 3 0 3 3 1], got {C[3].tolist()}"
 y = (C @ x.flatten()).view(2, 2)
 assert y.tolist() == [[122, 148], [126, 134]], f"C @ x: expected [[122, 148], [126, 134]], got {y.tolist()}"
-C2 = conv_matrix(torch.ones(2, 2), 5, stride=2)
+with refusing(*CONV):
+    C2 = conv_matrix(torch.ones(2, 2), 5, stride=2)
 assert tuple(C2.shape) == (4, 25), f"a 2 x 2 kernel with stride 2 on 5 x 5 gives 2 x 2 outputs: expected shape (4, 25), got {tuple(C2.shape)}"
 assert C2[1].nonzero().flatten().tolist() == [2, 3, 7, 8], \
     f"stride 2: output (0, 1) sees input pixels (0, 2), (0, 3), (1, 2), (1, 3), columns [2, 3, 7, 8]; got {C2[1].nonzero().flatten().tolist()}"
-with expect_error(ValueError, "a 5 x 5 kernel on a 3 x 3 input"):
-    conv_matrix(torch.ones(5, 5), 3)
-with expect_error(ValueError, "a kernel of shape (2, 3)"):
-    conv_matrix(torch.ones(2, 3), 6)
+with refusing(*CONV):
+    C64 = conv_matrix(torch.ones(2, 2, dtype=torch.float64), 3)
+assert C64.dtype == torch.float64, f"a float64 2 x 2 kernel: the matrix must have the kernel's dtype, float64, got {C64.dtype}"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 _gen = torch.Generator().manual_seed(101)
 for _n, _f, _s in [(5, 3, 1), (6, 2, 2), (7, 3, 2), (8, 5, 3), (4, 4, 1), (3, 1, 1), (9, 3, 3), (6, 1, 2)]:
     _k = torch.randn(_f, _f, generator=_gen, dtype=torch.float64)
     _x = torch.randn(_n, _n, generator=_gen, dtype=torch.float64)
-    with refusing("torch.nn.functional.conv2d", "torch.nn.functional.unfold", "cvbook.segment.conv_matrix"):
+    with refusing(*CONV):
         _C = conv_matrix(_k, _n, stride=_s)
     _want = F.conv2d(_x[None, None], _k[None, None], stride=_s)[0, 0]
     assert tuple(_C.shape) == (_want.numel(), _n * _n), \
         f"conv_matrix(f={_f}, n={_n}, stride={_s}): expected shape {(_want.numel(), _n * _n)}, got {tuple(_C.shape)}"
     assert _C.dtype == torch.float64, f"the matrix must have the kernel's dtype (float64 here), got {_C.dtype}"
-    assert torch.allclose(_C @ _x.flatten(), _want.flatten()), f"conv_matrix(f={_f}, n={_n}, stride={_s}) @ x differs from F.conv2d"
+    assert torch.allclose(_C @ _x.flatten(), _want.flatten(), rtol=1e-5, atol=1e-6), \
+        f"conv_matrix(f={_f}, n={_n}, stride={_s}) @ x differs from the convolution: largest difference {float((_C @ _x.flatten() - _want.flatten()).abs().max()):.2e}"
     _y = torch.randn(_want.shape, generator=_gen, dtype=torch.float64)
     _op = (_n - _f) % _s
     _tr = F.conv_transpose2d(_y[None, None], _k[None, None], stride=_s, output_padding=_op)[0, 0]
-    assert torch.allclose(_C.T @ _y.flatten(), _tr.flatten()), "C^T @ y must equal F.conv_transpose2d"
-assert torch.equal(conv_matrix(torch.tensor([[2.0]]), 2), 2 * torch.eye(4)), "a 1 x 1 kernel w gives w times the identity"
-with expect_error(ValueError, "a 1-D kernel"):
+    assert torch.allclose(_C.T @ _y.flatten(), _tr.flatten(), rtol=1e-5, atol=1e-6), \
+        f"conv_matrix(f={_f}, n={_n}, stride={_s}): C^T @ y must equal the transposed convolution (each kernel weight in its place)"
+assert torch.equal(conv_matrix(torch.tensor([[2.0]]), 2), 2 * torch.eye(4)), "a 1 x 1 kernel w on a 2 x 2 input: expected w times the 4 x 4 identity"
+### END HIDDEN TESTS
+
+# % nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of conv_matrix: the errors it raises (1 point).
+assert tuple(conv_matrix(torch.ones(3, 3), 3).shape) == (1, 9), "a valid kernel as large as the input must not raise: expected shape (1, 9)"
+with expect_error(ValueError, "a 5 x 5 kernel on a 3 x 3 input (f > n)"):
+    conv_matrix(torch.ones(5, 5), 3)
+with expect_error(ValueError, "a kernel of shape (2, 3), not square"):
+    conv_matrix(torch.ones(2, 3), 6)
+with expect_error(ValueError, "a 1-D kernel of shape (3,), not 2-D"):
     conv_matrix(torch.ones(3), 4)
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+for _shape, _n in [((4, 4), 3), ((1, 2), 4), ((2, 2, 2), 4)]:
+    with expect_error(ValueError, f"a kernel of shape {_shape} on a {_n} x {_n} input"):
+        conv_matrix(torch.ones(_shape), _n)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex2_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 2: the output size of a transposed convolution (2 points)
+# ## Exercise 2: the output size of a transposed convolution (3 points)
 #
 # A transposed convolution pastes a copy of its $f \times f$ kernel for each of its $n$
 # input pixels per row, $s$ pixels apart; then it cuts $p$ pixels (`padding`) from each
@@ -184,7 +203,8 @@ with expect_error(ValueError, "a 1-D kernel"):
 # : return $n_{out}$ as an `int`, as `nn.ConvTranspose2d` computes it (dilation 1). Raise
 #   `ValueError` if `n`, `f` or `stride` is not an `int` ≥ 1 (a `bool` is not one), if
 #   `padding` or `output_padding` is not an `int` ≥ 0, if `output_padding >= stride` (PyTorch
-#   refuses it), or if the result would be smaller than 1.
+#   refuses it), or if the result would be smaller than 1. Do not build a PyTorch layer to
+#   measure it: compute the formula.
 #
 # Worked examples: U-Net's up-convolution ($f = s = 2$) doubles the size; with the lecture's
 # $3 \times 3$ kernel, stride 2 and padding 1, a $2 \times 2$ input gives $3 \times 3$, or
@@ -217,8 +237,10 @@ def conv_transpose_output_size(n, f, stride=1, padding=0, output_padding=0):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_transposed_size_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Tests of conv_transpose_output_size (2 points).
-size = conv_transpose_output_size(16, 2, stride=2)  # the worked examples
+# Tests of conv_transpose_output_size: the formula (2 points).
+TRANSPOSED = ("torch.nn.functional.conv_transpose2d", "cvbook.segment.conv_transpose_output_size")
+with refusing(*TRANSPOSED):
+    size = conv_transpose_output_size(16, 2, stride=2)  # the worked examples
 assert isinstance(size, int), f"expected an int, got {type(size).__name__}"
 assert size == 32, f"f = s = 2 doubles the size: expected 32, got {size}"
 if conv_transpose_output_size(2, 3, stride=2, padding=1) == 5:
@@ -226,11 +248,7 @@ if conv_transpose_output_size(2, 3, stride=2, padding=1) == 5:
 assert conv_transpose_output_size(2, 3, stride=2, padding=1) == 3, \
     f"n=2, f=3, s=2, p=1: expected (2-1)*2 - 2 + 3 = 3, got {conv_transpose_output_size(2, 3, stride=2, padding=1)}"
 assert conv_transpose_output_size(2, 3, stride=2, padding=1, output_padding=1) == 4, "output_padding=1 adds one row"
-assert conv_transpose_output_size(2, 3) == 4, "stride 1, no padding: the lecture's 2 x 2 -> 4 x 4"
-with expect_error(ValueError, "output_padding=2 with stride 2"):
-    conv_transpose_output_size(4, 3, stride=2, output_padding=2)
-with expect_error(ValueError, "padding that removes the whole output"):
-    conv_transpose_output_size(1, 1, padding=1)
+assert conv_transpose_output_size(2, 3) == 4, "n=2, f=3, stride 1, no padding: the lecture's 2 x 2 -> 4 x 4"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 _checked = 0
@@ -245,22 +263,37 @@ for _n in range(1, 6):
                     except RuntimeError:  # PyTorch refuses a negative size
                         _want = 0
                     if _want >= 1:
-                        _got = conv_transpose_output_size(_n, _f, stride=_s, padding=_p, output_padding=_op)
-                        assert _got == _want, f"conv_transpose_output_size({_n}, {_f}, {_s}, {_p}, {_op}): expected {_want}, got {_got}"
+                        with refusing(*TRANSPOSED):
+                            _got = conv_transpose_output_size(_n, _f, stride=_s, padding=_p, output_padding=_op)
+                        assert _got == _want, f"conv_transpose_output_size({_n}, {_f}, stride={_s}, padding={_p}, output_padding={_op}): expected {_want}, got {_got}"
                         _checked += 1
-                    else:
-                        with expect_error(ValueError, f"n={_n}, f={_f}, s={_s}, p={_p}: an empty output"):
-                            conv_transpose_output_size(_n, _f, stride=_s, padding=_p, output_padding=_op)
 assert _checked > 200
-for _args, _kwargs in [((0, 3), {}), ((4, 0), {}), ((4, 3), {"stride": 0}), ((4, 3), {"padding": -1}),
-                       ((4, 3), {"output_padding": -1}), ((4.0, 3), {}), ((True, 3), {}), ((4, 3), {"stride": 2, "output_padding": 2}),
-                       ((4, 3), {"output_padding": 1})]:
+### END HIDDEN TESTS
+
+# % nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of conv_transpose_output_size: the errors it raises (1 point).
+assert conv_transpose_output_size(1, 1) == 1, "n = f = 1 is valid and must not raise: expected 1"
+with expect_error(ValueError, "output_padding=2 with stride 2 (output_padding must be < stride)"):
+    conv_transpose_output_size(4, 3, stride=2, output_padding=2)
+with expect_error(ValueError, "n=1, f=1, padding=1: a size of -1, smaller than 1"):
+    conv_transpose_output_size(1, 1, padding=1)
+with expect_error(ValueError, "n=True: a bool is not an int size"):
+    conv_transpose_output_size(True, 3)
+with expect_error(ValueError, "n=4.0: a float is not an int"):
+    conv_transpose_output_size(4.0, 3)
+with expect_error(ValueError, "padding=-1: padding must be >= 0"):
+    conv_transpose_output_size(4, 3, padding=-1)
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+for _args, _kwargs in [((0, 3), {}), ((4, 0), {}), ((4, 3), {"stride": 0}), ((4, 3), {"output_padding": -1}),
+                       ((4, False), {}), ((4, 3), {"stride": 2.0}), ((4, 3), {"output_padding": 1}), ((1, 2), {"padding": 1}),
+                       ((2, 3), {"stride": 3, "padding": 3})]:
     with expect_error(ValueError, f"conv_transpose_output_size{_args} {_kwargs}"):
         conv_transpose_output_size(*_args, **_kwargs)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex3_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 3: a U-Net up-block with its skip connection (4 points)
+# ## Exercise 3: a U-Net up-block with its skip connection (5 points)
 #
 # One step of U-Net's expanding path takes the feature map coming up from below,
 # (N, `in_channels`, h, w), and the contracting path's map of twice that size, the
@@ -280,7 +313,9 @@ for _args, _kwargs in [((0, 3), {}), ((4, 0), {}), ((4, 3), {"stride": 0}), ((4,
 # : an `nn.Module` with the attributes `up` and `conv` above (the grader loads your block's
 #   weights into the book's `cvbook.segment.UpBlock`, so the names and order matter).
 #   `forward(x, skip)` returns (N, `out_channels`, 2h, 2w). Raise `ValueError` in `forward`
-#   if `skip`'s shape is not (N, `out_channels`, 2h, 2w), the upsampled map's shape.
+#   if `skip`'s shape is not (N, `out_channels`, 2h, 2w), the upsampled map's shape (check
+#   it yourself before `torch.cat`, so that the message names the shapes). Outputs are
+#   compared with the book's block at a tolerance of 1e-5.
 #
 # Worked example:
 #
@@ -316,7 +351,7 @@ class UpBlock(nn.Module):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex3_up_block_tests", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
-# Tests of UpBlock (4 points).
+# Tests of UpBlock: the layers and the forward pass (4 points).
 torch.manual_seed(0)
 block = UpBlock(16, 8)  # the worked example
 assert isinstance(getattr(block, "up", None), nn.ConvTranspose2d), "set self.up to an nn.ConvTranspose2d"
@@ -340,8 +375,6 @@ with torch.no_grad():
     out1 = block(x, skip)
     out2 = block(torch.rand(1, 16, 3, 5), skip)
 assert torch.allclose(out1, out2), "concatenate the skip *first*: torch.cat([skip, up], dim=1)"
-with expect_error(ValueError, "a skip of the wrong size"):
-    block(torch.rand(1, 16, 3, 3), torch.rand(1, 8, 7, 7))
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.checks import load_into_reference as _load_into_reference
@@ -360,14 +393,43 @@ for _cin, _cout, _h, _w in [(8, 4, 3, 3), (6, 3, 2, 5), (4, 4, 1, 1), (10, 5, 4,
     with torch.no_grad():
         _got, _want = _block(_x, _skip), _ref(_x, _skip)
     assert _got.shape == _want.shape and torch.allclose(_got, _want, atol=1e-5), \
-        f"UpBlock({_cin}, {_cout}) on {(2, _cin, _h, _w)}: the output differs from the reference up-block"
+        f"UpBlock({_cin}, {_cout}) on {(2, _cin, _h, _w)}: the output differs from the book's up-block (largest difference {float((_got - _want).abs().max()):.2e})"
+### END HIDDEN TESTS
+
+# % nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of UpBlock: a skip of the wrong shape (1 point).
+
+
+def expect_value_error(call, why):
+    """The call must raise ValueError; any other error is reported with what was expected."""
+    try:
+        call()
+    except ValueError:
+        return
+    except NotImplementedError:
+        raise
+    except Exception as err:
+        raise AssertionError(f"{why}: expected a ValueError from your own shape check, got {type(err).__name__}: {err}") from None
+    raise AssertionError(f"{why}: expected a ValueError, but nothing was raised")
+
+
+torch.manual_seed(0)
+block = UpBlock(16, 8).eval()
+assert tuple(block(torch.rand(1, 16, 3, 5), torch.rand(1, 8, 6, 10)).shape) == (1, 8, 6, 10), \
+    "a skip of the right shape (1, 8, 6, 10) must not raise"
+expect_value_error(lambda: block(torch.rand(1, 16, 3, 3), torch.rand(1, 8, 7, 7)),
+                   "UpBlock(16, 8): a skip of shape (1, 8, 7, 7) for an upsampled map of shape (1, 8, 6, 6)")
+expect_value_error(lambda: block(torch.rand(1, 16, 3, 3), torch.rand(1, 4, 6, 6)),
+                   "UpBlock(16, 8): a skip with 4 channels instead of out_channels = 8")
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
 for _bad in [(2, 4, 6, 6), (2, 8, 6, 7), (1, 8, 6, 6), (2, 8, 3, 3)]:
-    with expect_error(ValueError, f"a skip of shape {_bad} for an upsampled map of shape (2, 8, 6, 6)"):
-        UpBlock(4, 8)(torch.zeros(2, 4, 3, 3), torch.zeros(_bad))
+    expect_value_error(lambda: UpBlock(4, 8)(torch.zeros(2, 4, 3, 3), torch.zeros(_bad)),
+                       f"UpBlock(4, 8): a skip of shape {_bad} for an upsampled map of shape (2, 8, 6, 6)")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 4: per-class IoU and mean IoU (3 points)
+# ## Exercise 4: per-class IoU and mean IoU (4 points)
 #
 # For a predicted segmentation `pred` and the truth `target` (integer masks of the same
 # shape with class indices $0, \dots, K-1$), class $k$'s intersection over union is
@@ -381,7 +443,8 @@ for _bad in [(2, 4, 6, 6), (2, 8, 6, 7), (1, 8, 6, 6), (2, 8, 3, 3)]:
 # : return a tuple `(iou, mean_iou)`: `iou` a float64 tensor of shape (`num_classes`,)
 #   holding $\text{IoU}_k$, or `nan` (`float("nan")`) for a class absent from both masks,
 #   and `mean_iou` a Python `float`. Raise `ValueError` if `pred` and `target` differ in
-#   shape. Do not use scikit-learn or the book's package.
+#   shape. Do not use scikit-learn or the book's package. Values are compared with a tolerance
+#   of 1e-6, so computing in float32 before converting is fine.
 #
 # Worked example:
 #
@@ -412,26 +475,39 @@ def iou_scores(pred, target, num_classes):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex4_iou_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Tests of iou_scores (3 points).
+# Tests of iou_scores: the scores (3 points).
+SEGMENT = ("sklearn.metrics.jaccard_score", "cvbook.segment.segmentation_scores", "cvbook.segment.confusion_matrix")
+
+
+def near(got, want):
+    """Float comparison fit for float32 arithmetic."""
+    return math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-6)
+
+
 target = torch.tensor([[0, 0, 1, 1], [0, 0, 1, 1]])
 pred = torch.tensor([[0, 1, 1, 1], [0, 0, 1, 1]])
-result = iou_scores(pred, target, 3)  # the worked example
+with refusing(*SEGMENT):
+    result = iou_scores(pred, target, 3)  # the worked example
 assert isinstance(result, tuple) and len(result) == 2, f"expected a tuple (iou, mean_iou), got {result!r}"
 iou, miou = result
 assert isinstance(iou, torch.Tensor) and iou.dtype == torch.float64, "iou must be a float64 tensor"
 assert tuple(iou.shape) == (3,), f"one IoU per class: expected shape (3,), got {tuple(iou.shape)}"
 assert isinstance(miou, float), f"mean_iou must be a Python float, got {type(miou).__name__}"
-assert math.isclose(iou[0].item(), 0.75), f"class 0: 3 pixels in both masks, 4 in either: expected 0.75, got {iou[0].item()}"
-assert math.isclose(iou[1].item(), 0.8), f"class 1: 4 pixels in both masks, 5 in either: expected 0.8, got {iou[1].item()}"
+assert near(iou[0].item(), 0.75), f"class 0: 3 pixels in both masks, 4 in either: expected 0.75, got {iou[0].item()}"
+assert near(iou[1].item(), 0.8), f"class 1: 4 pixels in both masks, 5 in either: expected 0.8, got {iou[1].item()}"
 assert math.isnan(iou[2].item()), f"class 2 is in neither mask: expected nan, got {iou[2].item()}"
-if math.isclose(miou, (0.75 + 0.8) / 3):
+if near(miou, (0.75 + 0.8) / 3):
     raise AssertionError("leave the absent class out of the mean: (0.75 + 0.8) / 2, not / 3")
-assert math.isclose(miou, 0.775), f"expected the mean IoU (0.75 + 0.8) / 2 = 0.775, got {miou}"
-iou, miou = iou_scores(torch.zeros(5, 5, dtype=torch.long), (torch.arange(25).view(5, 5) % 5 == 0).long(), 2)
-assert math.isclose(iou[0].item(), 0.8) and iou[1].item() == 0.0, \
+assert near(miou, 0.775), f"expected the mean IoU (0.75 + 0.8) / 2 = 0.775, got {miou}"
+with refusing(*SEGMENT):
+    iou, miou = iou_scores(torch.zeros(5, 5, dtype=torch.long), (torch.arange(25).view(5, 5) % 5 == 0).long(), 2)
+assert near(iou[0].item(), 0.8) and iou[1].item() == 0.0, \
     f"all-background prediction: expected IoUs [0.8, 0.0] (class 1 missed entirely), got {iou.tolist()}"
-with expect_error(ValueError, "masks of different shapes"):
-    iou_scores(torch.zeros(2, 3, dtype=torch.long), torch.zeros(3, 2, dtype=torch.long), 2)
+with refusing(*SEGMENT):
+    iou, miou = iou_scores(torch.tensor([2, 0, 0, 0]), torch.tensor([0, 0, 0, 0]), 4)
+assert iou[2].item() == 0.0 and math.isnan(iou[1].item()), \
+    f"pred [2, 0, 0, 0], target [0, 0, 0, 0]: class 2 is only in the prediction (IoU 0), class 1 in neither (nan); got {iou.tolist()}"
+assert near(miou, 0.375), f"pred [2, 0, 0, 0], target [0, 0, 0, 0]: expected mean IoU (0.75 + 0) / 2 = 0.375 (class 2 counts), got {miou}"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from sklearn.metrics import jaccard_score as _jaccard_score
@@ -440,18 +516,25 @@ _gen = torch.Generator().manual_seed(104)
 for _k, _shape in [(4, (3, 16, 16)), (2, (10, 10)), (6, (2, 9, 7)), (3, (50,))]:
     _target = torch.randint(0, _k, _shape, generator=_gen)
     _pred = torch.where(torch.rand(_shape, generator=_gen) < 0.6, _target, torch.randint(0, _k, _shape, generator=_gen))
-    with refusing("sklearn.metrics.jaccard_score", "cvbook.segment.segmentation_scores", "cvbook.segment.confusion_matrix"):
+    with refusing(*SEGMENT):
         _iou, _miou = iou_scores(_pred, _target, _k)
     _want = _jaccard_score(_target.flatten().numpy(), _pred.flatten().numpy(), labels=list(range(_k)), average=None)
-    assert np.allclose(_iou.numpy(), _want), f"{_k} classes: expected IoUs {np.round(_want, 4)}, got {_iou}"
-    assert math.isclose(_miou, float(_want.mean())), f"expected mean IoU {_want.mean():.4f}, got {_miou}"
-# a class only in the prediction has IoU 0 and counts in the mean
-_iou, _miou = iou_scores(torch.tensor([2, 0, 0, 0]), torch.tensor([0, 0, 0, 0]), 4)
-assert _iou[2].item() == 0.0 and math.isclose(_iou[0].item(), 0.75) and math.isnan(_iou[1].item()) and math.isnan(_iou[3].item()), \
-    f"pred [2, 0, 0, 0], target [0, 0, 0, 0]: expected [0.75, nan, 0.0, nan], got {_iou.tolist()}"
-assert math.isclose(_miou, 0.375), f"expected mean IoU (0.75 + 0) / 2 = 0.375, got {_miou}"
+    assert np.allclose(_iou.double().numpy(), _want, rtol=1e-6, atol=1e-6), f"{_k} classes on masks of shape {_shape}: expected IoUs {np.round(_want, 4)}, got {_iou}"
+    assert near(_miou, float(_want.mean())), f"{_k} classes on masks of shape {_shape}: expected mean IoU {_want.mean():.4f}, got {_miou}"
 _iou, _miou = iou_scores(torch.ones(3, 3, dtype=torch.long), torch.ones(3, 3, dtype=torch.long), 2)
-assert math.isnan(_iou[0].item()) and _iou[1].item() == 1.0 and _miou == 1.0, "a perfect single-class prediction: [nan, 1.0], mean 1.0"
+assert math.isnan(_iou[0].item()) and _iou[1].item() == 1.0 and near(_miou, 1.0), "a perfect single-class prediction: [nan, 1.0], mean 1.0"
+### END HIDDEN TESTS
+
+# % nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of iou_scores: masks of different shapes (1 point).
+assert len(iou_scores(torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, 3, dtype=torch.long), 2)) == 2, \
+    "masks of the same shape must not raise"
+with expect_error(ValueError, "pred of shape (2, 3) and target of shape (3, 2)"):
+    iou_scores(torch.zeros(2, 3, dtype=torch.long), torch.zeros(3, 2, dtype=torch.long), 2)
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+with expect_error(ValueError, "pred of shape (6,) and target of shape (2, 3), the same number of pixels"):
+    iou_scores(torch.zeros(6, dtype=torch.long), torch.zeros(2, 3, dtype=torch.long), 2)
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -31,7 +31,7 @@ if "google.colab" in sys.modules:
 # normalisation $1/(2 n_H n_W n_C)^2$, the content cost with its two normalisations
 # ($\tfrac12$ and $1/(4 n_H n_W n_C)$), the total cost $J(G) = \alpha J_\text{content} +
 # \beta \sum_l \lambda^{[l]} J^{[l]}_\text{style}$, and one gradient-descent step on the
-# pixels of an image. 13 points in all.
+# pixels of an image. 18 points in all.
 #
 # **How to work**
 #
@@ -67,7 +67,7 @@ import torch
 from cvbook.checks import expect_error, refusing
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex1_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 1: the Gram matrix (2 points)
+# ## Exercise 1: the Gram matrix (3 points)
 #
 # The Gram matrix of a layer's activations $a$ (in PyTorch's order: $n_C$ channels of
 # $n_H \times n_W$) says how strongly each pair of channels fires together:
@@ -79,6 +79,8 @@ from cvbook.checks import expect_error, refusing
 #   the float tensor of shape `(N, C, C)` holding the Gram matrix of each of the `N`
 #   activations (no normalisation). Raise `ValueError` if `a` is not 4-dimensional.
 #   Hint: flatten each activation to a `C` × `H*W` matrix $A$; then $\mathcal{G} = A A^\top$.
+#   Do not call `cvbook.style.gram_matrix`. Values are compared with a relative tolerance
+#   of 1e-5.
 #
 # Worked example: two channels of 1 × 2 positions,
 #
@@ -101,20 +103,21 @@ def gram_matrix(a):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_gram_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Tests of gram_matrix (2 points).
-g = gram_matrix(torch.tensor([[[[1., 2.]], [[0., 3.]]]]))  # the worked example
+# Tests of gram_matrix: the matrices (2 points).
+with refusing("cvbook.style.gram_matrix"):
+    g = gram_matrix(torch.tensor([[[[1., 2.]], [[0., 3.]]]]))  # the worked example
 assert isinstance(g, torch.Tensor), f"expected a tensor, got {type(g).__name__}"
 assert g.shape == (1, 2, 2), f"expected shape (1, 2, 2): one C x C matrix per image, got {tuple(g.shape)}"
 if torch.equal(g, torch.tensor([[[1., 2.], [2., 4.]]])):
     raise AssertionError("you multiplied positions instead of channels: use A @ A.T with A of shape (C, H*W)")
 assert torch.equal(g, torch.tensor([[[5., 6.], [6., 9.]]])), f"expected [[5, 6], [6, 9]], got {g.tolist()}"
 x = torch.randn(2, 3, 4, 5, generator=torch.Generator().manual_seed(0))
-g = gram_matrix(x)
+with refusing("cvbook.style.gram_matrix"):
+    g = gram_matrix(x)
 assert g.shape == (2, 3, 3), f"expected shape (2, 3, 3), got {tuple(g.shape)}"
 assert torch.allclose(g, g.transpose(1, 2)), "a Gram matrix is symmetric"
-assert torch.allclose(g[1, 0, 2], (x[1, 0] * x[1, 2]).sum()), "G[n, k, k'] must be sum over i, j of a[n, k] * a[n, k']"
-with expect_error(ValueError, "a 3-dimensional input"):
-    gram_matrix(torch.zeros(3, 4, 5))
+assert torch.allclose(g[1, 0, 2], (x[1, 0] * x[1, 2]).sum(), rtol=1e-5, atol=1e-6), \
+    f"G[1, 0, 2] must be the sum over i, j of a[1, 0] * a[1, 2] = {float((x[1, 0] * x[1, 2]).sum()):.5f}, got {float(g[1, 0, 2]):.5f}"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import cvbook.style as _style
@@ -124,14 +127,23 @@ for _seed, _shape in [(1, (1, 1, 1, 1)), (2, (3, 5, 2, 7)), (3, (1, 16, 8, 8)), 
     with refusing("cvbook.style.gram_matrix"):
         _g = gram_matrix(_x)
     _want = torch.einsum("nkij,nlij->nkl", _x, _x)
-    assert _g.shape == _want.shape and torch.allclose(_g, _want), f"gram_matrix on shape {_shape} differs from einsum"
-    assert torch.allclose(_g, _style.gram_matrix(_x))
+    assert _g.shape == _want.shape and torch.allclose(_g, _want, rtol=1e-5, atol=1e-6), \
+        f"gram_matrix on a random input of shape {_shape}: expected shape {tuple(_want.shape)} and sum_ij a[n, k] a[n, k'], got shape {tuple(_g.shape)}"
+### END HIDDEN TESTS
+
+# % nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of gram_matrix: the errors it raises (1 point).
+assert tuple(gram_matrix(torch.zeros(1, 2, 1, 1)).shape) == (1, 2, 2), "a valid (1, 2, 1, 1) input must not raise"
+with expect_error(ValueError, "a 3-dimensional input of shape (3, 4, 5) (it must be (N, C, H, W))"):
+    gram_matrix(torch.zeros(3, 4, 5))
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
 with expect_error(ValueError, "a 5-dimensional input"):
     gram_matrix(torch.zeros(1, 2, 3, 4, 5))
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex2_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 2: the style cost of one layer (3 points)
+# ## Exercise 2: the style cost of one layer (4 points)
 #
 # With $\mathcal{G}^{(S)}$ and $\mathcal{G}^{(G)}$ the Gram matrices of one layer on the style
 # image and on the generated image,
@@ -142,9 +154,12 @@ with expect_error(ValueError, "a 5-dimensional input"):
 # `layer_style_cost(a_s, a_g)`
 # : `a_s`, `a_g`: float tensors of the same shape `(N, C, H, W)`. Return a 0-dimensional
 #   tensor: the cost above, added up over the `N` images (`N = 1` in style transfer).
-#   Use your `gram_matrix`. Raise `ValueError` if the shapes differ or are not
-#   4-dimensional. Keep it differentiable (no `.item()`, no NumPy): style transfer
-#   back-propagates through it.
+#   Use your `gram_matrix` (the tests of this exercise put the book's `cvbook.style.gram_matrix`
+#   in its place while they run, so a mistake in Exercise 1 costs points only there).
+#   Raise `ValueError` if the shapes differ or are not 4-dimensional. Keep it
+#   differentiable (no `.item()`, no NumPy): style transfer back-propagates through it.
+#   Do not call `cvbook.style.layer_style_cost`. Values are compared with a relative
+#   tolerance of 1e-5.
 #
 # Worked example: one channel of 1 × 2 positions; the Gram matrices are 5 and 1, and
 # $(5 - 1)^2 / (2 \cdot 1 \cdot 2 \cdot 1)^2 = 16 / 16$:
@@ -167,46 +182,68 @@ def layer_style_cost(a_s, a_g):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_style_cost_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Tests of layer_style_cost (3 points).
-j = layer_style_cost(torch.tensor([[[[1., 2.]]]]), torch.tensor([[[[0., 1.]]]]))  # the worked example
-assert isinstance(j, torch.Tensor) and j.ndim == 0, f"expected a 0-d tensor, got {j!r}"
-assert torch.isclose(j, torch.tensor(1.0)), f"expected 16 / 16 = 1, got {j.item()}"
-# the chapter's tiny example: n_H = n_W = n_C = 2, so the constant is 1 / 16^2 = 1 / 256
-a_S = torch.tensor([[[[1., 0.], [2., 1.]], [[0., 1.], [1., 3.]]]])
-a_G = torch.tensor([[[[1., 1.], [0., 1.]], [[1., 0.], [0., 2.]]]])
-j = layer_style_cost(a_S, a_G)
-if torch.isclose(j, torch.tensor(53 / 16)):
-    raise AssertionError("got 53/16: the constant is 1 / (2 n_H n_W n_C)^2 = 1/256, squared, not 1 / (2 n_H n_W n_C)")
-if torch.isclose(j, torch.tensor(53.0)):
-    raise AssertionError("got 53: divide the sum of squared differences by (2 n_H n_W n_C)^2 = 256")
-assert torch.isclose(j, torch.tensor(53 / 256)), f"expected 53 / 256 = 0.20703125, got {j.item()}"
-assert layer_style_cost(a_S, a_S).item() == 0.0, "the style cost of an image with itself is 0"
-a_g = a_G.clone().requires_grad_(True)
-layer_style_cost(a_S, a_g).backward()
-assert a_g.grad is not None and torch.isfinite(a_g.grad).all(), "the cost must be differentiable in a_g"
-with expect_error(ValueError, "activations of different shapes"):
-    layer_style_cost(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 3, 4))
-print("Visible tests passed.")
-### BEGIN HIDDEN TESTS
-import cvbook.style as _style
+# Tests of layer_style_cost: the cost (3 points). Your function runs with the book's Gram matrix in place of yours.
+import cvbook.style
 
-for _seed, _shape in [(5, (1, 3, 4, 5)), (6, (2, 8, 3, 3)), (7, (1, 1, 6, 2))]:
-    _gen = torch.Generator().manual_seed(_seed)
-    _s = torch.randn(*_shape, generator=_gen, dtype=torch.float64)
-    _g = torch.randn(*_shape, generator=_gen, dtype=torch.float64, requires_grad=True)
-    with refusing("cvbook.style.layer_style_cost", "cvbook.style.gram_matrix"):
-        _j = layer_style_cost(_s, _g)
-    _want = _style.layer_style_cost(_s, _g)
-    assert torch.allclose(_j, _want), f"shape {_shape}: expected {_want.item()}, got {_j.item()}"
-    (_grad,) = torch.autograd.grad(_j, _g)
-    (_grad_want,) = torch.autograd.grad(_want, _g)
-    assert torch.allclose(_grad, _grad_want), "the gradient of the style cost is wrong"
-with expect_error(ValueError, "3-dimensional activations"):
-    layer_style_cost(torch.zeros(2, 3, 3), torch.zeros(2, 3, 3))
-### END HIDDEN TESTS
+your_gram, gram_matrix = globals().get("gram_matrix"), cvbook.style.gram_matrix
+try:
+    with refusing("cvbook.style.layer_style_cost"):
+        j = layer_style_cost(torch.tensor([[[[1., 2.]]]]), torch.tensor([[[[0., 1.]]]]))  # the worked example
+    assert isinstance(j, torch.Tensor) and j.ndim == 0, f"the worked example: expected a 0-d tensor, got {j!r}"
+    assert torch.isclose(j, torch.tensor(1.0)), f"the worked example: expected (5 - 1)^2 / (2 * 1 * 2 * 1)^2 = 16 / 16 = 1, got {j.item()}"
+    # the chapter's tiny example: n_H = n_W = n_C = 2, so the constant is 1 / 16^2 = 1 / 256
+    a_S = torch.tensor([[[[1., 0.], [2., 1.]], [[0., 1.], [1., 3.]]]])
+    a_G = torch.tensor([[[[1., 1.], [0., 1.]], [[1., 0.], [0., 2.]]]])
+    with refusing("cvbook.style.layer_style_cost"):
+        j = layer_style_cost(a_S, a_G)
+    if torch.isclose(j, torch.tensor(53 / 16)):
+        raise AssertionError("the chapter's example: got 53/16; the constant is 1 / (2 n_H n_W n_C)^2 = 1/256, squared, not 1 / (2 n_H n_W n_C)")
+    if torch.isclose(j, torch.tensor(53.0)):
+        raise AssertionError("the chapter's example: got 53; divide the sum of squared differences by (2 n_H n_W n_C)^2 = 256")
+    assert torch.isclose(j, torch.tensor(53 / 256)), f"the chapter's example: expected 53 / 256 = 0.20703125, got {j.item()}"
+    assert layer_style_cost(a_S, a_S).item() == 0.0, "the style cost of an image with itself is 0"
+    two = layer_style_cost(torch.cat([a_S, a_S]), torch.cat([a_G, torch.zeros_like(a_G)]))
+    want = 53 / 256 + float((cvbook.style.gram_matrix(a_S) ** 2).sum()) / 256
+    assert torch.isclose(two, torch.tensor(want)), f"a batch of N = 2: the costs of the two images are added up, expected {want:.6f}, got {two.item():.6f}"
+    a_g = a_G.clone().requires_grad_(True)
+    layer_style_cost(a_S, a_g).backward()
+    assert a_g.grad is not None and torch.isfinite(a_g.grad).all(), "the cost must be differentiable in a_g (keep tensors, no .item())"
+    print("Visible tests passed.")
+    ### BEGIN HIDDEN TESTS
+    for _seed, _shape in [(5, (1, 3, 4, 5)), (6, (2, 8, 3, 3)), (7, (1, 1, 6, 2))]:
+        _gen = torch.Generator().manual_seed(_seed)
+        _s = torch.randn(*_shape, generator=_gen, dtype=torch.float64)
+        _g = torch.randn(*_shape, generator=_gen, dtype=torch.float64, requires_grad=True)
+        with refusing("cvbook.style.layer_style_cost"):
+            _j = layer_style_cost(_s, _g)
+        _want = cvbook.style.layer_style_cost(_s, _g)
+        assert torch.allclose(_j, _want, rtol=1e-5), f"random activations of shape {_shape}: expected {_want.item()}, got {_j.item()}"
+        (_grad,) = torch.autograd.grad(_j, _g)
+        (_grad_want,) = torch.autograd.grad(_want, _g)
+        assert torch.allclose(_grad, _grad_want, rtol=1e-5), f"random activations of shape {_shape}: the gradient of the style cost is wrong"
+    ### END HIDDEN TESTS
+finally:
+    gram_matrix = your_gram
+
+# % nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of layer_style_cost: the errors it raises (1 point). It runs with the book's Gram matrix in place of yours.
+your_gram, gram_matrix = globals().get("gram_matrix"), cvbook.style.gram_matrix
+try:
+    assert layer_style_cost(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 3, 3)).item() == 0.0, "valid activations must not raise"
+    with expect_error(ValueError, "activations of different shapes (1, 2, 3, 3) and (1, 2, 3, 4)"):
+        layer_style_cost(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 3, 4))
+    with expect_error(ValueError, "3-dimensional activations of shape (2, 3, 3) (they must be (N, C, H, W))"):
+        layer_style_cost(torch.zeros(2, 3, 3), torch.zeros(2, 3, 3))
+    print("Visible tests passed.")
+    ### BEGIN HIDDEN TESTS
+    with expect_error(ValueError, "activations of shapes (2, 2, 3, 3) and (1, 2, 3, 3)"):
+        layer_style_cost(torch.zeros(2, 2, 3, 3), torch.zeros(1, 2, 3, 3))
+    ### END HIDDEN TESTS
+finally:
+    gram_matrix = your_gram
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex3_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 3: the content cost (2 points)
+# ## Exercise 3: the content cost (3 points)
 #
 # The content cost compares one layer's activations on the content image and on the
 # generated image, entry by entry. Gatys et al. and the lecture use $\tfrac12$; the
@@ -219,7 +256,8 @@ with expect_error(ValueError, "3-dimensional activations"):
 # : `a_c`, `a_g`: float tensors of the same shape `(N, C, H, W)`. `norm` is `"half"` (the
 #   first formula) or `"size"` (the second). Return a 0-dimensional tensor, added up over
 #   the `N` images. Raise `ValueError` if the shapes differ or are not 4-dimensional, or if
-#   `norm` is anything else.
+#   `norm` is anything else. Do not call `cvbook.style.content_cost`. Values are compared
+#   with a relative tolerance of 1e-5.
 #
 # Worked example (the chapter's): the squared differences add up to 6, and
 # $n_H n_W n_C = 8$:
@@ -249,21 +287,19 @@ def content_cost(a_c, a_g, norm="half"):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex3_content_cost_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Tests of content_cost (2 points).
+# Tests of content_cost: the cost (2 points).
 a_C = torch.tensor([[[[2., 0.], [1., 1.]], [[0., 1.], [1., 2.]]]])
 a_G = torch.tensor([[[[1., 1.], [0., 1.]], [[1., 0.], [0., 2.]]]])
-j = content_cost(a_C, a_G)
+with refusing("cvbook.style.content_cost"):
+    j = content_cost(a_C, a_G)
 assert isinstance(j, torch.Tensor) and j.ndim == 0, f"expected a 0-d tensor, got {j!r}"
 if torch.isclose(j, torch.tensor(6 / 16)):
     raise AssertionError("got 6/16 = the mean of the squares divided by 2: sum over all entries, do not average")
 assert torch.isclose(j, torch.tensor(3.0)), f"norm='half': expected 6 / 2 = 3, got {j.item()}"
-j = content_cost(a_C, a_G, norm="size")
+with refusing("cvbook.style.content_cost"):
+    j = content_cost(a_C, a_G, norm="size")
 assert torch.isclose(j, torch.tensor(0.1875)), f"norm='size': expected 6 / (4 * 2 * 2 * 2) = 0.1875, got {j.item()}"
 assert content_cost(a_C, a_C).item() == 0.0, "the content cost of an image with itself is 0"
-with expect_error(ValueError, "norm='mean'"):
-    content_cost(a_C, a_G, norm="mean")
-with expect_error(ValueError, "activations of different shapes"):
-    content_cost(torch.zeros(1, 2, 3, 3), torch.zeros(1, 3, 3, 3))
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import cvbook.style as _style
@@ -276,15 +312,28 @@ for _seed, _shape in [(8, (1, 3, 4, 5)), (9, (2, 8, 3, 3)), (10, (1, 1, 6, 2))]:
         with refusing("cvbook.style.content_cost"):
             _j = content_cost(_c, _g, norm=_norm)
         _want = _style.content_cost(_c, _g, norm=_norm)
-        assert torch.allclose(_j, _want), f"shape {_shape}, norm={_norm!r}: expected {_want.item()}, got {_j.item()}"
+        assert torch.allclose(_j, _want, rtol=1e-5), f"random activations of shape {_shape}, norm={_norm!r}: expected {_want.item()}, got {_j.item()}"
     (_grad,) = torch.autograd.grad(content_cost(_c, _g), _g)
-    assert torch.allclose(_grad, _g.detach() - _c), "with norm='half' the gradient must be a_g - a_c"
-with expect_error(ValueError, "3-dimensional activations"):
+    assert torch.allclose(_grad, _g.detach() - _c, rtol=1e-5), "with norm='half' the gradient must be a_g - a_c (keep tensors, no .item())"
+### END HIDDEN TESTS
+
+# % nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of content_cost: the errors it raises (1 point).
+assert content_cost(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 3, 3), norm="size").item() == 0.0, "valid activations with norm='size' must not raise"
+with expect_error(ValueError, "norm='mean' (only 'half' and 'size' exist)"):
+    content_cost(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 3, 3), norm="mean")
+with expect_error(ValueError, "activations of different shapes (1, 2, 3, 3) and (1, 3, 3, 3)"):
+    content_cost(torch.zeros(1, 2, 3, 3), torch.zeros(1, 3, 3, 3))
+with expect_error(ValueError, "3-dimensional activations of shape (2, 3, 3) (they must be (N, C, H, W))"):
     content_cost(torch.zeros(2, 3, 3), torch.zeros(2, 3, 3))
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+with expect_error(ValueError, "norm=None"):
+    content_cost(torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 2, 2), norm=None)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 4: the total cost with layer weights (3 points)
+# ## Exercise 4: the total cost with layer weights (4 points)
 #
 # Style transfer measures content on one layer and style on several, each with a weight
 # $\lambda^{[l]}$:
@@ -297,8 +346,12 @@ with expect_error(ValueError, "3-dimensional activations"):
 #   `content_layer` names the layer of the content cost (with `norm="half"`);
 #   `style_weights` is a dict layer name → $\lambda^{[l]}$, and only these layers enter the
 #   style cost. Return $J(G)$ as a 0-dimensional tensor, using your `content_cost` and
-#   `layer_style_cost`. Raise `ValueError` if `content_layer` or a layer of
-#   `style_weights` is missing from the features it needs, or if `style_weights` is empty.
+#   `layer_style_cost` (the tests of this exercise put the book's `cvbook.style.content_cost`
+#   and `cvbook.style.layer_style_cost` in their place while they run, so a mistake in
+#   Exercise 2 or 3 costs points only there). Raise `ValueError` if `content_layer` is
+#   missing from `feats_c` or `feats_g`, if a layer of `style_weights` is missing from
+#   `feats_s` or `feats_g`, or if `style_weights` is empty. Values are compared with a
+#   relative tolerance of 1e-5.
 #
 # Worked example: content 3 (Exercise 3), style 53/256 on one layer (Exercise 2):
 #
@@ -327,53 +380,76 @@ def total_cost(feats_c, feats_s, feats_g, content_layer, style_weights, alpha=10
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex4_total_cost_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Tests of total_cost (3 points).
-a_C = torch.tensor([[[[2., 0.], [1., 1.]], [[0., 1.], [1., 2.]]]])
-a_S = torch.tensor([[[[1., 0.], [2., 1.]], [[0., 1.], [1., 3.]]]])
-a_G = torch.tensor([[[[1., 1.], [0., 1.]], [[1., 0.], [0., 2.]]]])
-f_c, f_s, f_g = {"l1": a_C}, {"l1": a_S}, {"l1": a_G}
-j = total_cost(f_c, f_s, f_g, "l1", {"l1": 1.0})  # the worked example
-assert isinstance(j, torch.Tensor) and j.ndim == 0, f"expected a 0-d tensor, got {j!r}"
-assert torch.isclose(j, torch.tensor(38.28125)), f"expected 10 * 3 + 40 * 53/256 = 38.28125, got {j.item()}"
-j = total_cost(f_c, f_s, f_g, "l1", {"l1": 1.0}, alpha=1.0, beta=0.0)
-assert torch.isclose(j, torch.tensor(3.0)), f"with alpha=1, beta=0 only the content cost (3) remains, got {j.item()}"
-# two layers: lambda weights each layer's style cost
-gen = torch.Generator().manual_seed(0)
-f_c = {"l1": a_C, "l2": torch.randn(1, 3, 2, 2, generator=gen)}
-f_s = {"l1": a_S, "l2": torch.randn(1, 3, 2, 2, generator=gen)}
-f_g = {"l1": a_G, "l2": torch.randn(1, 3, 2, 2, generator=gen)}
-j = total_cost(f_c, f_s, f_g, "l2", {"l1": 0.5, "l2": 2.0}, alpha=2.0, beta=3.0)
-want = 2.0 * content_cost(f_c["l2"], f_g["l2"]) + 3.0 * (0.5 * layer_style_cost(a_S, a_G)
-                                                          + 2.0 * layer_style_cost(f_s["l2"], f_g["l2"]))
-assert torch.isclose(j, want), f"two style layers with lambda 0.5 and 2: expected {want.item():.6f}, got {j.item():.6f}"
-with expect_error(ValueError, "a content layer that is not in the features"):
-    total_cost(f_c, f_s, f_g, "l3", {"l1": 1.0})
-with expect_error(ValueError, "a style layer that is not in the features"):
-    total_cost(f_c, f_s, f_g, "l1", {"l9": 1.0})
-print("Visible tests passed.")
-### BEGIN HIDDEN TESTS
-import cvbook.style as _style
+# Tests of total_cost: the cost (3 points). Your function runs with the book's content and style costs in place of yours.
+import cvbook.style
 
-_gen = torch.Generator().manual_seed(11)
-_names = ["relu1_1", "relu2_1", "relu3_1"]
-_shapes = [(1, 4, 6, 6), (1, 8, 3, 3), (1, 16, 2, 2)]
-_fc, _fs, _fg = ({_n: torch.rand(*_sh, generator=_gen, dtype=torch.float64) for _n, _sh in zip(_names, _shapes)}
-                 for _ in range(3))
-_fg["extra"] = torch.zeros(1, 1, 1, 1, dtype=torch.float64)  # layers without a weight do not count
-_w = {"relu1_1": 0.2, "relu3_1": 5.0}
-_j = total_cost(_fc, _fs, _fg, "relu2_1", _w, alpha=0.7, beta=1.3)
-_want = _style.total_cost(_style.content_cost(_fc["relu2_1"], _fg["relu2_1"]), _style.style_cost(_fs, _fg, _w),
-                          alpha=0.7, beta=1.3)
-assert torch.allclose(_j, _want), f"expected {_want.item()}, got {_j.item()}"
-assert torch.allclose(total_cost(_fc, _fs, _fg, "relu1_1", {"relu2_1": 1.0}),
-                      10 * _style.content_cost(_fc["relu1_1"], _fg["relu1_1"])
-                      + 40 * _style.layer_style_cost(_fs["relu2_1"], _fg["relu2_1"]))
-with expect_error(ValueError, "empty style_weights"):
-    total_cost(_fc, _fs, _fg, "relu1_1", {})
-### END HIDDEN TESTS
+yours = globals().get("content_cost"), globals().get("layer_style_cost")
+content_cost, layer_style_cost = cvbook.style.content_cost, cvbook.style.layer_style_cost
+try:
+    a_C = torch.tensor([[[[2., 0.], [1., 1.]], [[0., 1.], [1., 2.]]]])
+    a_S = torch.tensor([[[[1., 0.], [2., 1.]], [[0., 1.], [1., 3.]]]])
+    a_G = torch.tensor([[[[1., 1.], [0., 1.]], [[1., 0.], [0., 2.]]]])
+    f_c, f_s, f_g = {"l1": a_C}, {"l1": a_S}, {"l1": a_G}
+    j = total_cost(f_c, f_s, f_g, "l1", {"l1": 1.0})  # the worked example
+    assert isinstance(j, torch.Tensor) and j.ndim == 0, f"the worked example: expected a 0-d tensor, got {j!r}"
+    assert torch.isclose(j, torch.tensor(38.28125)), f"the worked example: expected 10 * 3 + 40 * 53/256 = 38.28125, got {j.item()}"
+    j = total_cost(f_c, f_s, f_g, "l1", {"l1": 1.0}, alpha=1.0, beta=0.0)
+    assert torch.isclose(j, torch.tensor(3.0)), f"the worked example with alpha=1, beta=0: only the content cost (3) remains, got {j.item()}"
+    # two layers: lambda weights each layer's style cost
+    gen = torch.Generator().manual_seed(0)
+    f_c = {"l1": a_C, "l2": torch.randn(1, 3, 2, 2, generator=gen)}
+    f_s = {"l1": a_S, "l2": torch.randn(1, 3, 2, 2, generator=gen)}
+    f_g = {"l1": a_G, "l2": torch.randn(1, 3, 2, 2, generator=gen), "l3": torch.randn(1, 3, 2, 2, generator=gen)}
+    j = total_cost(f_c, f_s, f_g, "l2", {"l1": 0.5, "l2": 2.0}, alpha=2.0, beta=3.0)
+    want = 2.0 * cvbook.style.content_cost(f_c["l2"], f_g["l2"]) + 3.0 * (
+        0.5 * cvbook.style.layer_style_cost(a_S, a_G) + 2.0 * cvbook.style.layer_style_cost(f_s["l2"], f_g["l2"]))
+    assert torch.isclose(j, want), \
+        f"content on l2, style on l1 (lambda 0.5) and l2 (lambda 2), alpha 2, beta 3; l3 has no weight and does not count: expected {want.item():.6f}, got {j.item():.6f}"
+    print("Visible tests passed.")
+    ### BEGIN HIDDEN TESTS
+    _gen = torch.Generator().manual_seed(11)
+    _names = ["relu1_1", "relu2_1", "relu3_1"]
+    _shapes = [(1, 4, 6, 6), (1, 8, 3, 3), (1, 16, 2, 2)]
+    _fc, _fs, _fg = ({_n: torch.rand(*_sh, generator=_gen, dtype=torch.float64) for _n, _sh in zip(_names, _shapes)}
+                     for _ in range(3))
+    _fg["extra"] = torch.zeros(1, 1, 1, 1, dtype=torch.float64)  # layers without a weight do not count
+    _w = {"relu1_1": 0.2, "relu3_1": 5.0}
+    _j = total_cost(_fc, _fs, _fg, "relu2_1", _w, alpha=0.7, beta=1.3)
+    _want = cvbook.style.total_cost(cvbook.style.content_cost(_fc["relu2_1"], _fg["relu2_1"]),
+                                    cvbook.style.style_cost(_fs, _fg, _w), alpha=0.7, beta=1.3)
+    assert torch.allclose(_j, _want, rtol=1e-5), f"three VGG-like layers, weights {_w}, alpha 0.7, beta 1.3: expected {_want.item()}, got {_j.item()}"
+    _want = 10 * cvbook.style.content_cost(_fc["relu1_1"], _fg["relu1_1"]) + 40 * cvbook.style.layer_style_cost(_fs["relu2_1"], _fg["relu2_1"])
+    _j = total_cost(_fc, _fs, _fg, "relu1_1", {"relu2_1": 1.0})
+    assert torch.allclose(_j, _want, rtol=1e-5), f"the default alpha = 10 and beta = 40: expected {_want.item()}, got {_j.item()}"
+    ### END HIDDEN TESTS
+finally:
+    content_cost, layer_style_cost = yours
+
+# % nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of total_cost: the errors it raises (1 point). Your function runs with the book's costs in place of yours.
+yours = globals().get("content_cost"), globals().get("layer_style_cost")
+content_cost, layer_style_cost = cvbook.style.content_cost, cvbook.style.layer_style_cost
+try:
+    f = {"l1": torch.zeros(1, 2, 2, 2), "l2": torch.zeros(1, 2, 2, 2)}
+    assert total_cost(f, f, f, "l1", {"l2": 1.0}).item() == 0.0, "valid features must not raise"
+    with expect_error(ValueError, "the content layer 'l3' that is not in the features"):
+        total_cost(f, f, f, "l3", {"l1": 1.0})
+    with expect_error(ValueError, "the style layer 'l9' that is not in the features"):
+        total_cost(f, f, f, "l1", {"l9": 1.0})
+    with expect_error(ValueError, "empty style_weights (at least one style layer is needed)"):
+        total_cost(f, f, f, "l1", {})
+    print("Visible tests passed.")
+    ### BEGIN HIDDEN TESTS
+    with expect_error(ValueError, "a style layer missing from feats_s only"):
+        total_cost(f, {"l1": f["l1"]}, f, "l1", {"l2": 1.0})
+    with expect_error(ValueError, "the content layer missing from feats_g only"):
+        total_cost(f, f, {"l2": f["l2"]}, "l1", {"l2": 1.0})
+    ### END HIDDEN TESTS
+finally:
+    content_cost, layer_style_cost = yours
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 5: one gradient step on the pixels (3 points)
+# ## Exercise 5: one gradient step on the pixels (4 points)
 #
 # In style transfer the network is frozen and the *image* is the parameter. One step of
 # gradient descent on an image $G$ with learning rate $\eta$:
@@ -387,7 +463,9 @@ with expect_error(ValueError, "empty style_weights"):
 #   requires gradients), take one step, clip to [0, 1], and return the tuple
 #   `(new_image, cost)`: the new image (a tensor of the same shape that does **not**
 #   require gradients) and the cost *before* the step as a Python `float`. Do not modify
-#   `image` in place. Raise `ValueError` if `lr` is not a number $> 0$.
+#   `image` in place. Raise `ValueError` if `lr` is not an `int` or `float` $> 0$ (a `bool`,
+#   a string or `None` is not a number here). Images are compared with a relative
+#   tolerance of 1e-5.
 #
 # Worked example: with $J(G) = \sum (G - 0.5)^2$ the gradient is $2(G - 0.5)$, so a step of
 # $\eta = 0.25$ moves every pixel halfway to 0.5:
@@ -415,7 +493,7 @@ def pixel_step(image, cost_fn, lr):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex5_pixel_step_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Tests of pixel_step (3 points).
+# Tests of pixel_step: the step (3 points).
 image = torch.ones(1, 3, 2, 2)
 new, cost = pixel_step(image, lambda g: ((g - 0.5) ** 2).sum(), 0.25)  # the worked example
 assert isinstance(cost, float), f"expected the cost as a Python float, got {type(cost).__name__}"
@@ -427,9 +505,9 @@ assert torch.allclose(new, torch.full_like(new, 0.75)), f"expected every pixel a
 assert not new.requires_grad, "return the new image detached (it must not require gradients)"
 assert torch.equal(image, torch.ones(1, 3, 2, 2)), "do not modify the input image in place"
 new, _ = pixel_step(torch.full((1, 3, 2, 2), 0.9), lambda g: -g.sum(), 1.0)
-assert new.max().item() == 1.0, "clip the new image to [0, 1]"
-with expect_error(ValueError, "lr = 0"):
-    pixel_step(image, lambda g: g.sum(), 0.0)
+assert new.max().item() == 1.0, "a step from 0.9 up by 1.0: clip the new image to [0, 1], expected max 1.0"
+new, _ = pixel_step(torch.full((1, 3, 2, 2), 0.1), lambda g: g.sum(), 1.0)
+assert new.min().item() == 0.0, "a step from 0.1 down by 1.0: clip the new image to [0, 1], expected min 0.0"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 _gen = torch.Generator().manual_seed(12)
@@ -447,18 +525,28 @@ _c = _cost(_g)
 _c.backward()
 _want = (_img - 0.01 * _g.grad).clamp(0, 1)
 _new, _got_cost = pixel_step(_img, _cost, 0.01)
-assert torch.allclose(_new, _want), "one step on a convolutional cost differs from G - lr * dJ/dG"
-assert abs(_got_cost - _c.item()) < 1e-9
+assert torch.allclose(_new, _want, rtol=1e-5), "one step on a convolutional cost differs from clip(G - lr * dJ/dG)"
+assert abs(_got_cost - _c.item()) < 1e-6 * abs(_c.item()), f"the cost before the step: expected {_c.item()}, got {_got_cost}"
 assert _cost(_new) < _c, "a small step must lower the cost"
 # repeated steps keep lowering it
 _x, _costs = _img, []
 for _ in range(5):
     _x, _k = pixel_step(_x, _cost, 0.01)
     _costs.append(_k)
-assert all(_b < _a for _a, _b in zip(_costs, _costs[1:])), f"costs did not decrease: {_costs}"
-for _bad in (-0.1, "0.1", None, True):
+assert all(_b < _a for _a, _b in zip(_costs, _costs[1:])), f"five steps of lr 0.01: the costs did not decrease: {_costs}"
+### END HIDDEN TESTS
+
+# % nbgrader={"grade": true, "grade_id": "ex5_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of pixel_step: the errors it raises (1 point).
+assert pixel_step(torch.ones(1, 3, 2, 2), lambda g: g.sum(), 1)[1] == 12.0, "an int lr = 1 is a valid number and must not raise"
+for bad in (0.0, -0.1, True, "0.1", None):
+    with expect_error(ValueError, f"lr = {bad!r} (lr must be an int or float > 0; a bool, a string or None is not one)"):
+        pixel_step(torch.ones(1, 3, 2, 2), lambda g: g.sum(), bad)
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+for _bad in (-5, False, [0.1]):
     with expect_error(ValueError, f"lr = {_bad!r}"):
-        pixel_step(_img, _cost, _bad)
+        pixel_step(torch.ones(1, 3, 2, 2), lambda g: g.sum(), _bad)
 ### END HIDDEN TESTS
 
 # %% [markdown]

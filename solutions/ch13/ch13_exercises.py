@@ -31,7 +31,7 @@ if "google.colab" in sys.modules:
 # (the lecture's ECG numbers and the 1D edge detector), the output shape, weights and
 # mult-adds of a `Conv3d` layer (the 14 × 14 × 14 volume of the chapter), a small 1D CNN
 # for signals of any length, and a hand-made motion feature that tells a square moving
-# left from one moving right. 12 points in all.
+# left from one moving right. 17 points in all.
 #
 # **How to work**
 #
@@ -69,7 +69,7 @@ from cvbook.checks import expect_error, refusing
 from cvbook.signals import make_moving_squares
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex1_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 1: output lengths of a `Conv1d` stack (2 points)
+# ## Exercise 1: output lengths of a `Conv1d` stack (3 points)
 #
 # Along its one axis, a 1D convolution obeys the same size formula as a 2D one:
 # a signal of length $n$, a filter of length $f$, padding $p$ and stride $s$ give
@@ -86,7 +86,7 @@ from cvbook.signals import make_moving_squares
 #   length and the number of channels after that layer. Raise `ValueError` if `length`,
 #   a `n_filters`, `f` or `stride` is not a positive `int` (a `bool` is not one), if a
 #   `padding` is not an `int` ≥ 0, or if a filter does not fit in its padded input
-#   ($f > n + 2p$).
+#   ($f > n + 2p$). Compute the formula; do not run a `Conv1d` layer to measure it.
 #
 # Worked example: the lecture's 14 × 1 signal, 16 filters of length 5, then 32 filters of
 # length 5 (each 5 × 16):
@@ -122,8 +122,10 @@ def conv1d_shapes(length, layers):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_conv1d_shapes_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Tests of conv1d_shapes (2 points).
-shapes = conv1d_shapes(14, [(16, 5, 1, 0), (32, 5, 1, 0)])  # the worked example
+# Tests of conv1d_shapes: the shapes (2 points).
+CONV1D = ("torch.nn.functional.conv1d", "torch.conv1d")
+with refusing(*CONV1D):
+    shapes = conv1d_shapes(14, [(16, 5, 1, 0), (32, 5, 1, 0)])  # the worked example
 assert isinstance(shapes, list) and len(shapes) == 2, f"expected a list with one tuple per layer, got {shapes!r}"
 assert all(isinstance(v, int) for shape in shapes for v in shape), f"expected tuples of Python ints, got {shapes!r}"
 if shapes[1] == (6, 16):
@@ -135,10 +137,7 @@ assert conv1d_shapes(14, [(1, 5, 1, 0)]) == [(10, 1)], "one filter of 5 on 14 sa
 shapes = conv1d_shapes(512, [(16, 7, 1, 3), (32, 7, 2, 3)])
 assert shapes == [(512, 16), (256, 32)], f"'same' padding keeps 512, then stride 2 halves it: expected [(512, 16), (256, 32)], got {shapes}"
 assert conv1d_shapes(7, []) == [], "no layers, no shapes"
-with expect_error(ValueError, "a filter of 5 on 4 samples"):
-    conv1d_shapes(4, [(8, 5, 1, 0)])
-with expect_error(ValueError, "the second filter no longer fits (10 -> 6, then a filter of 7)"):
-    conv1d_shapes(14, [(16, 5, 1, 0), (32, 5, 1, 0), (8, 7, 1, 0)])
+assert conv1d_shapes(10, [(2, 3, 4, 0)]) == [(2, 2)], "stride 4: floor((10 - 3) / 4) + 1 = 2 (round down)"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 _gen = torch.Generator().manual_seed(131)
@@ -155,19 +154,36 @@ for _ in range(12):
     for _m in _modules:
         _x = _m(_x)
         _want.append((_x.shape[2], _x.shape[1]))
-    assert conv1d_shapes(_length, _layers) == _want, f"conv1d_shapes({_length}, {_layers}): expected {_want}, got {conv1d_shapes(_length, _layers)}"
+    with refusing(*CONV1D):
+        _got = conv1d_shapes(_length, _layers)
+    assert _got == _want, f"conv1d_shapes({_length}, {_layers}): expected {_want}, got {_got}"
 assert conv1d_shapes(5, [(3, 5, 1, 0)]) == [(1, 3)], "a filter as long as the signal fits exactly once"
 assert conv1d_shapes(3, [(2, 5, 1, 1)]) == [(1, 2)], "padding 1 makes 3 samples 5 long"
-assert conv1d_shapes(10, [(2, 3, 4, 0)]) == [(2, 2)], "floor((10 - 3) / 4) + 1 = 2"
-for _length, _layers in [(0, [(1, 1, 1, 0)]), (True, [(1, 1, 1, 0)]), (8.0, [(1, 1, 1, 0)]), (8, [(0, 3, 1, 0)]),
-                         (8, [(2, 3, 0, 0)]), (8, [(2, 3, 1, -1)]), (8, [(2, 3.0, 1, 0)]), (8, [(2, 3, 1, 0.5)]),
-                         (8, [(2, 3, 1, 0), (2, 9, 1, 0)])]:
+### END HIDDEN TESTS
+
+# % nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of conv1d_shapes: the errors it raises (1 point).
+assert conv1d_shapes(5, [(1, 5, 1, 0)]) == [(1, 1)], "a filter as long as the signal is valid and must not raise"
+with expect_error(ValueError, "a filter of 5 on 4 samples"):
+    conv1d_shapes(4, [(8, 5, 1, 0)])
+with expect_error(ValueError, "the third filter no longer fits (14 -> 10 -> 6, then a filter of 7)"):
+    conv1d_shapes(14, [(16, 5, 1, 0), (32, 5, 1, 0), (8, 7, 1, 0)])
+with expect_error(ValueError, "length=True (a bool is not an int)"):
+    conv1d_shapes(True, [(1, 1, 1, 0)])
+with expect_error(ValueError, "f=3.0, a float (sizes are ints)"):
+    conv1d_shapes(8, [(2, 3.0, 1, 0)])
+with expect_error(ValueError, "padding=-1 (padding must be >= 0)"):
+    conv1d_shapes(8, [(2, 3, 1, -1)])
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+for _length, _layers in [(0, [(1, 1, 1, 0)]), (8.0, [(1, 1, 1, 0)]), (8, [(0, 3, 1, 0)]), (8, [(2, 3, 0, 0)]),
+                         (8, [(2, 3, 1, 0.5)]), (8, [(False, 3, 1, 0)]), (8, [(2, 3, 1, 0), (2, 9, 1, 0)])]:
     with expect_error(ValueError, f"conv1d_shapes({_length!r}, {_layers})"):
         conv1d_shapes(_length, _layers)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex2_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 2: a 1D convolution from scratch (3 points)
+# ## Exercise 2: a 1D convolution from scratch (4 points)
 #
 # A `Conv1d` layer with weights $w$ of shape `(C_out, C_in, f)` and bias $b$ computes, for
 # every example $n$, filter $k$ and output position $i$,
@@ -182,7 +198,8 @@ for _length, _layers in [(0, [(1, 1, 1, 0)]), (True, [(1, 1, 1, 0)]), (8.0, [(1,
 #   Raise `ValueError` if `x` or `weight` does not have 3 dimensions, if their numbers of
 #   input channels differ, or if the filter is longer than the signal. Compute it yourself
 #   with tensor operations (a loop over output positions is fine); do not call
-#   `torch.nn.functional.conv1d` or `nn.Conv1d`.
+#   `torch.nn.functional.conv1d`, `nn.Conv1d` or the book's `cvbook.signals` functions.
+#   Values are compared with a tolerance of 1e-5 (relative) and 1e-6 (absolute).
 #
 # Worked examples: the lecture's ECG numbers smoothed by its filter `1 3 10 3 1`, and the
 # edge detector `1 0 -1` on a step:
@@ -218,32 +235,32 @@ def conv1d_scratch(x, weight, bias=None, stride=1):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_conv1d_scratch_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Tests of conv1d_scratch (3 points).
+# Tests of conv1d_scratch: the convolution (3 points).
+CONV1D = ("torch.nn.functional.conv1d", "torch.conv1d", "cvbook.signals.conv1d_naive", "cvbook.signals.conv1d_unfold")
 x = torch.tensor([[[1.0, 20, 15, 3, 18, 12, 4, 17]]])
-with refusing("torch.nn.functional.conv1d", "torch.conv1d"):
+with refusing(*CONV1D):
     out = conv1d_scratch(x, torch.tensor([[[1.0, 3, 10, 3, 1]]]))  # the worked example
 assert isinstance(out, torch.Tensor), f"expected a tensor, got {type(out).__name__}"
 assert tuple(out.shape) == (1, 1, 4), f"8 samples and a filter of 5 give 4 outputs: expected shape (1, 1, 4), got {tuple(out.shape)}"
 assert out.flatten().tolist() == [238, 161, 244, 206], f"expected [238, 161, 244, 206], got {out.flatten().tolist()}"
-edge = conv1d_scratch(torch.tensor([[[10.0, 10, 10, 0, 0, 0]]]), torch.tensor([[[1.0, 0, -1]]]))
+with refusing(*CONV1D):
+    edge = conv1d_scratch(torch.tensor([[[10.0, 10, 10, 0, 0, 0]]]), torch.tensor([[[1.0, 0, -1]]]))
 if edge.flatten().tolist() == [0, -10, -10, 0]:
     raise AssertionError("got [0, -10, -10, 0]: you flipped the filter; deep-learning 'convolution' is a cross-correlation")
 assert edge.flatten().tolist() == [0, 10, 10, 0], f"the edge detector on a step: expected [0, 10, 10, 0], got {edge.flatten().tolist()}"
 gen = torch.Generator().manual_seed(0)
 x, w, b = torch.randn(2, 3, 12, generator=gen), torch.randn(4, 3, 5, generator=gen), torch.randn(4, generator=gen)
-with refusing("torch.nn.functional.conv1d", "torch.conv1d"):
+with refusing(*CONV1D):
     out = conv1d_scratch(x, w, b)
 assert tuple(out.shape) == (2, 4, 8), f"(2, 3, 12) with four 3 x 5 filters: expected shape (2, 4, 8), got {tuple(out.shape)}"
 expected = sum(x[1, c, 2:7] @ w[3, c] for c in range(3)) + b[3]
 assert torch.allclose(out[1, 3, 2], expected, atol=1e-5), \
     f"out[1, 3, 2] should be sum over the 3 channels of x[1, c, 2:7] . w[3, c], plus b[3] = {float(expected):.4f}; got {float(out[1, 3, 2]):.4f}"
-with refusing("torch.nn.functional.conv1d", "torch.conv1d"):
+with refusing(*CONV1D):
     out = conv1d_scratch(x, w, stride=2)
-assert tuple(out.shape) == (2, 4, 4), f"stride 2: expected shape (2, 4, 4), got {tuple(out.shape)}"
-with expect_error(ValueError, "x with 2 channels and filters expecting 3"):
-    conv1d_scratch(torch.zeros(1, 2, 10), w)
-with expect_error(ValueError, "a filter of 5 on 4 samples"):
-    conv1d_scratch(torch.zeros(1, 3, 4), w)
+assert tuple(out.shape) == (2, 4, 4), f"(2, 3, 12) with four 3 x 5 filters, stride 2: expected shape (2, 4, 4), got {tuple(out.shape)}"
+assert torch.allclose(out[0, 1, 3], sum(x[0, c, 6:11] @ w[1, c] for c in range(3)), atol=1e-5), \
+    "stride 2: out[0, 1, 3] starts at sample 3 * 2 = 6, and without a bias nothing is added"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as _F
@@ -257,21 +274,33 @@ for _ in range(8):
     _b = torch.randn(_c_out, generator=_gen, dtype=torch.float64)
     for _bias in (None, _b):
         _want = _F.conv1d(_x, _w, _bias, stride=_s)
-        with refusing("torch.nn.functional.conv1d", "torch.conv1d"):
+        with refusing(*CONV1D):
             _got = conv1d_scratch(_x, _w, _bias, stride=_s)
         assert tuple(_got.shape) == tuple(_want.shape), f"x {tuple(_x.shape)}, weight {tuple(_w.shape)}, stride {_s}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
-        assert torch.allclose(_got, _want, atol=1e-9), f"x {tuple(_x.shape)}, weight {tuple(_w.shape)}, stride {_s}, bias {_bias is not None}: values differ from F.conv1d"
+        assert torch.allclose(_got, _want, rtol=1e-5, atol=1e-6), f"x {tuple(_x.shape)}, weight {tuple(_w.shape)}, stride {_s}, bias {_bias is not None}: values differ from F.conv1d"
 _x = torch.arange(6.0).view(1, 1, 6)
 assert conv1d_scratch(_x, torch.ones(1, 1, 6)).flatten().tolist() == [15.0], "a filter as long as the signal gives one output"
 assert conv1d_scratch(_x, torch.tensor([[[1.0, 0]]]), stride=4).flatten().tolist() == [0.0, 4.0], "stride 4 on 6 samples with f = 2: positions 0 and 4"
-for _bad_x, _bad_w in [(torch.zeros(3, 10), torch.zeros(1, 3, 3)), (torch.zeros(1, 3, 10), torch.zeros(3, 3)),
-                       (torch.zeros(1, 1, 3, 10), torch.zeros(1, 1, 3))]:
+### END HIDDEN TESTS
+
+# % nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of conv1d_scratch: the errors it raises (1 point).
+assert tuple(conv1d_scratch(torch.zeros(1, 3, 5), torch.zeros(2, 3, 5)).shape) == (1, 2, 1), "a filter as long as the signal is valid and must not raise"
+with expect_error(ValueError, "x with 2 channels and filters expecting 3"):
+    conv1d_scratch(torch.zeros(1, 2, 10), torch.zeros(4, 3, 5))
+with expect_error(ValueError, "a filter of 5 on 4 samples"):
+    conv1d_scratch(torch.zeros(1, 3, 4), torch.zeros(4, 3, 5))
+with expect_error(ValueError, "x of shape (3, 10), without the batch axis (x must be 3-D)"):
+    conv1d_scratch(torch.zeros(3, 10), torch.zeros(1, 3, 3))
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+for _bad_x, _bad_w in [(torch.zeros(1, 3, 10), torch.zeros(3, 3)), (torch.zeros(1, 1, 3, 10), torch.zeros(1, 1, 3))]:
     with expect_error(ValueError, f"x {tuple(_bad_x.shape)}, weight {tuple(_bad_w.shape)}"):
         conv1d_scratch(_bad_x, _bad_w)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex3_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 3: a `Conv3d` layer's shape, parameters and cost (3 points)
+# ## Exercise 3: a `Conv3d` layer's shape, parameters and cost (4 points)
 #
 # A 3D convolution slides an $f \times f \times f \times n_c$ filter along the depth, height and
 # width of a volume (or the time, height and width of a clip). Each of the three axes
@@ -286,7 +315,9 @@ for _bad_x, _bad_w in [(torch.zeros(3, 10), torch.zeros(1, 3, 3)), (torch.zeros(
 #   (what `nn.Conv3d` holds), `mult_adds` = (number of output values) × (weights per
 #   filter), biases not counted. All Python `int`s. Raise `ValueError` if `in_shape` is
 #   not a tuple of 4 positive `int`s, if `f`, `n_filters` or `stride` is not a positive
-#   `int`, if `padding` is not an `int` ≥ 0, or if the filter does not fit along an axis.
+#   `int`, if `padding` is not an `int` ≥ 0, or if the filter does not fit along an axis
+#   (a `bool` is not an `int` here; a list is not a tuple). Compute it; do not run a
+#   `Conv3d` layer.
 #
 # Worked example: the 14 × 14 × 14 × 1 volume with 16 filters of 5 × 5 × 5, then 32 filters
 # on the result:
@@ -327,8 +358,10 @@ def conv3d_layer(in_shape, f, n_filters, stride=1, padding=0):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex3_conv3d_layer_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Tests of conv3d_layer (3 points).
-result = conv3d_layer((14, 14, 14, 1), 5, 16)  # the worked example
+# Tests of conv3d_layer: shape, parameters and cost (3 points).
+CONV3D = ("torch.nn.functional.conv3d", "torch.conv3d")
+with refusing(*CONV3D):
+    result = conv3d_layer((14, 14, 14, 1), 5, 16)  # the worked example
 assert isinstance(result, tuple) and len(result) == 3, f"expected a tuple (out_shape, params, mult_adds), got {result!r}"
 out_shape, params, mult_adds = result
 assert isinstance(out_shape, tuple) and all(isinstance(v, int) for v in out_shape), f"out_shape must be a tuple of ints, got {out_shape!r}"
@@ -347,10 +380,7 @@ assert conv3d_layer((10, 10, 10, 16), 5, 32) == ((6, 6, 6, 32), 64_032, 13_824_0
 assert conv3d_layer((8, 16, 16, 1), 3, 8, padding=1) == ((8, 16, 16, 8), 224, 8 * 16 * 16 * 8 * 27), \
     "'same' padding on an 8-frame 16 x 16 clip keeps (8, 16, 16)"
 assert conv3d_layer((9, 9, 9, 2), 3, 4, stride=2)[0] == (4, 4, 4, 4), "stride 2: floor((9 - 3) / 2) + 1 = 4 on every axis"
-with expect_error(ValueError, "a 5 x 5 x 5 filter on a 14 x 14 x 4 volume"):
-    conv3d_layer((14, 14, 4, 1), 5, 16)
-with expect_error(ValueError, "in_shape without channels"):
-    conv3d_layer((14, 14, 14), 5, 16)
+assert conv3d_layer((8, 12, 16, 1), 3, 2)[0] == (6, 10, 14, 2), "each axis follows the formula on its own: (8, 12, 16) -> (6, 10, 14)"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.models import count_parameters as _count_parameters
@@ -365,19 +395,36 @@ for _ in range(10):
         _layer = nn.Conv3d(_c, _k, _f, stride=_s, padding=_p)
         _out = _layer(torch.zeros(1, _c, _d, _h, _w))
     _want = ((*_out.shape[2:], _k), _count_parameters(_layer), _count_mult_adds_nd(_layer, (_c, _d, _h, _w), device="meta"))
-    _got = conv3d_layer((_d, _h, _w, _c), _f, _k, stride=_s, padding=_p)
+    with refusing(*CONV3D):
+        _got = conv3d_layer((_d, _h, _w, _c), _f, _k, stride=_s, padding=_p)
     assert _got == _want, f"conv3d_layer({(_d, _h, _w, _c)}, {_f}, {_k}, stride={_s}, padding={_p}): expected {_want}, got {_got}"
 assert conv3d_layer((3, 3, 3, 2), 5, 1, padding=1) == ((1, 1, 1, 1), 251, 250), "a 5^3 filter fits once in 3^3 padded by 1"
+### END HIDDEN TESTS
+
+# % nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of conv3d_layer: the errors it raises (1 point).
+assert conv3d_layer((5, 5, 5, 1), 5, 1)[0] == (1, 1, 1, 1), "a filter as large as the volume is valid and must not raise"
+with expect_error(ValueError, "a 5 x 5 x 5 filter on a 14 x 14 x 4 volume"):
+    conv3d_layer((14, 14, 4, 1), 5, 16)
+with expect_error(ValueError, "in_shape (14, 14, 14) without channels (it must be (D, H, W, C))"):
+    conv3d_layer((14, 14, 14), 5, 16)
+with expect_error(ValueError, "in_shape given as a list [4, 4, 4, 1] (it must be a tuple)"):
+    conv3d_layer([4, 4, 4, 1], 3, 2)
+with expect_error(ValueError, "f=True (a bool is not an int)"):
+    conv3d_layer((4, 4, 4, 1), True, 2)
+with expect_error(ValueError, "padding=-1 (padding must be >= 0)"):
+    conv3d_layer((4, 4, 4, 1), 3, 2, padding=-1)
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
 for _args, _kwargs in [(((0, 4, 4, 1), 3, 2), {}), (((4, 4, 4, 1), 0, 2), {}), (((4, 4, 4, 1), 3, 0), {}),
-                       (((4, 4, 4, 1), 3, 2), {"stride": 0}), (((4, 4, 4, 1), 3, 2), {"padding": -1}),
-                       (((4, 4, 4, 1.0), 3, 2), {}), (((4, 4, 4, 1), True, 2), {}), (([4, 4, 4, 1], 3, 2), {}),
-                       (((4, 4, 4, 1, 1), 3, 2), {}), (((4, 4, 2, 1), 3, 2), {})]:
+                       (((4, 4, 4, 1), 3, 2), {"stride": 0}), (((4, 4, 4, 1.0), 3, 2), {}), (((4, 4, 4, 1, 1), 3, 2), {}),
+                       (((4, 4, 2, 1), 3, 2), {}), (((4, 4, 4, 1), 3, 2), {"stride": False})]:
     with expect_error(ValueError, f"conv3d_layer{_args} {_kwargs}"):
         conv3d_layer(*_args, **_kwargs)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 4: a small 1D CNN for signals of any length (2 points)
+# ## Exercise 4: a small 1D CNN for signals of any length (3 points)
 #
 # Build the chapter's recipe in miniature, as an `nn.Sequential` with exactly these
 # layers, in this order:
@@ -388,7 +435,8 @@ for _args, _kwargs in [(((0, 4, 4, 1), 3, 2), {}), (((4, 4, 4, 1), 0, 2), {}), (
 #    `nn.Flatten()`, `nn.Linear(32, n_classes)`.
 #
 # `make_signal_cnn(n_classes)`
-# : return that network; raise `ValueError` if `n_classes` is not an `int` ≥ 2. For an input
+# : return that network; raise `ValueError` if `n_classes` is not an `int` ≥ 2 (a `bool` is
+#   not an `int` here). Outputs are compared with the specified network at a tolerance of 1e-5. For an input
 #   `(N, 1, L)` it must return `(N, n_classes)` for **any** length $L \ge 2$: the global
 #   pooling removes the time axis, so the linear layer always sees 32 numbers.
 #
@@ -416,7 +464,7 @@ def make_signal_cnn(n_classes):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex4_signal_cnn_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Tests of make_signal_cnn (2 points).
+# Tests of make_signal_cnn: the network (2 points).
 net = make_signal_cnn(4)  # the worked example
 assert isinstance(net, nn.Module), f"expected an nn.Module, got {type(net).__name__}"
 for length in (512, 100, 14, 2):
@@ -428,8 +476,9 @@ convs = [m for m in net.modules() if isinstance(m, nn.Conv1d)]
 assert [(m.in_channels, m.out_channels, m.kernel_size[0], m.padding[0]) for m in convs] == [(1, 16, 5, 2), (16, 32, 5, 2)], \
     "expected Conv1d(1, 16, 5, padding=2) and Conv1d(16, 32, 5, padding=2)"
 assert tuple(make_signal_cnn(3)(torch.zeros(2, 1, 64)).shape) == (2, 3), "make_signal_cnn(3): expected (2, 3) outputs"
-with expect_error(ValueError, "n_classes = 1"):
-    make_signal_cnn(1)
+kinds = [type(m).__name__ for m in net if not isinstance(m, nn.Sequential)] if isinstance(net, nn.Sequential) else []
+assert kinds == ["Conv1d", "ReLU", "MaxPool1d", "Conv1d", "ReLU", "AdaptiveMaxPool1d", "Flatten", "Linear"], \
+    f"expected an nn.Sequential of [Conv1d, ReLU, MaxPool1d, Conv1d, ReLU, AdaptiveMaxPool1d, Flatten, Linear], got {kinds or type(net).__name__}"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.checks import load_into_reference as _load_into_reference
@@ -456,13 +505,23 @@ _a, _b = torch.zeros(1, 1, 64), torch.zeros(1, 1, 64)
 _a[..., 10:19], _b[..., 40:49] = _pattern, _pattern
 with torch.no_grad():
     assert torch.allclose(_net(_a), _net(_b), atol=1e-5), "the network's output should not depend on where the pattern is"
-for _bad in (0, 1, 2.0, "3", True, None):
+### END HIDDEN TESTS
+
+# % nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of make_signal_cnn: the errors it raises (1 point).
+assert isinstance(make_signal_cnn(2), nn.Module), "n_classes = 2 is valid and must not raise"
+for bad in (1, 2.0, True):
+    with expect_error(ValueError, f"n_classes = {bad!r} (it must be an int >= 2; a bool or a float is not one)"):
+        make_signal_cnn(bad)
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+for _bad in (0, -3, "3", None, False):
     with expect_error(ValueError, f"make_signal_cnn({_bad!r})"):
         make_signal_cnn(_bad)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 5: a motion feature (2 points)
+# ## Exercise 5: a motion feature (3 points)
 #
 # A 3D CNN tells a square moving left from one moving right because its filters span
 # several frames. Here you compute such a feature by hand. In each frame $t$ of a clip, the
@@ -476,7 +535,8 @@ for _bad in (0, 1, 2.0, "3", True, None):
 # : `clips` is a float tensor `(N, 1, T, H, W)` (the chapter's layout, time as depth).
 #   Return a float tensor `(N,)` with $v$ for every clip (columns numbered $0 \ldots W-1$;
 #   negative means moving left). Raise `ValueError` if `clips` does not have 5 dimensions
-#   or fewer than 2 frames, or if some frame has no pixel above `threshold`.
+#   or fewer than 2 frames, or if some frame has no pixel above `threshold` (strictly above:
+#   a pixel equal to `threshold` does not count). Values are compared with a tolerance of 1e-5.
 #
 # Worked example: one clip of 3 frames in which a single bright pixel moves from column 1 to
 # column 3 to column 5:
@@ -506,7 +566,7 @@ def horizontal_velocity(clips, threshold=0.5):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex5_motion_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Tests of horizontal_velocity (2 points).
+# Tests of horizontal_velocity: the velocity (2 points).
 clip = torch.zeros(1, 1, 3, 4, 8)
 clip[0, 0, 0, 2, 1] = clip[0, 0, 1, 2, 3] = clip[0, 0, 2, 2, 5] = 1.0
 v = horizontal_velocity(clip)  # the worked example
@@ -521,10 +581,13 @@ clips, labels = make_moving_squares(30, seed=0, noise=0.0)
 v = horizontal_velocity(clips)
 expected = labels.float() - 1  # left -1, static 0, right +1
 assert torch.allclose(v, expected, atol=1e-5), f"noise-free moving squares: expected velocities {expected[:6].tolist()}..., got {v[:6].tolist()}..."
-with expect_error(ValueError, "a clip with an empty frame"):
-    horizontal_velocity(torch.zeros(1, 1, 3, 4, 8))
-with expect_error(ValueError, "a (N, T, H, W) tensor without the channel axis"):
-    horizontal_velocity(clips[:, 0])
+two = torch.zeros(1, 1, 2, 3, 6)
+two[0, 0, 0, 0, 0] = two[0, 0, 0, 2, 2] = 1.0   # frame 0: columns 0 and 2, centre 1
+two[0, 0, 1, 1, 4] = 0.9                         # frame 1: column 4
+two[0, 0, 1, 1, 0] = 0.5                         # equal to the threshold: not bright
+v = horizontal_velocity(two)
+assert torch.allclose(v, torch.tensor([3.0]), atol=1e-5), \
+    f"frame 0 bright in columns 0 and 2 (centre 1), frame 1 in column 4 (a 0.5 pixel is not above 0.5): expected [3.], got {v.tolist()}"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 _clips, _labels = make_moving_squares(60, frames=6, size=20, seed=135, speed=2, noise=0.05)
@@ -540,8 +603,23 @@ _two[1, 0, :, 2, 2] = 0.7
 _two[1, 0, 1, 2, 0] = 0.4                               # below the threshold: ignored
 assert torch.allclose(horizontal_velocity(_two), torch.tensor([3.0, 0.0])), f"expected [3., 0.], got {horizontal_velocity(_two)}"
 assert torch.allclose(horizontal_velocity(_two, threshold=0.3), torch.tensor([3.0, -1.0])), "with threshold 0.3 the 0.4 pixel counts"
-with expect_error(ValueError, "a clip of one frame"):
+### END HIDDEN TESTS
+
+# % nbgrader={"grade": true, "grade_id": "ex5_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of horizontal_velocity: the errors it raises (1 point).
+assert tuple(horizontal_velocity(torch.ones(1, 1, 2, 2, 2)).shape) == (1,), "a valid clip of 2 frames must not raise"
+with expect_error(ValueError, "a clip whose frames are all 0: no bright pixel"):
+    horizontal_velocity(torch.zeros(1, 1, 3, 4, 8))
+with expect_error(ValueError, "a (N, T, H, W) tensor without the channel axis"):
+    horizontal_velocity(torch.ones(2, 3, 4, 8))
+with expect_error(ValueError, "a clip of one frame (no velocity without 2 frames)"):
     horizontal_velocity(torch.ones(1, 1, 1, 4, 4))
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+_bad = torch.ones(2, 1, 4, 3, 3)
+_bad[1, 0, 2] = 0.2
+with expect_error(ValueError, "the third frame of the second clip has no pixel above 0.5"):
+    horizontal_velocity(_bad)
 ### END HIDDEN TESTS
 
 # %% [markdown]
