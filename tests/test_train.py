@@ -315,3 +315,19 @@ def test_sharding_splits_the_data_like_distributed_sampler():
     ctx = train.DistributedContext(rank=0, world_size=2, local_rank=0)
     with pytest.raises(ValueError, match="train_loader must be a torch.utils.data.DataLoader"):
         train._shard_loader([(torch.zeros(1), torch.zeros(1))], ctx, "train_loader", train=True)
+
+
+def test_resume_continues_the_test_time_jitter(tmp_path):
+    """Under make test's gradient jitter (cvbook.measured), a resumed run still equals the straight one."""
+    from cvbook import measured
+
+    measured.install_jitter(1e-2)
+    try:
+        straight, _ = checkpointed_run(3)
+        checkpointed_run(1, tmp_path / "run.pt")
+        resumed, _ = checkpointed_run(3, tmp_path / "run.pt")
+    finally:
+        measured.remove_jitter()
+    plain, _ = checkpointed_run(3)
+    assert all(torch.equal(a, b) for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()))
+    assert not all(torch.equal(a, b) for a, b in zip(straight.state_dict().values(), plain.state_dict().values()))

@@ -452,6 +452,10 @@ def _sync_batchnorm(model: nn.Module, device: torch.device) -> nn.Module:
 CHECKPOINT_FORMAT = "cvbook.train.checkpoint/1"
 
 
+#: Attribute where cvbook.measured's jitter hook counts an optimiser's steps.
+_JITTER_STEP = "_cvbook_jitter_step"
+
+
 class CheckpointError(ValueError):
     """A checkpoint that cannot be read, or that does not match the run resuming from it."""
 
@@ -675,6 +679,8 @@ def fit(
             scheduler.load_state_dict(state["scheduler"])
         if scaler is not None and state["scaler"] is not None:
             scaler.load_state_dict(state["scaler"])
+        if state.get("jitter_step") is not None:
+            setattr(optimizer, _JITTER_STEP, state["jitter_step"])
         _set_rng_state(state["rng"][ctx.rank if ctx is not None else 0])
         if ctx is None and state["loader_generator"] is not None:
             generator = getattr(train_loader, "generator", None)
@@ -799,6 +805,9 @@ def _write_checkpoint(
             "rng": rngs,
             "loader_generator": generator.get_state() if generator is not None else None,
             "history": [dict(row) for row in history.rows],
+            # the step count of cvbook.measured's test-time gradient jitter, when installed: the
+            # jitter is a function of the step, so a resumed run must continue the count
+            "jitter_step": getattr(optimizer, _JITTER_STEP, None),
             "world_size": ctx.world_size if ctx is not None else 1,
             "torch_version": torch.__version__,
         }
