@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import confusion_matrix as sk_confusion_matrix
-from sklearn.metrics import jaccard_score
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix, jaccard_score
 from torch import nn
 
 from cvbook import conv, segment
