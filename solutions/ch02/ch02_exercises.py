@@ -29,7 +29,7 @@ if "google.colab" in sys.modules:
 # Six exercises on Chapter 2, *Convolution from scratch*: the output-size formula, a
 # convolution of one channel with stride and padding written by hand, the convolution
 # of a volume by a bank of filters, max and average pooling, a hand-designed filter
-# that finds diagonal edges, and the receptive field of a stack of layers. 16 points
+# that finds diagonal edges, and the receptive field of a stack of layers. 21 points
 # in all.
 #
 # As in PyTorch and the chapter, "convolution" means **cross-correlation**: the kernel
@@ -68,21 +68,45 @@ if "google.colab" in sys.modules:
 #   `ch02_exercises.ipynb` to the course's LMS.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 
 from cvbook.checks import expect_error, refusing
+from cvbook.conv import conv2d_naive as _book_conv2d
 
 
 CONV_LIBRARY = ("torch.conv2d", "torch.nn.functional.conv2d",
                 "cvbook.conv.conv2d_naive", "cvbook.conv.conv2d_im2col")
+
+
+@contextmanager
+def book_conv2d_single(_reference=_book_conv2d):
+    """Used by the tests of exercise 3: the book's conv2d_single stands in for yours while conv2d_volume
+    runs, so that a slip in exercise 2 costs exercise 2's points only."""
+    global conv2d_single
+    yours = globals().get("conv2d_single")
+
+    def book(image, kernel, stride=1, padding=0):
+        dtype = torch.result_type(image, kernel)
+        return _reference(image[None, None].to(dtype), kernel[None, None].to(dtype), stride=stride, padding=padding)[0, 0]
+
+    conv2d_single = book
+    try:
+        yield
+    finally:
+        conv2d_single = yours
+
+
+del _book_conv2d
 POOL_LIBRARY = ("torch.max_pool2d", "torch.nn.functional.max_pool2d",
                 "torch.nn.functional.max_pool2d_with_indices", "torch.nn.functional.avg_pool2d",
                 "torch.nn.functional.adaptive_max_pool2d", "torch.nn.functional.adaptive_avg_pool2d",
                 "cvbook.conv.pool2d")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex1_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 1: the output size of a convolution (2 points)
+# ## Exercise 1: the output size of a convolution (3 points)
 #
 # An $n \times n$ input, padded with $p$ zeros on every side and scanned by an
 # $f \times f$ filter that moves $s$ pixels at a time, gives an output of
@@ -103,6 +127,8 @@ POOL_LIBRARY = ("torch.max_pool2d", "torch.nn.functional.max_pool2d",
 # >>> output_size(6, 3), output_size(6, 3, p=1), output_size(7, 3, s=2)
 # (4, 6, 3)
 # ```
+#
+# Points: the size 2, the `ValueError`s 1.
 
 # %% nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def output_size(n, f, p=0, s=1):
@@ -131,10 +157,6 @@ assert size == 3, f"output_size(8, 3, s=2): expected floor((8 - 3) / 2) + 1 = 3 
 size = output_size(32, 5, p=2, s=1)
 assert size == 32, f"output_size(32, 5, p=2): expected 32, got {size}"
 assert output_size(3, 3) == 1, f"a filter as large as the input gives one value, got {output_size(3, 3)}"
-with expect_error(ValueError, "a 7 x 7 filter on a 4 x 4 input"):
-    output_size(4, 7)
-with expect_error(ValueError, "a stride of 0"):
-    output_size(6, 3, s=0)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from torch import nn as _nn
@@ -150,13 +172,29 @@ for _n, _f, _p, _s in [(28, 5, 0, 1), (227, 11, 0, 4), (7, 3, 1, 2), (5, 5, 0, 3
     assert _got == _want == _reference(_n, _f, _p, _s), \
         f"output_size({_n}, {_f}, p={_p}, s={_s}): expected {_want}, got {_got}"
 assert output_size(3, 5, p=1) == 1, "a 5 x 5 filter fits a 3 x 3 input padded by 1"
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of the ValueErrors of output_size (1 point).
+with expect_error(ValueError, "a 7 x 7 filter on a 4 x 4 input (it does not fit)"):
+    output_size(4, 7)
+with expect_error(ValueError, "a stride of 0 (s must be an int >= 1)"):
+    output_size(6, 3, s=0)
+try:
+    output_size(3, 5, p=1)
+    refused = None
+except ValueError as error:
+    refused = error
+assert refused is None, f"output_size(3, 5, p=1) (a 5 x 5 filter fits a 3 x 3 input padded by 1) is valid input, but it raised ValueError: {refused}"
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
 for _args in [(3, 5, 0, 1), (2, 7, 2, 1), (0, 1, 0, 1), (5, 0, 0, 1), (5, 3, -1, 1), (5, 3, 0, -2)]:
     with expect_error(ValueError, f"output_size(n={_args[0]}, f={_args[1]}, p={_args[2]}, s={_args[3]})"):
         output_size(*_args)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex2_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 2: convolution of one channel, with stride and padding (4 points)
+# ## Exercise 2: convolution of one channel, with stride and padding (5 points)
 #
 # Convolving an image $x$ with an $f \times f$ kernel $w$ puts a window of $f \times f$
 # pixels on the image, multiplies it element by element with the kernel, sums, and
@@ -207,6 +245,8 @@ for _args in [(3, 5, 0, 1), (2, 7, 2, 1), (0, 1, 0, 1), (5, 0, 0, 1), (5, 3, -1,
 #
 # The top-left value of the first result is the window `[[3, 0, 1], [1, 5, 8], [2, 7, 2]]`
 # times the kernel: $3 + 1 + 2 - 1 - 8 - 2 = -5$.
+#
+# Points: valid convolutions 2, stride and padding 2, the `ValueError`s 1.
 
 # %% nbgrader={"grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def conv2d_single(image, kernel, stride=1, padding=0):
@@ -276,10 +316,6 @@ blurred = conv2d_single(photo, torch.full((3, 3), 1 / 9))
 assert blurred.dtype == torch.float32, f"a uint8 image and a float32 kernel must give float32, got {blurred.dtype}"
 assert torch.allclose(blurred, torch.full((2, 2), 200.0)), \
     f"a box blur of a flat image of 200s must give 200s, got\n{blurred}\n(did uint8 arithmetic overflow?)"
-with expect_error(ValueError, "an image of shape (1, 6, 6)"):
-    conv2d_single(step[None], kernel)
-with expect_error(ValueError, "a 7 x 7 kernel on a 6 x 6 image"):
-    conv2d_single(step, torch.ones(7, 7))
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as _F
@@ -306,14 +342,6 @@ assert torch.equal(_got, _want), "a uint8 image with an int64 kernel: wrong valu
 _got = conv2d_single(_image, _kernel.float() / 4)
 assert _got.dtype == torch.float32, f"a uint8 image and a float32 kernel must give float32, got {_got.dtype}"
 assert torch.allclose(_got, _F.conv2d(_image.float()[None, None], _kernel.float()[None, None] / 4)[0, 0], atol=1e-4)
-with expect_error(ValueError, "a 1-d image"):
-    conv2d_single(torch.ones(6), torch.ones(3, 3))
-with expect_error(ValueError, "a kernel of shape (2, 3)"):
-    conv2d_single(torch.ones(6, 6), torch.ones(2, 3))
-with expect_error(ValueError, "a kernel of shape (1, 3, 3)"):
-    conv2d_single(torch.ones(6, 6), torch.ones(1, 3, 3))
-with expect_error(ValueError, "a 4 x 4 kernel on a 3 x 8 image"):
-    conv2d_single(torch.ones(3, 8), torch.ones(4, 4))
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_stride_padding_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -349,10 +377,6 @@ image = torch.tensor([[4, 9, 3, 0, 3, 9, 7], [3, 7, 3, 1, 6, 6, 9], [8, 6, 6, 8,
 result = conv2d_single(image, laplacian, stride=2, padding=1)
 expected = torch.tensor([[-4, 0, 3, -10], [-14, -3, 2, -3], [-27, 2, -9, -11]])
 assert torch.equal(result, expected), f"5 x 7 image, Laplacian, stride 2, padding 1: expected\n{expected}\ngot\n{result}"
-with expect_error(ValueError, "stride=0"):
-    conv2d_single(image, laplacian, stride=0)
-with expect_error(ValueError, "padding=-1"):
-    conv2d_single(image, laplacian, padding=-1)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as _F
@@ -375,6 +399,34 @@ assert torch.equal(conv2d_single(_image, _kernel, stride=2, padding=2),
     "integer tensors, stride 2, padding 2: wrong values"
 assert tuple(conv2d_single(torch.ones(2, 2), torch.ones(4, 4), padding=1).shape) == (1, 1), \
     "a 4 x 4 kernel fits a 2 x 2 image padded by 1"
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of the ValueErrors of conv2d_single (1 point).
+with expect_error(ValueError, "an image of shape (1, 6, 6) (the image must be 2-D)"):
+    conv2d_single(torch.zeros(1, 6, 6), torch.ones(3, 3))
+with expect_error(ValueError, "a 7 x 7 kernel on a 6 x 6 image (it does not fit)"):
+    conv2d_single(torch.zeros(6, 6), torch.ones(7, 7))
+with expect_error(ValueError, "stride=0 (stride must be an int >= 1)"):
+    conv2d_single(torch.zeros(6, 6), torch.ones(3, 3), stride=0)
+with expect_error(ValueError, "padding=-1 (padding must be an int >= 0)"):
+    conv2d_single(torch.zeros(6, 6), torch.ones(3, 3), padding=-1)
+try:
+    conv2d_single(torch.zeros(5, 5), torch.ones(7, 7), padding=1)
+    refused = None
+except ValueError as error:
+    refused = error
+assert refused is None, f"a 7 x 7 kernel on a 5 x 5 image padded by 1 (5 + 2 = 7) is valid input, but it raised ValueError: {refused}"
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+with expect_error(ValueError, "a 1-d image"):
+    conv2d_single(torch.ones(6), torch.ones(3, 3))
+with expect_error(ValueError, "a kernel of shape (2, 3)"):
+    conv2d_single(torch.ones(6, 6), torch.ones(2, 3))
+with expect_error(ValueError, "a kernel of shape (1, 3, 3)"):
+    conv2d_single(torch.ones(6, 6), torch.ones(1, 3, 3))
+with expect_error(ValueError, "a 4 x 4 kernel on a 3 x 8 image"):
+    conv2d_single(torch.ones(3, 8), torch.ones(4, 4))
 with expect_error(ValueError, "stride=1.5"):
     conv2d_single(torch.ones(5, 5), torch.ones(3, 3), stride=1.5)
 ### END HIDDEN TESTS
@@ -400,7 +452,7 @@ print("vertical edges of a bright/dark step:\n", conv2d_single(step, vertical))
 print("horizontal edges of four blocks:\n", conv2d_single(blocks, horizontal))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex3_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 3: convolution over volumes (3 points)
+# ## Exercise 3: convolution over volumes (4 points)
 #
 # A colour image has C channels, so a filter has C channels too: a 3 × 3 filter for an
 # RGB image is a 3 × 3 × 3 block of weights. Each output value is the sum over **all**
@@ -443,6 +495,11 @@ print("horizontal edges of four blocks:\n", conv2d_single(blocks, horizontal))
 #          [  1,  31,  31,   1],
 #          [  1,  31,  31,   1]]])
 # ```
+#
+# If your `conv2d_volume` calls your `conv2d_single`, its tests run it with the book's
+# `conv2d_single` instead, so that a slip in exercise 2 is not paid twice.
+#
+# Points: the convolution 3, the `ValueError`s 1.
 
 # %% nbgrader={"grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def conv2d_volume(x, weights, bias=None):
@@ -466,78 +523,94 @@ def conv2d_volume(x, weights, bias=None):
 
 # %% nbgrader={"grade": true, "grade_id": "ex3_volume_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # Tests of conv2d_volume (3 points).
-lecture = torch.tensor([[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3],
-                        [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8], [2, 4, 5, 2, 3, 9]])  # the worked example
-step = torch.tensor([[10, 10, 10, 0, 0, 0]] * 6)
-x = torch.stack([lecture, step, torch.zeros(6, 6, dtype=torch.int64)])
-edge, zero = torch.tensor([[1, 0, -1]] * 3), torch.zeros(3, 3, dtype=torch.int64)
-weights = torch.stack([torch.stack([edge, zero, zero]), torch.stack([zero, edge, zero])])
-with refusing(*CONV_LIBRARY):
-    result = conv2d_volume(x, weights, bias=torch.tensor([0, 1]))
-assert isinstance(result, torch.Tensor), f"expected a torch.Tensor, got {type(result).__name__}"
-assert tuple(result.shape) == (2, 4, 4), \
-    f"a (3, 6, 6) image and two (3, 3, 3) filters give (K, H_out, W_out) = (2, 4, 4), got {tuple(result.shape)}"
-expected = torch.stack([torch.tensor([[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]]),
-                        torch.full((4, 4), 31) - 30 * torch.tensor([[1, 0, 0, 1]] * 4)])
-assert torch.equal(result[0], expected[0]), \
-    f"output channel 0 must be the lecture's vertical-edge result, got\n{result[0]}"
-assert torch.equal(result[1], expected[1]), \
-    f"output channel 1 must be the band of 30s of the step, plus the bias 1, got\n{result[1]}"
+with book_conv2d_single():  # the book's conv2d_single stands in for yours (see the text)
+    lecture = torch.tensor([[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3],
+                            [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8], [2, 4, 5, 2, 3, 9]])  # the worked example
+    step = torch.tensor([[10, 10, 10, 0, 0, 0]] * 6)
+    x = torch.stack([lecture, step, torch.zeros(6, 6, dtype=torch.int64)])
+    edge, zero = torch.tensor([[1, 0, -1]] * 3), torch.zeros(3, 3, dtype=torch.int64)
+    weights = torch.stack([torch.stack([edge, zero, zero]), torch.stack([zero, edge, zero])])
+    with refusing(*CONV_LIBRARY):
+        result = conv2d_volume(x, weights, bias=torch.tensor([0, 1]))
+    assert isinstance(result, torch.Tensor), f"expected a torch.Tensor, got {type(result).__name__}"
+    assert tuple(result.shape) == (2, 4, 4), \
+        f"a (3, 6, 6) image and two (3, 3, 3) filters give (K, H_out, W_out) = (2, 4, 4), got {tuple(result.shape)}"
+    expected = torch.stack([torch.tensor([[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]]),
+                            torch.full((4, 4), 31) - 30 * torch.tensor([[1, 0, 0, 1]] * 4)])
+    assert torch.equal(result[0], expected[0]), \
+        f"output channel 0 must be the lecture's vertical-edge result, got\n{result[0]}"
+    assert torch.equal(result[1], expected[1]), \
+        f"output channel 1 must be the band of 30s of the step, plus the bias 1, got\n{result[1]}"
 
-torch.manual_seed(1)
-x = torch.randint(-3, 4, (2, 4, 5))
-weights = torch.randint(-2, 3, (3, 2, 2, 2))
-bias = torch.tensor([1, 0, -1])
-result = conv2d_volume(x, weights, bias)
-assert tuple(result.shape) == (3, 3, 4), f"(2, 4, 5) with (3, 2, 2, 2) filters: expected shape (3, 3, 4), got {tuple(result.shape)}"
-value = (x[:, 1:3, 2:4] * weights[2]).sum().item() + bias[2].item()
-assert result[2, 1, 2].item() == value, \
-    (f"y[2, 1, 2] must be the sum over both channels of the window x[:, 1:3, 2:4] times filter 2, plus bias[2] "
-     f"= {value}, got {result[2, 1, 2].item()}")
-no_bias = conv2d_volume(x, weights)
-assert torch.equal(no_bias, result - bias.view(3, 1, 1)), "bias=None must give the same result without the bias"
-ones = conv2d_volume(x.float(), torch.ones(1, 2, 4, 4))
-sums = torch.tensor([[[x[:, :, :4].sum(), x[:, :, 1:].sum()]]]).float()
-assert tuple(ones.shape) == (1, 1, 2), f"(2, 4, 5) with one (2, 4, 4) filter: expected shape (1, 1, 2), got {tuple(ones.shape)}"
-assert torch.allclose(ones, sums), \
-    f"a filter of ones must sum each 4 x 4 window over both channels: expected {sums.flatten()}, got {ones.flatten()}"
-with expect_error(ValueError, "3-channel filters on a 2-channel image"):
-    conv2d_volume(x, torch.ones(1, 3, 2, 2, dtype=torch.int64))
-with expect_error(ValueError, "a bias of shape (2,) for 3 filters"):
-    conv2d_volume(x, weights, torch.zeros(2, dtype=torch.int64))
+    torch.manual_seed(1)
+    x = torch.randint(-3, 4, (2, 4, 5))
+    weights = torch.randint(-2, 3, (3, 2, 2, 2))
+    bias = torch.tensor([1, 0, -1])
+    result = conv2d_volume(x, weights, bias)
+    assert tuple(result.shape) == (3, 3, 4), f"(2, 4, 5) with (3, 2, 2, 2) filters: expected shape (3, 3, 4), got {tuple(result.shape)}"
+    value = (x[:, 1:3, 2:4] * weights[2]).sum().item() + bias[2].item()
+    assert result[2, 1, 2].item() == value, \
+        (f"y[2, 1, 2] must be the sum over both channels of the window x[:, 1:3, 2:4] times filter 2, plus bias[2] "
+         f"= {value}, got {result[2, 1, 2].item()}")
+    no_bias = conv2d_volume(x, weights)
+    assert torch.equal(no_bias, result - bias.view(3, 1, 1)), "bias=None must give the same result without the bias"
+    ones = conv2d_volume(x.float(), torch.ones(1, 2, 4, 4))
+    sums = torch.tensor([[[x[:, :, :4].sum(), x[:, :, 1:].sum()]]]).float()
+    assert tuple(ones.shape) == (1, 1, 2), f"(2, 4, 5) with one (2, 4, 4) filter: expected shape (1, 1, 2), got {tuple(ones.shape)}"
+    assert torch.allclose(ones, sums), \
+        f"a filter of ones must sum each 4 x 4 window over both channels: expected {sums.flatten()}, got {ones.flatten()}"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-import torch.nn.functional as _F
+with book_conv2d_single():  # the book's conv2d_single stands in for yours (see the text)
+    import torch.nn.functional as _F
 
-_gen = torch.Generator().manual_seed(33)
-for _c, _h, _w, _k, _f in [(3, 6, 6, 2, 3), (1, 5, 7, 4, 3), (4, 5, 4, 1, 2), (2, 3, 3, 3, 3), (3, 4, 6, 2, 1)]:
-    _x = torch.randn(_c, _h, _w, generator=_gen, dtype=torch.float64)
-    _weights = torch.randn(_k, _c, _f, _f, generator=_gen, dtype=torch.float64)
-    _bias = torch.randn(_k, generator=_gen, dtype=torch.float64)
-    _before = _x.clone()
-    with refusing(*CONV_LIBRARY):
-        _got = conv2d_volume(_x, _weights, _bias)
-        _got_no_bias = conv2d_volume(_x, _weights)
-    _want = _F.conv2d(_x[None], _weights, _bias)[0]
-    _case = f"x {(_c, _h, _w)}, weights {(_k, _c, _f, _f)}"
-    assert tuple(_got.shape) == tuple(_want.shape), f"{_case}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
-    assert _got.dtype == torch.float64, f"{_case}: float64 inputs must give float64, got {_got.dtype}"
-    assert torch.allclose(_got, _want, atol=1e-10), f"{_case}: wrong values"
-    assert torch.allclose(_got_no_bias, _F.conv2d(_x[None], _weights)[0], atol=1e-10), f"{_case}, no bias: wrong values"
-    assert torch.equal(_x, _before), "conv2d_volume must not change its input"
-_x = torch.randint(0, 256, (3, 5, 5), generator=_gen, dtype=torch.uint8)
-_weights = torch.randn(2, 3, 3, 3, generator=_gen)
-_got = conv2d_volume(_x, _weights)
-assert _got.dtype == torch.float32, f"a uint8 image and float32 filters must give float32, got {_got.dtype}"
-assert torch.allclose(_got, _F.conv2d(_x.float()[None], _weights)[0], atol=1e-3), "uint8 image, float filters: wrong values"
-with expect_error(ValueError, "an image of shape (1, 3, 5, 5)"):
-    conv2d_volume(_x[None].float(), _weights)
-with expect_error(ValueError, "filters of shape (3, 3, 3)"):
-    conv2d_volume(_x.float(), _weights[0])
+    _gen = torch.Generator().manual_seed(33)
+    for _c, _h, _w, _k, _f in [(3, 6, 6, 2, 3), (1, 5, 7, 4, 3), (4, 5, 4, 1, 2), (2, 3, 3, 3, 3), (3, 4, 6, 2, 1)]:
+        _x = torch.randn(_c, _h, _w, generator=_gen, dtype=torch.float64)
+        _weights = torch.randn(_k, _c, _f, _f, generator=_gen, dtype=torch.float64)
+        _bias = torch.randn(_k, generator=_gen, dtype=torch.float64)
+        _before = _x.clone()
+        with refusing(*CONV_LIBRARY):
+            _got = conv2d_volume(_x, _weights, _bias)
+            _got_no_bias = conv2d_volume(_x, _weights)
+        _want = _F.conv2d(_x[None], _weights, _bias)[0]
+        _case = f"x {(_c, _h, _w)}, weights {(_k, _c, _f, _f)}"
+        assert tuple(_got.shape) == tuple(_want.shape), f"{_case}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+        assert _got.dtype == torch.float64, f"{_case}: float64 inputs must give float64, got {_got.dtype}"
+        assert torch.allclose(_got, _want, atol=1e-10), f"{_case}: wrong values"
+        assert torch.allclose(_got_no_bias, _F.conv2d(_x[None], _weights)[0], atol=1e-10), f"{_case}, no bias: wrong values"
+        assert torch.equal(_x, _before), "conv2d_volume must not change its input"
+    _x = torch.randint(0, 256, (3, 5, 5), generator=_gen, dtype=torch.uint8)
+    _weights = torch.randn(2, 3, 3, 3, generator=_gen)
+    _got = conv2d_volume(_x, _weights)
+    assert _got.dtype == torch.float32, f"a uint8 image and float32 filters must give float32, got {_got.dtype}"
+    assert torch.allclose(_got, _F.conv2d(_x.float()[None], _weights)[0], atol=1e-3), "uint8 image, float filters: wrong values"
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of the ValueErrors of conv2d_volume (1 point).
+with book_conv2d_single():  # the book's conv2d_single stands in for yours (see the text)
+    with expect_error(ValueError, "3-channel filters on a 2-channel image (the channels must match)"):
+        conv2d_volume(torch.zeros(2, 4, 5), torch.ones(1, 3, 2, 2))
+    with expect_error(ValueError, "a bias of shape (2,) for 3 filters (one bias per filter)"):
+        conv2d_volume(torch.zeros(2, 4, 5), torch.ones(3, 2, 2, 2), torch.zeros(2))
+    try:
+        conv2d_volume(torch.zeros(2, 4, 5), torch.ones(3, 2, 4, 4), torch.zeros(3))
+        refused = None
+    except ValueError as error:
+        refused = error
+    assert refused is None, f"3 filters (3, 2, 4, 4) with a bias (3,) on a (2, 4, 5) image is valid input, but it raised ValueError: {refused}"
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+with book_conv2d_single():  # the book's conv2d_single stands in for yours (see the text)
+    with expect_error(ValueError, "an image of shape (1, 3, 5, 5)"):
+        conv2d_volume(torch.zeros(1, 3, 5, 5), torch.zeros(2, 3, 3, 3))
+    with expect_error(ValueError, "filters of shape (3, 3, 3)"):
+        conv2d_volume(torch.zeros(3, 5, 5), torch.zeros(3, 3, 3))
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 4: max and average pooling (3 points)
+# ## Exercise 4: max and average pooling (4 points)
 #
 # A pooling layer slides an $f \times f$ window with stride $s$ over each channel
 # **separately** and keeps the largest value of every window (max pooling) or its mean
@@ -568,6 +641,8 @@ with expect_error(ValueError, "filters of shape (3, 3, 3)"):
 # tensor([[3.7500, 1.2500],
 #         [3.7500, 2.0000]])
 # ```
+#
+# Points: `max_pool` 2, `avg_pool` 1, the `ValueError`s of both 1.
 
 # %% nbgrader={"grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def max_pool(x, f, s=None):
@@ -625,10 +700,6 @@ assert tuple(result.shape) == (3, 2, 2), f"(3, 5, 5), f=3, s=2: expected shape (
 assert torch.equal(result[0], torch.tensor([[9.0, 5.0], [8.0, 9.0]])), f"channel 0: expected [[9, 5], [8, 9]], got\n{result[0]}"
 assert torch.equal(result[1], torch.tensor([[-1.0, -1.0], [-1.0, 0.0]])), \
     f"channel 1 (-x): expected [[-1, -1], [-1, 0]], got\n{result[1]}\n(pool each channel separately)"
-with expect_error(ValueError, "a 6 x 6 window on a 5 x 5 input"):
-    max_pool(x, 6)
-with expect_error(ValueError, "an input of shape (5,)"):
-    max_pool(x[0], 2)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as _F
@@ -650,10 +721,6 @@ _x = -torch.randint(1, 100, (2, 6, 6), generator=_gen)  # all negative: a max th
 assert torch.equal(max_pool(_x, 2), _F.max_pool2d(_x[None].float(), 2)[0].long()), "negative values: wrong maxima"
 _x = torch.randint(0, 256, (5, 5), generator=_gen, dtype=torch.uint8)
 assert max_pool(_x, 2).dtype == torch.uint8, "a uint8 input must give uint8"
-with expect_error(ValueError, "a 4-d input"):
-    max_pool(torch.zeros(1, 1, 4, 4), 2)
-with expect_error(ValueError, "a 3 x 3 window on a 2 x 8 input"):
-    max_pool(torch.zeros(2, 8), 3)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex4_avg_pool_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -673,8 +740,6 @@ assert tuple(result.shape) == (2, 2, 2), f"(2, 5, 5), f=3, s=2: expected shape (
 assert result.dtype == torch.float64, f"a float64 input must give float64, got {result.dtype}"
 expected = torch.tensor([[[6.0, 8.0], [16.0, 18.0]], [[31.0, 33.0], [41.0, 43.0]]], dtype=torch.float64)
 assert torch.allclose(result, expected), f"expected\n{expected}\ngot\n{result}"
-with expect_error(ValueError, "a 6 x 6 window on a 4 x 4 input"):
-    avg_pool(x, 6)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as _F
@@ -692,6 +757,28 @@ _x = torch.randint(0, 256, (3, 6, 6), generator=_gen, dtype=torch.uint8)
 _got = avg_pool(_x, 2)
 assert _got.dtype == torch.float32, f"a uint8 input must give float32, got {_got.dtype}"
 assert torch.allclose(_got, _F.avg_pool2d(_x[None].float(), 2)[0]), "uint8 input: wrong averages (overflow?)"
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of the ValueErrors of max_pool and avg_pool (1 point).
+with expect_error(ValueError, "max_pool with a 6 x 6 window on a 5 x 5 input (it does not fit)"):
+    max_pool(torch.zeros(5, 5), 6)
+with expect_error(ValueError, "max_pool of an input of shape (5,) (it must be 2-D or 3-D)"):
+    max_pool(torch.zeros(5), 2)
+with expect_error(ValueError, "avg_pool with a 6 x 6 window on a 4 x 4 input (it does not fit)"):
+    avg_pool(torch.zeros(4, 4), 6)
+try:
+    max_pool(torch.zeros(2, 5, 5), 5)
+    refused = None
+except ValueError as error:
+    refused = error
+assert refused is None, f"max_pool with a 5 x 5 window on a (2, 5, 5) input is valid input, but it raised ValueError: {refused}"
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+with expect_error(ValueError, "a 4-d input"):
+    max_pool(torch.zeros(1, 1, 4, 4), 2)
+with expect_error(ValueError, "a 3 x 3 window on a 2 x 8 input"):
+    max_pool(torch.zeros(2, 8), 3)
 with expect_error(ValueError, "a 1-d input"):
     avg_pool(torch.zeros(9), 3)
 ### END HIDDEN TESTS
@@ -814,7 +901,7 @@ for name, image in [("45-degree edge, bright upper left", rows + cols < 8), ("ve
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex6_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Exercise 6: the receptive field of a stack of layers (2 points)
+# ## Exercise 6: the receptive field of a stack of layers (3 points)
 #
 # One value of a convolution's output depends on an $f \times f$ window of its input:
 # that window is the value's **receptive field**. Stack two 3 × 3 convolutions and one
@@ -842,6 +929,8 @@ for name, image in [("45-degree edge, bright upper left", rows + cols < 8), ("ve
 # >>> receptive_field([3, 2, 3], strides=[1, 2, 1])
 # 8
 # ```
+#
+# Points: the receptive field 2, the `ValueError`s 1.
 
 # %% nbgrader={"grade": false, "grade_id": "ex6_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def receptive_field(filter_sizes, strides=None):
@@ -878,10 +967,6 @@ r = receptive_field([3] * 5)
 assert r == 11, f"five 3 x 3 convolutions: expected 11, got {r}"
 r = receptive_field([3, 2, 3, 2, 3], strides=[1, 2, 1, 2, 1])
 assert r == 18, f"conv 3, pool 2/2, conv 3, pool 2/2, conv 3: expected 18, got {r}"
-with expect_error(ValueError, "3 filter sizes and 2 strides"):
-    receptive_field([3, 3, 3], strides=[1, 2])
-with expect_error(ValueError, "a filter size of 0"):
-    receptive_field([3, 0])
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from torch import nn as _nn
@@ -908,7 +993,25 @@ for _fs, _ss in [([3, 3, 3, 3], [1, 1, 1, 1]), ([7, 3, 3], [2, 2, 1]), ([11, 3, 
 assert receptive_field([3, 5, 7]) == _reference([(3, 1), (5, 1), (7, 1)])[-1][0] == 13, \
     "stride 1 everywhere when strides is None"
 assert receptive_field((3, 3), strides=(2, 2)) == 7, "tuples must work as well as lists"
-for _fs, _ss in [([3, -1], None), ([3, 3], [1, 0]), ([3], [1, 1])]:
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "ex6_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Tests of the ValueErrors of receptive_field (1 point).
+with expect_error(ValueError, "3 filter sizes and 2 strides (the lists must have the same length)"):
+    receptive_field([3, 3, 3], strides=[1, 2])
+with expect_error(ValueError, "a filter size of 0 (sizes must be positive integers)"):
+    receptive_field([3, 0])
+with expect_error(ValueError, "a stride of 0 (strides must be positive integers)"):
+    receptive_field([3, 3], strides=[1, 0])
+try:
+    receptive_field([1], strides=[1])
+    refused = None
+except ValueError as error:
+    refused = error
+assert refused is None, f"receptive_field([1], strides=[1]) (a 1 x 1 filter) is valid input, but it raised ValueError: {refused}"
+print("Visible tests passed.")
+### BEGIN HIDDEN TESTS
+for _fs, _ss in [([3, -1], None), ([3, 3], [2, -1]), ([3], [1, 1])]:
     with expect_error(ValueError, f"filter_sizes={_fs}, strides={_ss}"):
         receptive_field(_fs, strides=_ss)
 ### END HIDDEN TESTS
