@@ -17,7 +17,8 @@ Modules (import them explicitly, e.g. ``from cvbook import data, train``):
   macro/micro/weighted averages, ROC/AUC, PR curve, AP with VOC interpolations);
 * :mod:`cvbook.data` - the book's offline data (digits, sample photos, synthetic shapes)
   and real datasets behind the online switch;
-* :mod:`cvbook.train` - ``fit``/``evaluate`` with mixed precision on CUDA;
+* :mod:`cvbook.train` - ``fit``/``evaluate`` with mixed precision on CUDA, data-parallel under
+  ``torchrun`` (DDP), checkpoint and resume;
 * :mod:`cvbook.measured` - ``claim``: measured numbers asserted on bands; the test-time jitter;
 * :mod:`cvbook.models` - model summaries (shapes, activation sizes, parameters);
 * :mod:`cvbook.plot` - training curves and image grids;
