@@ -238,14 +238,27 @@ def test_every_band_has_margin_beyond_the_worst_measured_value():
         missing = [r for r in SPREAD.REQUIRED_RUNS if not row[r].strip()]
         assert not missing, f"{name}: no measured value for run(s) {missing}"
         values = [float(v) for r in SPREAD.REQUIRED_RUNS for v in row[r].split()]
-        lo, hi = min(values), max(values)
-        need = hi - lo
-        if row["low"]:
-            assert lo - float(row["low"]) >= need and lo > float(row["low"]), (
-                f"{name}: low={row['low']} is too close to the worst value {lo:.6g} (range {need:.3g})")
-        if row["high"]:
-            assert float(row["high"]) - hi >= need and hi < float(row["high"]), (
-                f"{name}: high={row['high']} is too close to the worst value {hi:.6g} (range {need:.3g})")
+        low = float(row["low"]) if row["low"] else None
+        high = float(row["high"]) if row["high"] else None
+        assert SPREAD.band_ok(low, high, values), (
+            f"{name}: band [{low}, {high}] is too close to the measured values "
+            f"[{min(values):.6g}, {max(values):.6g}]: the margin must be at least the spread")
+
+
+@pytest.mark.parametrize("low, high, values, ok", [
+    (0.90, None, [0.95, 0.96], True),        # margin 0.05 >= range 0.01
+    (0.945, None, [0.95, 0.96], False),      # margin 0.005 < range 0.01
+    (None, 0.5, [0.3, 0.4], True),
+    (None, 0.45, [0.3, 0.4], False),
+    (0.95, None, [0.95, 0.95], False),       # on the edge
+    (0.9, 1.0, [0.95, 0.95], True),          # no spread: any strict margin
+    (100, None, [3356, 10510], True),        # a timing ratio: 100 <= 3356 / (10510 / 3356)
+    (2000, None, [3356, 10510], False),
+    (None, 20, [2.8, 4.5], True),            # 20 >= 4.5 * 4.5 / 2.8
+    (-0.03, 0.03, [0.0, 0.00222], True),
+])
+def test_the_margin_rule(low, high, values, ok):
+    assert SPREAD.band_ok(low, high, values) is ok
 
 
 # --------------------------------------------------------------------------- checked cells
