@@ -65,6 +65,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cvbook import data, device, models, plot, train
+from cvbook.measured import claim
 
 device.seed_everything(0)
 print(device.device_report())
@@ -457,15 +458,19 @@ for name, make in optimisers.items():
                                 epochs=8)
 
 # %%
-# NBVAL_CHECK_OUTPUT
 print(f"{'optimiser':16s} {'train loss after epoch 1':>24} {'3':>6} {'8':>6} {'test acc':>9}")
 for name, h in histories.items():
     losses = h["train_loss"]
     print(f"{name:16s} {losses[0]:24.3f} {losses[2]:6.3f} {losses[7]:6.3f} {h.last('val_acc'):9.3f}")
-assert histories["SGD"]["train_loss"][-1] > 2.0, "plain SGD at lr 0.01 is still on the plateau"
-assert histories["SGD + momentum"]["train_loss"][-1] < 0.5, "momentum escapes it"
-assert all(histories[k]["train_loss"][-1] < 0.2 for k in ("RMSprop", "Adam"))
-assert all(histories[k].last("val_acc") > 0.9 for k in ("SGD + momentum", "RMSprop", "Adam"))
+claim("ch03.sgd_final_loss", histories["SGD"]["train_loss"][-1], low=2.0)  # still on the plateau
+claim("ch03.momentum_final_loss", histories["SGD + momentum"]["train_loss"][-1], high=0.5)  # escaped
+for k in ("RMSprop", "Adam"):
+    claim("ch03.adaptive_final_loss", histories[k]["train_loss"][-1], high=0.2)
+    # ahead of momentum after the first epoch
+    claim("ch03.adaptive_epoch1_lead", histories["SGD + momentum"]["train_loss"][0] - histories[k]["train_loss"][0],
+          low=0.05)
+for k in ("SGD + momentum", "RMSprop", "Adam"):
+    claim("ch03.optimiser_test_acc", histories[k].last("val_acc"), low=0.9)
 
 # %% mystnb={"figure": {"caption": "Training loss (solid) and test loss (dashed) per epoch of the same CNN with four optimisers.", "name": "fig-ch03-optimisers"}}
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
@@ -484,9 +489,9 @@ fig.tight_layout()
 # with a learning rate of 0.01 is still sitting on that plateau after 8 epochs: near the
 # random initial weights the gradients are tiny, and so are its steps. Momentum, with the
 # same learning rate, accumulates those small but consistent gradients into a velocity up
-# to ten times larger and escapes after about three epochs. RMSprop and Adam divide each
+# to ten times larger and escapes within a few epochs. RMSprop and Adam divide each
 # step by the recent size of the gradient, so tiny gradients still produce useful steps:
-# they are fastest from the first epoch. Plain SGD would get there too, with a larger
+# they are ahead from the first epoch. Plain SGD would get there too, with a larger
 # learning rate or more patience; the adaptive methods are simply far less sensitive to
 # that choice, which is why Adam is the usual first try. (Well-tuned SGD with momentum
 # often generalises slightly better on large problems.)
@@ -497,7 +502,8 @@ fig.tight_layout()
 # schedule {cite}`loshchilov2017sgdr` that decays the step size smoothly to zero over 30
 # epochs, batches of 32 and one extra ingredient: each training image is shifted by a
 # random $-2 \dots 2$ pixels every time it is used (`data.RandomShift(2)`). With only
-# 1,347 training images that cheap augmentation is worth about a point of accuracy (Chapter 7
+# 1,347 training images that cheap augmentation is worth a point or so of accuracy (the
+# same network trained without it, in the next section, scores lower; Chapter 7
 # treats augmentation properly). The package's `train.fit` runs the loop:
 
 # %%
@@ -513,9 +519,14 @@ print(f"trained in {history.total_time_s:.1f} s")
 # %%
 # NBVAL_CHECK_OUTPUT
 print(f"parameters: {models.count_parameters(cnn):,}")
+
+# %% [markdown]
+# The parameter count is exact; the accuracy is measured, so its last digits depend on
+# the machine, and the claim checks what the text says about it:
+
+# %%
+claim("ch03.lenet5_test_acc", history.last("val_acc"), low=0.98)
 print(f"test accuracy after 30 epochs: {history.last('val_acc'):.3f}")
-assert history.last("val_acc") >= 0.98
-assert history.total_time_s < 60
 
 # %% mystnb={"figure": {"caption": "Training curves of LeNet-5 on the digits with random 2-pixel shifts: loss and accuracy on the training (solid) and test (dashed) images.", "name": "fig-ch03-lenet"}}
 fig = plot.plot_history(history, title="LeNet-5 on handwritten digits")
@@ -530,10 +541,16 @@ fig = plot.plot_history(history, title="LeNet-5 on handwritten digits")
 # two pixels left, right, up and down:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 def mlp_60k() -> nn.Module:
     return nn.Sequential(nn.Flatten(), nn.Linear(32 * 32, 58), nn.ReLU(), nn.Linear(58, 10))
 
 
+print(f"LeNet-5:              {models.count_parameters(lenet5()):,} parameters")
+print(f"MLP 1024 -> 58 -> 10: {models.count_parameters(mlp_60k()):,} parameters")
+
+
+# %%
 def train_plain(make_model, seed=0):
     device.seed_everything(seed)
     model = make_model()
@@ -560,24 +577,31 @@ for name, make in [("CNN (LeNet-5)", lenet5), ("MLP", mlp_60k)]:
     results[name] = (accuracy_shifted(model), mean_shifted_accuracy(model, 2), mean_shifted_accuracy(model, 4))
 
 # %%
-# NBVAL_CHECK_OUTPUT
 print(f"{'model':14s} {'parameters':>10} {'clean':>7} {'shifted 2 px':>13} {'drop':>7} {'shifted 4 px':>13}")
 for (name, (clean, shifted, far)), make in zip(results.items(), [lenet5, mlp_60k]):
     print(f"{name:14s} {models.count_parameters(make()):>10,} {clean:7.3f} {shifted:13.3f} {clean - shifted:7.3f} {far:13.3f}")
-cnn_drop = results["CNN (LeNet-5)"][0] - results["CNN (LeNet-5)"][1]
-mlp_drop = results["MLP"][0] - results["MLP"][1]
-assert min(results["CNN (LeNet-5)"][0], results["MLP"][0]) > 0.95, "both learn the centred digits"
-assert cnn_drop < mlp_drop - 0.02, "the CNN should lose clearly less accuracy on shifted digits"
-assert results["CNN (LeNet-5)"][2] < results["CNN (LeNet-5)"][0] - 0.2, "but 4 pixels hurt the CNN badly too"
+cnn_clean, cnn_shifted, cnn_far = results["CNN (LeNet-5)"]
+mlp_clean, mlp_shifted, _ = results["MLP"]
+for clean in (cnn_clean, mlp_clean):
+    claim("ch03.centred_acc", clean, low=0.95)                      # both learn the centred digits
+claim("ch03.centred_acc_gap", cnn_clean - mlp_clean, low=-0.02, high=0.02)   # about equally well
+claim("ch03.shift2_drop_gap", (mlp_clean - mlp_shifted) - (cnn_clean - cnn_shifted), low=0.02)
+claim("ch03.cnn_shift2_drop", cnn_clean - cnn_shifted, low=0.02)   # robust, not invariant
+claim("ch03.cnn_shift4_drop", cnn_clean - cnn_far, low=0.2)        # 4 pixels hurt the CNN badly too
+claim("ch03.shift_aug_gain", history.last("val_acc") - cnn_clean, low=0.002)  # the section before
+aug_shifted = mean_shifted_accuracy(cnn, 2)
+claim("ch03.aug_shift2_drop", history.last("val_acc") - aug_shifted, high=0.03)  # closes most of the gap
+print(f"LeNet-5 trained with random shifts (previous section): clean {history.last('val_acc'):.3f}, "
+      f"shifted 2 px {aug_shifted:.3f}")
 
 # %% [markdown]
 # On centred digits the two are about equally good. Shifted by two pixels, the CNN loses
-# roughly half as much accuracy as the MLP. Its convolutions detect strokes wherever
-# they are, and max pooling tolerates a pixel or so of displacement. But the CNN is
-# more *robust*, not *invariant*: it still loses several points, and a 4-pixel shift
+# clearly less accuracy than the MLP (at least two points less). Its convolutions detect
+# strokes wherever they are, and max pooling tolerates a pixel or so of displacement. But the CNN is
+# more *robust*, not *invariant*: it still loses a few points, and a 4-pixel shift
 # (an eighth of the image) costs it a large part of its accuracy too, because its final
-# fully connected layers do care where the features are. Shift augmentation, as used in the previous section, closes most of the
-# remaining gap.
+# fully connected layers do care where the features are. Shift augmentation, as used in
+# the previous section, closes most of the remaining gap (the last line above).
 #
 # ## Key takeaways
 #
@@ -595,8 +619,8 @@ assert results["CNN (LeNet-5)"][2] < results["CNN (LeNet-5)"][0] - 0.2, "but 4 p
 #   parameters per layer (62,958 in total), as the summary helper confirms.
 # - With the same learning rate, plain SGD can sit on the initial plateau where momentum
 #   escapes; RMSprop and Adam, which normalise the step size, are fastest.
-# - LeNet-5 reaches at least 98 % on the test digits in seconds on a CPU; without
-#   augmentation it loses about half as much accuracy as an equally large MLP on digits
+# - LeNet-5 reaches at least 98 % on the test digits, trained on a CPU; without
+#   augmentation it loses clearly less accuracy than an equally large MLP on digits
 #   shifted by two pixels: robust, not invariant.
 #
 # ## Exercises
