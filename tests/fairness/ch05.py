@@ -146,22 +146,6 @@ WRONG = {
     def forward(self, x):
         return torch.relu(self.body(x)) + x          # the slide's g(z) + a: ReLU before the sum
 '''}, loses=["ex1"], why="applies the ReLU before adding the shortcut (the lecture slide's slip)"),
-    "stride_on_the_second_conv": dict(answers={"ex2_answer": '''class ProjectionBlock(nn.Module):
-    """Residual block from c_in to c_out channels; 1x1 conv + BN shortcut when the shapes differ."""
-
-    def __init__(self, c_in, c_out, stride=1):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
-            nn.Conv2d(c_out, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out))
-        if stride == 1 and c_in == c_out:
-            self.shortcut = nn.Identity()
-        else:
-            self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out))
-
-    def forward(self, x):
-        return torch.relu(self.body(x) + self.shortcut(x))
-'''}, loses=["ex2"], why="puts the stride on the second 3 x 3 convolution instead of the first"),
     "calls_conv2d": dict(answers={"ex3_answer": '''def conv1x1_as_linear(x, weight, bias=None):
     """A 1x1 convolution of x (N, C_in, H, W) with weight (C_out, C_in, 1, 1) as a per-pixel matrix product."""
     if x.ndim != 4:

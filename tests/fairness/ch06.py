@@ -153,18 +153,6 @@ WRONG = {
     n_out = (n_in + 2 * padding - f) // stride + 1
     return f * f * c_in * n_out * n_out * n_filters, f * f * c_in * n_filters
 '''}, loses=["ex1"], why="bool is an int; the text says a bool is not a size"),
-    "depthwise_sees_all_channels": dict(answers={"ex2_answer": '''def separable_conv_cost(n_in, f, c_in, n_filters, padding=0):
-    """(depthwise, pointwise, total) mult-adds of a depthwise-separable convolution, stride 1."""
-    for value in (n_in, f, c_in, n_filters):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError("sizes must be positive ints")
-    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0 or f > n_in + 2 * padding:
-        raise ValueError("bad padding")
-    n_out = n_in + 2 * padding - f + 1
-    depthwise = f * f * c_in * n_out * n_out * c_in       # f x f x c_in filters: a standard convolution
-    pointwise = c_in * n_out * n_out * n_filters
-    return depthwise, pointwise, depthwise + pointwise
-'''}, loses=["ex2"], why="depthwise filters of f x f x c_in instead of f x f x 1"),
     "truncates_instead_of_rounding": dict(answers={"ex3_answer": '''def mobilenet_layer_cost(d_k, m, n, d_f, alpha=1.0, rho=1.0):
     """(mult_adds, params) of a depthwise-separable layer with width multiplier alpha and resolution multiplier rho."""
     if not 0 < alpha <= 1 or not 0 < rho <= 1:

@@ -150,22 +150,6 @@ WRONG = {
     precision = np.cumsum(ranked) / np.arange(1, ranked.size + 1)
     return float(np.sum(precision * ranked) / hits)   # divides by the hits, not by num_positives
 '''}, loses=["ex3"], why="divides by the number of hits even when num_positives is larger"),
-    "macro_over_seen_classes": dict(answers={"ex4_answer": '''def macro_micro_f1(y_true, y_pred, num_classes):
-    """(macro F1, micro F1) of single-label predictions over num_classes classes."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.ndim != 1 or y_true.shape != y_pred.shape or y_true.size == 0:
-        raise ValueError("bad y_true or y_pred")
-    if min(y_true.min(), y_pred.min()) < 0 or max(y_true.max(), y_pred.max()) >= num_classes:
-        raise ValueError("label out of range")
-    seen = np.union1d(y_true, y_pred)            # only the classes that appear
-    f1s = []
-    for k in seen:
-        tp = np.sum((y_true == k) & (y_pred == k))
-        fp = np.sum((y_true != k) & (y_pred == k))
-        fn = np.sum((y_true == k) & (y_pred != k))
-        f1s.append(2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(f1s)), float(np.mean(y_true == y_pred))
-'''}, loses=["ex4"], why="averages over the classes that appear, not over all num_classes"),
     "ties_count_zero": dict(answers={"ex5_answer": '''def auc_by_pairs(scores, labels):
     """ROC AUC as P(score of a positive > score of a negative), ties counting 1/2."""
     scores, labels = np.asarray(scores, dtype=float), np.asarray(labels)
