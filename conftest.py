@@ -2,7 +2,7 @@
 
 Every notebook that the tests run has a time budget: chapters/ run by nbval, measured
 as the sum of its cells' set-up, run and tear-down times (kernel start included);
-solutions/ run once by the grading command (tests/test_grading.py, which reports the
+solutions/ run once by the grading command (tests/test_fairness.py, which reports the
 notebook's autograding time, kernel start included, as the user property
 ``notebook_seconds``), both under the conditions of `make test` (OMP_NUM_THREADS=1).
 A notebook over its budget fails the run, naming the notebook and its time. The
@@ -45,6 +45,16 @@ TEST_JITTER = os.environ.get("CVBOOK_TEST_JITTER", "1e-2")
 def pytest_configure(config):
     config.addinivalue_line("markers", "kernels: the test starts notebook kernels, which get the "
                                        "test-time gradient jitter (see TEST_JITTER in conftest.py)")
+
+
+def pytest_collection_modifyitems(config, items):
+    # `make test` distributes with `--dist loadgroup`: every test without an explicit
+    # xdist_group is grouped by its file, which is what `--dist loadfile` did (all cells of a
+    # notebook in one kernel, one module-scoped fixture per file); a test that is expensive on
+    # its own (one chapter's grading run, tests/test_fairness.py) names its own group.
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(name=str(item.path)))
 
 
 @pytest.hookimpl(tryfirst=True)

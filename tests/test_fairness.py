@@ -240,7 +240,12 @@ def build_folder(chapter: str, folder: Path, module: ModuleType | None) -> dict[
     return kinds
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
+# Each chapter is its own xdist group (the other tests are grouped by file, conftest.py), so the
+# chapters' grading runs spread over the workers instead of queueing on one. `kernels`: the
+# notebooks get the test-time gradient jitter, so a solution's checked cell cannot hold a
+# trained number (conftest.py, TEST_JITTER).
+@pytest.mark.kernels
+@pytest.mark.parametrize("chapter", [pytest.param(c, marks=pytest.mark.xdist_group(f"fairness-{c}")) for c in CHAPTERS])
 def test_exercises_grade_fairly(chapter, tmp_path, record_property):
     """One run of the instructors' command on the solution, the untouched copy and the fixtures."""
     module = load_fixtures(chapter)
