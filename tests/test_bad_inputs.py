@@ -236,6 +236,13 @@ BAD = [
     ("data.load_real: split", lambda: data.load_real("mnist", "val"), "split"),
     ("data.online_enabled: a string", lambda: data.online_enabled("no"), "online"),
     ("data.network_available: no host", lambda: data.network_available("not a url"), "url"),
+    ("data.cached_checkpoint: not weights", lambda: data.cached_checkpoint(42), "weights"),
+    ("data.weights_available: no host", lambda: data.weights_available("vgg19.pth"), "weights"),
+    (
+        "data.weights_available: timeout",
+        lambda: data.weights_available("https://download.pytorch.org/models/x.pth", timeout=0),
+        "timeout",
+    ),
     # ------------------------------------------------------------------ detection (Chapter 9)
     ("detection.TinyYOLO: 0 anchors", lambda: detection.TinyYOLO(0), "num_anchors"),
     ("detection.activate: channels", lambda: detection.activate(torch.zeros(1, 7, 2, 2), ANCHORS), "anchors|raw"),

@@ -12,6 +12,9 @@
   when asked for (``online=True`` or ``CVBOOK_ONLINE=1``). Offline, or when the
   download host cannot be reached within seconds, it prints a notice and
   returns the offline equivalent.
+* :func:`weights_available` - whether a pretrained checkpoint (a torchvision
+  ``Weights`` member or its URL) can be had: downloads on, and the file already in
+  torch's cache (:func:`cached_checkpoint`) or its host reachable.
 
 Every dataset yields ``(image, target)`` with ``image`` a float tensor
 (C, H, W) in [0, 1], and takes an optional ``transform`` (e.g. torchvision
@@ -50,6 +53,8 @@ __all__ = [
     "make_shapes",
     "online_enabled",
     "network_available",
+    "cached_checkpoint",
+    "weights_available",
     "sample_image",
     "sample_image_names",
     "shift_images",
@@ -494,6 +499,46 @@ def network_available(url: str, timeout: float = 3.0) -> bool:
             return True
     except OSError:
         return False
+
+
+def _weights_url(weights) -> str:
+    url = getattr(weights, "url", weights)
+    if not isinstance(url, str) or not urlparse(url).hostname:
+        raise ValueError("weights must be a torchvision Weights member (with a .url) or the checkpoint's "
+                         f"URL, such as https://download.pytorch.org/models/x.pth, got {weights!r}")
+    return url
+
+
+def cached_checkpoint(weights) -> Path:
+    """Where torch keeps the checkpoint of ``weights`` once downloaded (it may not be there yet).
+
+    weights: a torchvision ``Weights`` member (e.g. ``MobileNet_V2_Weights.IMAGENET1K_V2``)
+    or its URL. The path is ``<torch.hub.get_dir()>/checkpoints/<file name of the URL>``,
+    the file ``torch.hub.load_state_dict_from_url`` reads before it downloads anything
+    (``$TORCH_HOME`` moves it). Taught in Chapter 7.
+    """
+    url = _weights_url(weights)
+    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(urlparse(url).path)
+
+
+def weights_available(weights, *, online: bool | None = None, timeout: float = 3.0) -> bool:
+    """Whether a pretrained checkpoint can be had without a long wait or a failure.
+
+    weights: a torchvision ``Weights`` member or its URL. True when downloads are on
+    (:func:`online_enabled`) and the checkpoint is already in torch's cache
+    (:func:`cached_checkpoint`; then nothing is downloaded and no network is needed)
+    or its host answers within ``timeout`` seconds. With downloads off it is False
+    even for a cached file, so the default run is the same on every machine. Check
+    the cache first: a machine with the weights cached but no network (a laptop on a
+    train, a cluster node) still gets them. Taught in Chapter 7 (Chapter 12 uses it
+    for VGG-19).
+    """
+    url = _weights_url(weights)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+    if not online_enabled(online):
+        return False
+    return cached_checkpoint(url).is_file() or network_available(url, timeout=timeout)
 
 
 def _offline_equivalent(name: str, split: str, transform):

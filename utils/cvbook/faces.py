@@ -19,6 +19,7 @@ Taught in Chapter 11.
 
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass
 from typing import Iterator
@@ -238,7 +239,8 @@ _LFW_URL = "https://ndownloader.figshare.com/files/5976015"
 
 
 def load_lfw(size: int = 32, min_faces_per_person: int = 20, *, online: bool | None = None,
-             timeout: float = 3.0, fallback: tuple[int, int] = (60, 10), fallback_seed: int = 1) -> Faces:
+             timeout: float = 3.0, fallback: tuple[int, int] = (60, 10), fallback_seed: int = 1,
+             data_home: str | os.PathLike | None = None) -> Faces:
     """Real faces from Labeled Faces in the Wild (scikit-learn's ``fetch_lfw_people``).
 
     Only people with at least ``min_faces_per_person`` images; colour crops resized to
@@ -248,6 +250,10 @@ def load_lfw(size: int = 32, min_faces_per_person: int = 20, *, online: bool | N
     fails, a notice is printed and synthetic faces are returned instead
     (:func:`make_faces` with ``fallback = (n_identities, per_identity)`` and
     ``seed=fallback_seed``; the default seed 1 draws people unlike those of seed 0).
+    data_home: scikit-learn's data folder, which holds ``lfw_home/`` (the three
+    ``pairs*.txt`` files and ``lfw_funneled/<First_Last>/<First_Last>_0001.jpg``);
+    default ``$SCIKIT_LEARN_DATA`` or ``~/scikit_learn_data``. Names come with spaces
+    for underscores (``names[id]``).
     Returns :class:`Faces` (``source`` says which). Taught in Chapter 11.
     """
     from sklearn.datasets import fetch_lfw_people
@@ -258,7 +264,8 @@ def load_lfw(size: int = 32, min_faces_per_person: int = 20, *, online: bool | N
         print(f"cvbook: {why}; using {fallback[0]} synthetic identities instead.")
         return make_faces(fallback[0], fallback[1], size, seed=fallback_seed)
 
-    kwargs = dict(min_faces_per_person=min_faces_per_person, color=True, resize=0.5)
+    kwargs = dict(min_faces_per_person=min_faces_per_person, color=True, resize=0.5,
+                  data_home=None if data_home is None else os.fspath(data_home))
     people = None
     try:
         people = fetch_lfw_people(download_if_missing=False, **kwargs)

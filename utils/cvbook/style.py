@@ -15,7 +15,6 @@ $n_H, n_W, n_C$ are ``H, W, C``. Taught in Chapter 12.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Sequence
@@ -271,21 +270,16 @@ _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def _cached_weights() -> bool:
-    path = os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(VGG19_URL))
-    return os.path.isfile(path)
-
-
 def pretrained_available(online: bool | None = None, timeout: float = 3.0) -> bool:
     """Whether VGG-19's ImageNet weights can be had: downloads must be on
-    (:func:`cvbook.data.online_enabled`) and the weights already cached or their
-    host reachable within ``timeout`` seconds. Taught in Chapter 12.
+    (:func:`cvbook.data.online_enabled`) and the weights already in torch's cache
+    (``$TORCH_HOME/hub/checkpoints/vgg19-dcbb9e9d.pth``, used without the network) or
+    their host reachable within ``timeout`` seconds; :func:`cvbook.data.weights_available`
+    for :data:`VGG19_URL`. Taught in Chapter 12.
     """
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
-    if not data.online_enabled(online):
-        return False
-    return _cached_weights() or data.network_available(VGG19_URL, timeout=timeout)
+    return data.weights_available(VGG19_URL, online=online, timeout=timeout)
 
 
 class VGGFeatures(nn.Module):
@@ -294,8 +288,9 @@ class VGGFeatures(nn.Module):
     layers: names from :data:`VGG19_LAYERS` (e.g. ``"relu1_1"``, ``"relu4_2"``);
     the network is cut after the deepest one. The input is standardised with
     ImageNet's mean and standard deviation. pretrained: load torchvision's
-    ImageNet weights - only when :func:`pretrained_available` (downloads on and
-    the host reachable), otherwise a ``RuntimeError`` is raised at once; with
+    ImageNet weights - only when :func:`pretrained_available` (downloads on, and
+    the weights cached or their host reachable), otherwise a ``RuntimeError`` is
+    raised at once; with
     ``False`` the weights are torchvision's random initialisation (seed the
     global RNG first). pool: ``"max"`` (VGG's) or ``"avg"`` (Gatys et al.'s
     choice for synthesis). The weights are frozen and the module is in eval mode.
@@ -319,7 +314,7 @@ class VGGFeatures(nn.Module):
         if pretrained:
             if not pretrained_available(online):
                 raise RuntimeError("VGG-19's ImageNet weights need downloads on (CVBOOK_ONLINE=1) and "
-                                   f"{VGG19_URL} reachable; use pretrained=False offline")
+                                   f"{VGG19_URL} cached or reachable; use pretrained=False offline")
             import torchvision
 
             state = torchvision.models.VGG19_Weights.IMAGENET1K_V1.get_state_dict(progress=False)
