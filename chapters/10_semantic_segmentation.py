@@ -71,6 +71,7 @@ from sklearn.metrics import jaccard_score
 from torch import nn
 
 from cvbook import conv, data, device, segment, train
+from cvbook.measured import claim
 
 device.seed_everything(0)
 print(device.device_report())
@@ -351,7 +352,8 @@ w_ = torch.randn(3, 2, 3, 3, generator=g)  # (C_in, C_out, f, f): PyTorch's layo
 b_ = torch.randn(2, generator=g)
 mine = segment.conv_transpose2d_scatter(xs_, w_, b_, stride=2, padding=1, output_padding=1)
 ref = F.conv_transpose2d(xs_, w_, b_, stride=2, padding=1, output_padding=1)
-print(f"output {tuple(mine.shape)}, max difference from F.conv_transpose2d: {float((mine - ref).abs().max()):.1e}")
+print(f"output {tuple(mine.shape)}, max difference from F.conv_transpose2d below 1e-5:",
+      bool((mine - ref).abs().max() < 1e-5))
 assert torch.allclose(mine, ref, atol=1e-5)
 
 # %% [markdown]
@@ -582,22 +584,28 @@ unet, cpu_s = train_unet(depth=3, skips=True)
 print(f"U-Net (depth 3, width 8) trained in {cpu_s:.1f} CPU-s")
 
 # %% [markdown]
-# On the 200 test scenes (the timing above is not checked; the scores are):
+# On the 200 test scenes. The timing above is not checked, and the scores are trained
+# numbers, whose last digits differ from one CPU to another: the claim about them is checked
+# within a band, not to the digit.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 pred_unet, s_unet = test_scores(unet)
+sk_iou = jaccard_score(test_masks.flatten(), pred_unet.flatten(), labels=range(4), average=None)
+assert np.allclose(s_unet.iou.numpy(), sk_iou)  # the package's scores equal scikit-learn's
+print(f"{len(test_masks)} test scenes of {tuple(test_masks.shape[1:])} pixels; "
+      f"the package's IoUs equal scikit-learn's jaccard_score: {np.allclose(s_unet.iou.numpy(), sk_iou)}")
+
+# %%
 print(f"pixel accuracy {s_unet.pixel_accuracy:.3f}, mean IoU {s_unet.mean_iou:.3f}")
 for name, v in zip(CLASSES, s_unet.iou.tolist()):
     print(f"  IoU {name:10s} {v:.3f}")
-sk_iou = jaccard_score(test_masks.flatten(), pred_unet.flatten(), labels=range(4), average=None)
-assert np.allclose(s_unet.iou.numpy(), sk_iou)  # the package's scores equal scikit-learn's
-assert s_unet.mean_iou >= 0.92, f"the U-Net should reach a mean IoU of 0.92, got {s_unet.mean_iou:.3f}"
+claim("ch10.unet.mean_iou", s_unet.mean_iou, low=0.95);
 
 # %% [markdown]
-# A mean IoU near 0.99 after 12 epochs on the CPU: the shapes are easy to see, but the network
-# must also get their outlines right to the pixel and tell squares from triangles. The
-# predictions next to the truth:
+# A mean IoU above 0.95 (close to 0.99) after 12 epochs on the CPU: the shapes are easy to
+# see, but the network must also get their outlines right to the pixel and tell squares from
+# triangles. The predictions next to the truth:
 
 # %% mystnb={"figure": {"caption": "Test scenes (top), their true segmentation maps (middle) and the U-Net's predictions (bottom). Colours: background dark, circle orange, square blue, triangle green.", "name": "fig-ch10-predictions"}}
 shown = range(6)
@@ -636,6 +644,8 @@ for key, (_, seconds) in runs.items():
 # NBVAL_CHECK_OUTPUT
 boundary = segment.boundary_mask(test_masks, width=1)
 print(f"boundary pixels: {boundary.float().mean():.1%} of the test pixels")
+
+# %%
 print(f"{'model':22s} {'pixel acc':>9} {'mIoU':>6} {'IoU bg/circle/square/triangle':>30} "
       f"{'err boundary':>13} {'err interior':>13}")
 results = {}
@@ -649,22 +659,24 @@ for key, (model, _) in runs.items():
           f"{' / '.join(f'{v:.2f}' for v in s.iou.tolist()):>30} {r['b_err']:13.3f} {r['i_err']:13.4f}")
 with3, no3 = results[("depth 3", "with skips")], results[("depth 3", "no skips")]
 with2, no2 = results[("depth 2", "with skips")], results[("depth 2", "no skips")]
-assert no3["miou"] < with3["miou"] - 0.1, "without skips the depth-3 net should be far worse"
-assert no2["miou"] < with2["miou"] - 0.01, "without skips the depth-2 net should be worse"
-assert no2["b_err"] > 1.5 * with2["b_err"] and no3["b_err"] > 3 * with3["b_err"], \
-    "without skips the boundary errors should grow"
-assert no2["i_err"] < 0.01 and with2["i_err"] < 0.01, "the depth-2 nets should both be nearly perfect inside objects"
+claim("ch10.skips.depth3_miou_gain", with3["miou"] - no3["miou"], low=0.1)     # far worse without skips
+claim("ch10.skips.depth2_miou_gain", with2["miou"] - no2["miou"], low=0.01)    # worse without skips
+claim("ch10.skips.depth2_boundary_error_ratio", no2["b_err"] / with2["b_err"], low=1.5)
+claim("ch10.skips.depth3_boundary_error_ratio", no3["b_err"] / with3["b_err"], low=3.0)
+claim("ch10.skips.depth2_interior_error_with", with2["i_err"], high=0.01)      # both nearly perfect inside
+claim("ch10.skips.depth2_interior_error_without", no2["i_err"], high=0.01);
 
 # %% [markdown]
-# Two different failures. At depth 3 the network without skips does not learn the rarest class
-# within this budget at all (a triangle IoU of 0: it never labels a triangle pixel correctly),
-# confuses many squares, and errs on a quarter of the boundary pixels. At depth 2, where the
-# bottleneck is twice as fine, it learns all classes and is almost perfect inside objects, but
-# errs about three times as often on boundary pixels as the network with skips, with the
-# triangles, with their sharp corners, the worst class. That is exactly the information the
-# skips carry: *where* the edges are, at full resolution. (The numbers of a struggling network
-# like the depth-3 one without skips depend on the seed and the budget; the assertions above
-# check only the orderings.)
+# Two different failures. At depth 3 the network without skips falls far behind (a mean IoU
+# at least 0.1 lower): within this budget it struggles with the rarest classes (in the stored
+# run it never labels a triangle pixel correctly), and it errs on a large share of the
+# boundary pixels. At depth 2, where the bottleneck is twice as fine, it is almost perfect
+# inside objects, but errs several times as often on boundary pixels as the network with
+# skips, with the triangles, with their sharp corners, among the worst classes. That is
+# exactly the information the skips carry: *where* the edges are, at full resolution. (The
+# numbers of a struggling network like the depth-3 one without skips depend on the seed, the
+# budget and the CPU; the claims above check only the orderings and margins that hold on
+# every run.)
 #
 # Where the errors are, on a few test scenes:
 
@@ -752,9 +764,9 @@ fig.tight_layout()
 #   concatenations that bring back full-resolution detail.
 # - Pixel accuracy is fooled by the background (0.90 for a predictor that sees nothing); the
 #   mean IoU is not (0.23). Both come from one confusion matrix.
-# - A depth-3, width-8 U-Net reached a mean IoU of 0.99 on $48 \times 48$ scenes after 12 epochs
-#   on one CPU core. Without skips, the same network never found the triangles, and the
-#   depth-2 one erred about three times as often along the outlines.
+# - A depth-3, width-8 U-Net reached a mean IoU above 0.95 (close to 0.99) on $48 \times 48$
+#   scenes after 12 epochs on one CPU core. Without skips, the same network fell far behind,
+#   and the depth-2 one erred several times as often along the outlines.
 #
 # ## Exercises
 #
