@@ -217,9 +217,16 @@ def visibly_flagged(autograded: list[nbformat.NotebookNode], exercise: str) -> l
 # --------------------------------------------------------------------------- one grading run per chapter
 
 
+packs: dict[str, list[str]] = {}  # submission folder -> the fixtures packed into it
+
+
 def build_folder(chapter: str, folder: Path, module: ModuleType | None) -> dict[str, str]:
-    """Write every submission of ``chapter`` into ``folder``; return folder name -> kind."""
+    """Write every submission of ``chapter`` into ``folder``; return folder name -> kind.
+
+    The fixtures' submissions are packs (see :func:`pack`); ``packs`` maps each to its fixtures.
+    """
     kinds = {}
+    packs.clear()
 
     def put(student: str, notebooks: dict[str, nbformat.NotebookNode], kind: str):
         (folder / student).mkdir(parents=True)
@@ -233,11 +240,39 @@ def build_folder(chapter: str, folder: Path, module: ModuleType | None) -> dict[
     kinds["solution"] = "solution"
     put("untouched", {p.name: students_copy(chapter, p.name) for p in solution_notebooks(chapter)}, "untouched")
     if module is not None:
-        for name, answers in module.CORRECT.items():
-            put(f"correct_{name}", submission(chapter, answers), "correct")
-        for name, spec in module.WRONG.items():
-            put(f"wrong_{name}", submission(chapter, spec["answers"]), "wrong")
+        for k, names in enumerate(pack({n: (set(a), set()) for n, a in module.CORRECT.items()})):
+            answers = {g: src for n in names for g, src in module.CORRECT[n].items()}
+            put(f"correct{k + 1}", submission(chapter, answers), "correct")
+            packs[f"correct{k + 1}"] = names
+        wrong = {n: (set(spec["answers"]), set(spec["loses"]) | set(grading.exercise_of(list(spec["answers"])).values()))
+                 for n, spec in module.WRONG.items()}
+        for k, names in enumerate(pack(wrong)):
+            answers = {g: src for n in names for g, src in module.WRONG[n]["answers"].items()}
+            put(f"wrong{k + 1}", submission(chapter, answers), "wrong")
+            packs[f"wrong{k + 1}"] = names
     return kinds
+
+
+def pack(fixtures: dict[str, tuple[set[str], set[str]]]) -> list[list[str]]:
+    """Group fixtures into as few submissions as possible (greedy, in file order).
+
+    Each fixture is (answer cells it replaces, exercises it touches); two fixtures share a
+    submission only when both sets are disjoint. The exercises are independent (a test of one
+    exercise never uses another exercise's answer, issue 19), so a submission that holds a
+    wrong answer to ex1 and another to ex3 tells both stories at the cost of one grading: each
+    kernel start, import and feedback page costs seconds, and a chapter has 6-14 fixtures.
+    """
+    groups: list[tuple[list[str], set[str], set[str]]] = []
+    for name, (cells, exercises) in fixtures.items():
+        for names, used_cells, used_ex in groups:
+            if not (cells & used_cells) and not (exercises & used_ex):
+                names.append(name)
+                used_cells |= cells
+                used_ex |= exercises
+                break
+        else:
+            groups.append(([name], set(cells), set(exercises)))
+    return [names for names, _, _ in groups]
 
 
 # Each chapter is its own xdist group (the other tests are grouped by file, conftest.py), so the
@@ -303,26 +338,30 @@ def test_exercises_grade_fairly(chapter, tmp_path, record_property):
         res = data[student]
         if kind == "correct":
             if res["total"] != res["max"] or res["problems"] or res["other_errors"]:
-                wrong.append(f"{student}: a correct alternative scores {res['total']:g}/{res['max']:g} "
-                             f"(failed: {res['failures']}; problems: {res['problems']}; "
+                wrong.append(f"{student} = correct alternative(s) {packs[student]}: scores {res['total']:g}/"
+                             f"{res['max']:g} (failed: {res['failures']}; problems: {res['problems']}; "
                              f"errors in other cells: {res['other_errors']})")
         elif kind == "wrong":
-            spec = module.WRONG[student.removeprefix("wrong_")]
+            specs = {n: module.WRONG[n] for n in packs[student]}
+            losing = {ex for spec in specs.values() for ex in spec["loses"]}
             scores = per_exercise(student)
             if res["problems"]:
-                wrong.append(f"{student}: problems with the submission: {res['problems']}")
+                wrong.append(f"{student} = {list(specs)}: problems with the submission: {res['problems']}")
+            notebooks = autograded(student)
+            for name, spec in specs.items():
+                for ex in spec["loses"]:
+                    score, maximum = scores.get(ex, (0.0, 0.0))
+                    if score >= maximum:
+                        wrong.append(f"wrong fixture {name!r} ({spec['why']}): keeps all {maximum:g} points of {ex}")
+                    if not visibly_flagged(notebooks, ex):
+                        wrong.append(f"wrong fixture {name!r} ({spec['why']}): no visible test of {ex} flags it "
+                                     f"(every test cell of {ex} reached {VISIBLE_PASSED!r}); failed: {res['failures']}")
             for ex, (score, maximum) in scores.items():
-                if ex in spec["loses"] and score >= maximum:
-                    wrong.append(f"{student} ({spec['why']}): keeps all {maximum:g} points of {ex}")
-                elif ex not in spec["loses"] and score < maximum:
-                    wrong.append(f"{student}: loses points in {ex} too ({score:g}/{maximum:g}; failed: "
+                if ex not in losing and score < maximum:
+                    wrong.append(f"{student} = wrong fixture(s) {list(specs)}: loses points in {ex} too "
+                                 f"({score:g}/{maximum:g}; failed: "
                                  f"{ {g: w for g, w in res['failures'].items() if g.startswith(ex + '_')} }): "
                                  "one mistake must cost once, or list it in `loses`")
-            notebooks = autograded(student)
-            for ex in spec["loses"]:
-                if not visibly_flagged(notebooks, ex):
-                    wrong.append(f"{student} ({spec['why']}): no visible test of {ex} flags it (every test cell "
-                                 f"of {ex} reached {VISIBLE_PASSED!r}); failed: {res['failures']}")
     assert not wrong, f"{chapter}:\n" + "\n".join(wrong)
 
 
@@ -374,6 +413,13 @@ def test_submissions_fill_every_answer_and_override_by_grade_id():
     assert next(c for c in changed.cells if _gid(c) == gid).source == "def f():\n    return 1\n"
     with pytest.raises(AssertionError, match="no answer cell"):
         submission(chapter, {"no_such_answer": "x = 1"})
+
+
+def test_pack_shares_a_submission_only_between_disjoint_fixtures():
+    fixtures = {"a": ({"ex1_answer"}, {"ex1"}), "b": ({"ex2_answer"}, {"ex2", "ex3"}),
+                "c": ({"ex1_answer"}, {"ex1"}), "d": ({"ex4_answer"}, {"ex3"}), "e": ({"ex5_answer"}, {"ex5"})}
+    assert pack(fixtures) == [["a", "b", "e"], ["c", "d"]]
+    assert pack({}) == []
 
 
 def test_fixture_files_are_well_formed():
