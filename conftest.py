@@ -43,8 +43,11 @@ TEST_JITTER = os.environ.get("CVBOOK_TEST_JITTER", "1e-2")
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "kernels: the test starts notebook kernels, which get the "
-                                       "test-time gradient jitter (see TEST_JITTER in conftest.py)")
+    config.addinivalue_line(
+        "markers",
+        "kernels: the test starts notebook kernels, which get the "
+        "test-time gradient jitter (see TEST_JITTER in conftest.py)",
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -122,5 +125,4 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         tr.write_line(f"{seconds:8.1f} s  ({budget or 0:5g} s)  {path}{flag}")
     tr.write_line(f"{sum(_times.values()):8.1f} s  total over {len(_times)} notebooks")
     for path, seconds, budget in _over_budget():
-        tr.write_line(f"FAILED budget: {path} took {seconds:.1f} s, over its {budget:g} s budget",
-                      red=True, bold=True)
+        tr.write_line(f"FAILED budget: {path} took {seconds:.1f} s, over its {budget:g} s budget", red=True, bold=True)

@@ -47,8 +47,11 @@ from cvbook import grading
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fairness"
-CHAPTERS = sorted(p.name for p in (ROOT / "solutions").iterdir()
-                  if p.is_dir() and re.fullmatch(r"ch\d{2}", p.name) and any(p.glob("*.ipynb")))
+CHAPTERS = sorted(
+    p.name
+    for p in (ROOT / "solutions").iterdir()
+    if p.is_dir() and re.fullmatch(r"ch\d{2}", p.name) and any(p.glob("*.ipynb"))
+)
 VISIBLE_PASSED = "Visible tests passed."
 SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 MIN_CORRECT, MIN_WRONG = 2, 4
@@ -80,8 +83,11 @@ def students_copy(chapter: str, name: str) -> nbformat.NotebookNode:
 
 def solution_answers(source: nbformat.NotebookNode) -> dict[str, str]:
     """grade id -> the solution's answer cell without its `### BEGIN/END SOLUTION` lines."""
-    return {_gid(c): "\n".join(ln for ln in c.source.split("\n") if not SOLUTION_MARKER.match(ln))
-            for c in source.cells if _nb(c).get("solution")}
+    return {
+        _gid(c): "\n".join(ln for ln in c.source.split("\n") if not SOLUTION_MARKER.match(ln))
+        for c in source.cells
+        if _nb(c).get("solution")
+    }
 
 
 def submission(chapter: str, answers: dict[str, str] | None = None) -> dict[str, nbformat.NotebookNode]:
@@ -191,7 +197,9 @@ def _text(outputs) -> str:
 
 
 def _checked_cells(nb):
-    return [c for c in nb.cells if c.cell_type == "code" and c.source.split("\n", 1)[0].strip() == "# NBVAL_CHECK_OUTPUT"]
+    return [
+        c for c in nb.cells if c.cell_type == "code" and c.source.split("\n", 1)[0].strip() == "# NBVAL_CHECK_OUTPUT"
+    ]
 
 
 def _stdout(cell) -> str:
@@ -208,8 +216,13 @@ def visibly_flagged(autograded: list[nbformat.NotebookNode], exercise: str) -> l
     for nb in autograded:
         for cell in nb.cells:
             gid = _gid(cell)
-            if (_nb(cell).get("grade") and gid and grading.exercise_of([gid])[gid] == exercise
-                    and _failed(cell) and VISIBLE_PASSED not in _stdout(cell)):
+            if (
+                _nb(cell).get("grade")
+                and gid
+                and grading.exercise_of([gid])[gid] == exercise
+                and _failed(cell)
+                and VISIBLE_PASSED not in _stdout(cell)
+            ):
                 flagged.append(gid)
     return flagged
 
@@ -244,8 +257,10 @@ def build_folder(chapter: str, folder: Path, module: ModuleType | None) -> dict[
             answers = {g: src for n in names for g, src in module.CORRECT[n].items()}
             put(f"correct{k + 1}", submission(chapter, answers), "correct")
             packs[f"correct{k + 1}"] = names
-        wrong = {n: (set(spec["answers"]), set(spec["loses"]) | set(grading.exercise_of(list(spec["answers"])).values()))
-                 for n, spec in module.WRONG.items()}
+        wrong = {
+            n: (set(spec["answers"]), set(spec["loses"]) | set(grading.exercise_of(list(spec["answers"])).values()))
+            for n, spec in module.WRONG.items()
+        }
         for k, names in enumerate(pack(wrong)):
             answers = {g: src for n in names for g, src in module.WRONG[n]["answers"].items()}
             put(f"wrong{k + 1}", submission(chapter, answers), "wrong")
@@ -290,17 +305,35 @@ def test_exercises_grade_fairly(chapter, tmp_path, record_property):
     folder, out = tmp_path / "submissions", tmp_path / "out"
     kinds = build_folder(chapter, folder, module)
     env = dict(os.environ, PYTHONWARNINGS="ignore")
-    run = subprocess.run([sys.executable, "-m", "cvbook.grading", chapter, str(folder), "--source", str(ROOT),
-                          "--out", str(out), "--jobs", "1"],  # pytest already runs 2 workers
-                         check=False, capture_output=True, text=True, env=env,
-                         timeout=RUN_TIMEOUT_PER_SUBMISSION_S * len(kinds))
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cvbook.grading",
+            chapter,
+            str(folder),
+            "--source",
+            str(ROOT),
+            "--out",
+            str(out),
+            "--jobs",
+            "1",
+        ],  # pytest already runs 2 workers
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=RUN_TIMEOUT_PER_SUBMISSION_S * len(kinds),
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     data = {s["submission"].rstrip("/"): s for s in json.loads((out / "results.json").read_text())["students"]}
     assert set(data) == set(kinds), f"graded {sorted(data)}, expected {sorted(kinds)}"
 
     def autograded(student: str) -> list[nbformat.NotebookNode]:
-        return [nbformat.read(out / "autograded" / data[student]["student"] / p.name, as_version=4)
-                for p in solution_notebooks(chapter)]
+        return [
+            nbformat.read(out / "autograded" / data[student]["student"] / p.name, as_version=4)
+            for p in solution_notebooks(chapter)
+        ]
 
     def per_exercise(student: str) -> dict[str, tuple[float, float]]:
         cells = data[student]["cells"]
@@ -320,8 +353,9 @@ def test_exercises_grade_fairly(chapter, tmp_path, record_property):
         stored, fresh = _checked_cells(nbformat.read(source, as_version=4)), _checked_cells(fresh_nb)
         assert len(stored) == len(fresh)
         for k, (a, b) in enumerate(zip(stored, fresh)):
-            assert _text(a.outputs) == _text(b.outputs), \
+            assert _text(a.outputs) == _text(b.outputs), (
                 f"{chapter}/{source.name}: checked cell {k} prints\n{_text(b.outputs)}\nbut stores\n{_text(a.outputs)}"
+            )
         # the solution notebook's run counts against its budget (conftest.py), as nbval's did
         record_property("notebook_seconds", {f"solutions/{chapter}/{source.name}": best["run_s"]})
 
@@ -338,9 +372,11 @@ def test_exercises_grade_fairly(chapter, tmp_path, record_property):
         res = data[student]
         if kind == "correct":
             if res["total"] != res["max"] or res["problems"] or res["other_errors"]:
-                wrong.append(f"{student} = correct alternative(s) {packs[student]}: scores {res['total']:g}/"
-                             f"{res['max']:g} (failed: {res['failures']}; problems: {res['problems']}; "
-                             f"errors in other cells: {res['other_errors']})")
+                wrong.append(
+                    f"{student} = correct alternative(s) {packs[student]}: scores {res['total']:g}/"
+                    f"{res['max']:g} (failed: {res['failures']}; problems: {res['problems']}; "
+                    f"errors in other cells: {res['other_errors']})"
+                )
         elif kind == "wrong":
             specs = {n: module.WRONG[n] for n in packs[student]}
             losing = {ex for spec in specs.values() for ex in spec["loses"]}
@@ -354,14 +390,18 @@ def test_exercises_grade_fairly(chapter, tmp_path, record_property):
                     if score >= maximum:
                         wrong.append(f"wrong fixture {name!r} ({spec['why']}): keeps all {maximum:g} points of {ex}")
                     if not visibly_flagged(notebooks, ex):
-                        wrong.append(f"wrong fixture {name!r} ({spec['why']}): no visible test of {ex} flags it "
-                                     f"(every test cell of {ex} reached {VISIBLE_PASSED!r}); failed: {res['failures']}")
+                        wrong.append(
+                            f"wrong fixture {name!r} ({spec['why']}): no visible test of {ex} flags it "
+                            f"(every test cell of {ex} reached {VISIBLE_PASSED!r}); failed: {res['failures']}"
+                        )
             for ex, (score, maximum) in scores.items():
                 if ex not in losing and score < maximum:
-                    wrong.append(f"{student} = wrong fixture(s) {list(specs)}: loses points in {ex} too "
-                                 f"({score:g}/{maximum:g}; failed: "
-                                 f"{ {g: w for g, w in res['failures'].items() if g.startswith(ex + '_')} }): "
-                                 "one mistake must cost once, or list it in `loses`")
+                    wrong.append(
+                        f"{student} = wrong fixture(s) {list(specs)}: loses points in {ex} too "
+                        f"({score:g}/{maximum:g}; failed: "
+                        f"{ {g: w for g, w in res['failures'].items() if g.startswith(ex + '_')} }): "
+                        "one mistake must cost once, or list it in `loses`"
+                    )
     assert not wrong, f"{chapter}:\n" + "\n".join(wrong)
 
 
@@ -371,8 +411,13 @@ def test_exercises_grade_fairly(chapter, tmp_path, record_property):
 def test_checked_output_comparison_is_not_vacuous():
     """The solution check compares the text of `# NBVAL_CHECK_OUTPUT` cells, sanitised like nbval."""
     v4 = nbformat.v4
-    nb = v4.new_notebook(cells=[v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(x)"), v4.new_code_cell("print(y)"),
-                                v4.new_code_cell("# NBVAL_CHECK_OUTPUT extra words\nprint(z)")])
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(x)"),
+            v4.new_code_cell("print(y)"),
+            v4.new_code_cell("# NBVAL_CHECK_OUTPUT extra words\nprint(z)"),
+        ]
+    )
     assert [c.source for c in _checked_cells(nb)] == ["# NBVAL_CHECK_OUTPUT\nprint(x)"]
     a = [v4.new_output("stream", name="stdout", text="<Foo object at 0x7f00deadbeef> 42\n")]
     b = [v4.new_output("stream", name="stdout", text="<Foo object at 0x7fffcafe0000> 42\n")]
@@ -393,12 +438,18 @@ def test_visible_flag_needs_a_failure_before_the_visible_line():
             cell.outputs.append(v4.new_output("error", ename="AssertionError", evalue="x", traceback=[]))
         return cell
 
-    nb = v4.new_notebook(cells=[graded("ex1_a_tests", "", True), graded("ex2_a_tests", VISIBLE_PASSED + "\n", True),
-                                graded("ex3_a_tests", "", False), graded("ex4_a_tests", VISIBLE_PASSED + "\n", False),
-                                graded("ex4_b_tests", "", True)])
+    nb = v4.new_notebook(
+        cells=[
+            graded("ex1_a_tests", "", True),
+            graded("ex2_a_tests", VISIBLE_PASSED + "\n", True),
+            graded("ex3_a_tests", "", False),
+            graded("ex4_a_tests", VISIBLE_PASSED + "\n", False),
+            graded("ex4_b_tests", "", True),
+        ]
+    )
     assert visibly_flagged([nb], "ex1") == ["ex1_a_tests"]
-    assert visibly_flagged([nb], "ex2") == []   # only the hidden tests caught it
-    assert visibly_flagged([nb], "ex3") == []   # passed
+    assert visibly_flagged([nb], "ex2") == []  # only the hidden tests caught it
+    assert visibly_flagged([nb], "ex3") == []  # passed
     assert visibly_flagged([nb], "ex4") == ["ex4_b_tests"]
 
 
@@ -416,8 +467,13 @@ def test_submissions_fill_every_answer_and_override_by_grade_id():
 
 
 def test_pack_shares_a_submission_only_between_disjoint_fixtures():
-    fixtures = {"a": ({"ex1_answer"}, {"ex1"}), "b": ({"ex2_answer"}, {"ex2", "ex3"}),
-                "c": ({"ex1_answer"}, {"ex1"}), "d": ({"ex4_answer"}, {"ex3"}), "e": ({"ex5_answer"}, {"ex5"})}
+    fixtures = {
+        "a": ({"ex1_answer"}, {"ex1"}),
+        "b": ({"ex2_answer"}, {"ex2", "ex3"}),
+        "c": ({"ex1_answer"}, {"ex1"}),
+        "d": ({"ex4_answer"}, {"ex3"}),
+        "e": ({"ex5_answer"}, {"ex5"}),
+    }
     assert pack(fixtures) == [["a", "b", "e"], ["c", "d"]]
     assert pack({}) == []
 

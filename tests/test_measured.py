@@ -51,23 +51,28 @@ def test_claim_returns_the_value_inside_its_band(monkeypatch):
     assert claim("ch00.demo.edge", 0.9, low=0.9, high=0.9) == 0.9  # the band is closed
 
 
-@pytest.mark.parametrize("value, low, high", [(0.84, 0.85, None), (0.6, None, 0.5), (float("nan"), 0.0, 1.0),
-                                              (float("nan"), None, 1.0), (-0.1, 0.0, 0.1)])
+@pytest.mark.parametrize(
+    "value, low, high",
+    [(0.84, 0.85, None), (0.6, None, 0.5), (float("nan"), 0.0, 1.0), (float("nan"), None, 1.0), (-0.1, 0.0, 0.1)],
+)
 def test_claim_outside_its_band_says_which_and_where_bands_come_from(monkeypatch, value, low, high):
     monkeypatch.delenv(measured.ONLY_ENV, raising=False)
     with pytest.raises(AssertionError, match=r"ch00\.demo\.x.*outside its band.*measured_spread\.csv"):
         claim("ch00.demo.x", value, low=low, high=high)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(name="Accuracy", value=0.9, low=0.5), "name must look like"),
-    (dict(name="ch00", value=0.9, low=0.5), "name must look like"),
-    (dict(name="ch00.demo.x", value=0.9), "needs low= or high="),
-    (dict(name="ch00.demo.x", value="0.9", low=0.5), "value must be a real number"),
-    (dict(name="ch00.demo.x", value=True, low=0.5), "value must be a real number"),
-    (dict(name="ch00.demo.x", value=torch.ones(2), low=0.5), r"single number.*\(2,\)"),
-    (dict(name="ch00.demo.x", value=0.9, low=0.95, high=0.5), "low=0.95 is above high=0.5"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(name="Accuracy", value=0.9, low=0.5), "name must look like"),
+        (dict(name="ch00", value=0.9, low=0.5), "name must look like"),
+        (dict(name="ch00.demo.x", value=0.9), "needs low= or high="),
+        (dict(name="ch00.demo.x", value="0.9", low=0.5), "value must be a real number"),
+        (dict(name="ch00.demo.x", value=True, low=0.5), "value must be a real number"),
+        (dict(name="ch00.demo.x", value=torch.ones(2), low=0.5), r"single number.*\(2,\)"),
+        (dict(name="ch00.demo.x", value=0.9, low=0.95, high=0.5), "low=0.95 is above high=0.5"),
+    ],
+)
 def test_claim_bad_arguments_are_value_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         claim(kwargs.pop("name"), kwargs.pop("value"), **kwargs)
@@ -82,7 +87,9 @@ def test_claim_logs_every_value_and_measure_only_does_not_raise(tmp_path, monkey
     assert claim("ch00.demo.b", 0.05, low=0.1, high=0.2) == 0.05  # outside, recorded, not raised
     rows = list(csv.DictReader(log.open()))
     assert [(r["run"], r["name"], float(r["value"])) for r in rows] == [
-        ("seed1", "ch00.demo.a", 0.5), ("seed1", "ch00.demo.b", 0.05)]
+        ("seed1", "ch00.demo.a", 0.5),
+        ("seed1", "ch00.demo.b", 0.05),
+    ]
     assert rows[1]["low"] == "0.1" and rows[1]["high"] == "0.2"
 
 
@@ -159,19 +166,23 @@ def test_a_trained_number_in_a_checked_cell_fails_make_test_on_this_machine(pyte
     from nbclient import NotebookClient
 
     v4 = nbformat.v4
-    train = ("torch.manual_seed(0)\n"
-             "m = torch.nn.Sequential(torch.nn.Linear(10, 32), torch.nn.Tanh(), torch.nn.Linear(32, 3))\n"
-             "x = torch.randn(256, 10)\ny = (x[:, 0] > 0).long() + (x[:, 1] > 0.5).long()\n"
-             "opt = torch.optim.SGD(m.parameters(), lr=0.2, momentum=0.9)\nfor _ in range(100):\n"
-             "    opt.zero_grad()\n    loss = torch.nn.functional.cross_entropy(m(x), y)\n"
-             "    loss.backward()\n    opt.step()\n")
-    nb = v4.new_notebook(cells=[
-        v4.new_code_cell("import torch\nimport cvbook  # installs the jitter when CVBOOK_JITTER is set"),
-        v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(sum(p.numel() for p in torch.nn.Linear(4, 1).parameters()))"),
-        v4.new_code_cell(train),
-        v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(f'{loss.item():.6f}')"),       # trained: must fail
-        v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(x.shape, f'{x.abs().max().item():.6f}')"),  # exact
-    ])
+    train = (
+        "torch.manual_seed(0)\n"
+        "m = torch.nn.Sequential(torch.nn.Linear(10, 32), torch.nn.Tanh(), torch.nn.Linear(32, 3))\n"
+        "x = torch.randn(256, 10)\ny = (x[:, 0] > 0).long() + (x[:, 1] > 0.5).long()\n"
+        "opt = torch.optim.SGD(m.parameters(), lr=0.2, momentum=0.9)\nfor _ in range(100):\n"
+        "    opt.zero_grad()\n    loss = torch.nn.functional.cross_entropy(m(x), y)\n"
+        "    loss.backward()\n    opt.step()\n"
+    )
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_code_cell("import torch\nimport cvbook  # installs the jitter when CVBOOK_JITTER is set"),
+            v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(sum(p.numel() for p in torch.nn.Linear(4, 1).parameters()))"),
+            v4.new_code_cell(train),
+            v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(f'{loss.item():.6f}')"),  # trained: must fail
+            v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(x.shape, f'{x.abs().max().item():.6f}')"),  # exact
+        ]
+    )
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     saved = os.environ.pop("CVBOOK_JITTER", None)
     try:
@@ -182,8 +193,9 @@ def test_a_trained_number_in_a_checked_cell_fails_make_test_on_this_machine(pyte
     (pytester.path / "chapters").mkdir()
     nbformat.write(nb, pytester.path / "chapters" / "trained.ipynb")
     pytester.makeconftest((ROOT / "conftest.py").read_text())
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
-                                           "chapters/trained.ipynb")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env", "chapters/trained.ipynb"
+    )
     result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines(["*trained.ipynb::Cell 3*"])
 
@@ -220,8 +232,10 @@ def test_every_claim_has_its_spread_with_the_same_band():
     table = _table()
     claims = {c["name"]: c for c in _claims()}
     missing = sorted(set(claims) - set(table))
-    assert not missing, (f"claims without a measured spread: {missing}; run "
-                         "`python tools/measure_spread.py run <notebook>` then `... table`")
+    assert not missing, (
+        f"claims without a measured spread: {missing}; run "
+        "`python tools/measure_spread.py run <notebook>` then `... table`"
+    )
     stale = sorted(set(table) - set(claims))
     assert not stale, f"tests/measured_spread.csv has rows for claims no notebook makes: {stale}"
     for name, c in claims.items():
@@ -230,7 +244,8 @@ def test_every_claim_has_its_spread_with_the_same_band():
             stored = float(row[edge]) if row[edge] else None
             assert (stored is None) == (c[edge] is None) and (stored is None or math.isclose(stored, c[edge])), (
                 f"{c['where']}: {name} {edge}={c[edge]} in the notebook but {row[edge] or None} in "
-                "tests/measured_spread.csv: re-run `python tools/measure_spread.py table`")
+                "tests/measured_spread.csv: re-run `python tools/measure_spread.py table`"
+            )
 
 
 def test_every_band_has_margin_beyond_the_worst_measured_value():
@@ -242,21 +257,25 @@ def test_every_band_has_margin_beyond_the_worst_measured_value():
         high = float(row["high"]) if row["high"] else None
         assert SPREAD.band_ok(low, high, values), (
             f"{name}: band [{low}, {high}] is too close to the measured values "
-            f"[{min(values):.6g}, {max(values):.6g}]: the margin must be at least the spread")
+            f"[{min(values):.6g}, {max(values):.6g}]: the margin must be at least the spread"
+        )
 
 
-@pytest.mark.parametrize("low, high, values, ok", [
-    (0.90, None, [0.95, 0.96], True),        # margin 0.05 >= range 0.01
-    (0.945, None, [0.95, 0.96], False),      # margin 0.005 < range 0.01
-    (None, 0.5, [0.3, 0.4], True),
-    (None, 0.45, [0.3, 0.4], False),
-    (0.95, None, [0.95, 0.95], False),       # on the edge
-    (0.9, 1.0, [0.95, 0.95], True),          # no spread: any strict margin
-    (100, None, [3356, 10510], True),        # a timing ratio: 100 <= 3356 / (10510 / 3356)
-    (2000, None, [3356, 10510], False),
-    (None, 20, [2.8, 4.5], True),            # 20 >= 4.5 * 4.5 / 2.8
-    (-0.03, 0.03, [0.0, 0.00222], True),
-])
+@pytest.mark.parametrize(
+    "low, high, values, ok",
+    [
+        (0.90, None, [0.95, 0.96], True),  # margin 0.05 >= range 0.01
+        (0.945, None, [0.95, 0.96], False),  # margin 0.005 < range 0.01
+        (None, 0.5, [0.3, 0.4], True),
+        (None, 0.45, [0.3, 0.4], False),
+        (0.95, None, [0.95, 0.95], False),  # on the edge
+        (0.9, 1.0, [0.95, 0.95], True),  # no spread: any strict margin
+        (100, None, [3356, 10510], True),  # a timing ratio: 100 <= 3356 / (10510 / 3356)
+        (2000, None, [3356, 10510], False),
+        (None, 20, [2.8, 4.5], True),  # 20 >= 4.5 * 4.5 / 2.8
+        (-0.03, 0.03, [0.0, 0.00222], True),
+    ],
+)
 def test_the_margin_rule(low, high, values, ok):
     assert SPREAD.band_ok(low, high, values) is ok
 

@@ -29,8 +29,12 @@ import torch.nn.functional as F
 from torch import nn
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import assume, given, note  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import (  # noqa: E402
+    assume,
+    given,
+    note,
+    strategies as st,  # noqa: E402
+)
 
 from cvbook import boxes, conv, cost, faces, metrics, models, segment, signals, style  # noqa: E402
 

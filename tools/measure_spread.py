@@ -58,13 +58,21 @@ REPORTS = ROOT / "reports" / "spread"
 def log_for(notebook: Path) -> Path:
     """The claims log of one notebook: runs of different notebooks never write the same file."""
     return REPORTS / f"log-{notebook.parent.name}-{notebook.stem}.csv"
+
+
 TABLE = ROOT / "tests" / "measured_spread.csv"
 MARKER = "# NBVAL_CHECK_OUTPUT"
 
 #: The conditions of `make test` / `make refresh` (Makefile NB_ENV).
-BASE_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "CVBOOK_PROGRESS": "0",
-            "CVBOOK_ONLINE": "0", "CVBOOK_DEVICE": "cpu", "PYTHONHASHSEED": "0",
-            "PYTHONWARNINGS": "ignore"}
+BASE_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "CVBOOK_PROGRESS": "0",
+    "CVBOOK_ONLINE": "0",
+    "CVBOOK_DEVICE": "cpu",
+    "PYTHONHASHSEED": "0",
+    "PYTHONWARNINGS": "ignore",
+}
 RUNS = {
     "seed0": ({}, True),
     "seed1": ({"CVBOOK_SEED_OFFSET": "1"}, False),
@@ -101,16 +109,27 @@ def claims_in_source(path: Path) -> list[dict]:
         for kw in node.keywords:
             if kw.arg in ("low", "high"):
                 try:
-                    bands[kw.arg] = float(ast.literal_eval(kw.value)) if not (
-                        isinstance(kw.value, ast.Constant) and kw.value.value is None) else None
+                    bands[kw.arg] = (
+                        float(ast.literal_eval(kw.value))
+                        if not (isinstance(kw.value, ast.Constant) and kw.value.value is None)
+                        else None
+                    )
                 except ValueError:
                     try:
-                        bands[kw.arg] = float(eval(compile(ast.Expression(kw.value), where, "eval"),
-                                                   {"__builtins__": {}}))
+                        bands[kw.arg] = float(
+                            eval(compile(ast.Expression(kw.value), where, "eval"), {"__builtins__": {}})
+                        )
                     except Exception as err:  # noqa: BLE001 - any non-literal is the error
                         raise ValueError(f"{where}: low=/high= must be numbers, not expressions") from err
-        found.append({"name": node.args[0].value, "low": bands.get("low"), "high": bands.get("high"),
-                      "where": where, "notebook": str(path.relative_to(ROOT).with_suffix(".ipynb"))})
+        found.append(
+            {
+                "name": node.args[0].value,
+                "low": bands.get("low"),
+                "high": bands.get("high"),
+                "where": where,
+                "notebook": str(path.relative_to(ROOT).with_suffix(".ipynb")),
+            }
+        )
     return found
 
 
@@ -160,32 +179,52 @@ def execute(notebook: Path, run: str) -> tuple[float, list[str]]:
     stored = nbformat.read(notebook, as_version=4)
     nb = nbformat.read(notebook, as_version=4)
     start = time.perf_counter()
-    client = NotebookClient(nb, timeout=3600, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(notebook.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=3600,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(notebook.parent)}},
+    )
     client.execute()
     seconds = time.perf_counter() - start
     problems = []
     for i, (old, new) in enumerate(zip(stored.cells, nb.cells)):
         errors = [o for o in new.get("outputs", []) if o.get("output_type") == "error"]
         if errors:
-            problems.append(f"{notebook.relative_to(ROOT)} cell {i}: {errors[0].get('ename')}: "
-                            f"{errors[0].get('evalue')}")
+            problems.append(
+                f"{notebook.relative_to(ROOT)} cell {i}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+            )
         if RUNS[run][1] and is_checked(old) and output_text(old.outputs) != output_text(new.outputs):
-            problems.append(f"{notebook.relative_to(ROOT)} cell {i} ({run}): checked output differs\n"
-                            f"--- stored\n{output_text(old.outputs)}\n--- {run}\n{output_text(new.outputs)}")
+            problems.append(
+                f"{notebook.relative_to(ROOT)} cell {i} ({run}): checked output differs\n"
+                f"--- stored\n{output_text(old.outputs)}\n--- {run}\n{output_text(new.outputs)}"
+            )
     return seconds, problems
 
 
 def run_one(notebook: Path, run: str) -> tuple[Path, str, float, list[str]]:
-    env = dict(os.environ, **BASE_ENV, **RUNS[run][0], CVBOOK_MEASURE_ONLY="1",
-               CVBOOK_MEASURE_LOG=str(log_for(notebook)), CVBOOK_MEASURE_RUN=run)
+    env = dict(
+        os.environ,
+        **BASE_ENV,
+        **RUNS[run][0],
+        CVBOOK_MEASURE_ONLY="1",
+        CVBOOK_MEASURE_LOG=str(log_for(notebook)),
+        CVBOOK_MEASURE_RUN=run,
+    )
     env.pop("CVBOOK_JITTER", None) if run != "jitter" else None
     if "CVBOOK_SEED_OFFSET" not in RUNS[run][0]:
         env.pop("CVBOOK_SEED_OFFSET", None)
-    proc = subprocess.run([sys.executable, __file__, "_execute", str(notebook), run], env=env,
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, __file__, "_execute", str(notebook), run], env=env, capture_output=True, text=True, cwd=ROOT
+    )
     if proc.returncode not in (0, 3):
-        return notebook, run, float("nan"), [f"{notebook.relative_to(ROOT)} ({run}): runner failed\n{proc.stderr[-3000:]}"]
+        return (
+            notebook,
+            run,
+            float("nan"),
+            [f"{notebook.relative_to(ROOT)} ({run}): runner failed\n{proc.stderr[-3000:]}"],
+        )
     lines = proc.stdout.strip().split("\n")
     seconds = float(lines[0])
     problems = "\n".join(lines[1:]).split("\n\x1e\n") if len(lines) > 1 else []
@@ -242,8 +281,13 @@ def cmd_run(args) -> int:
 def native_capability() -> str:
     """PyTorch's native CPU kernel family here: 'AVX512', 'AVX2', 'DEFAULT', ... (in a clean env)."""
     env = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"}
-    proc = subprocess.run([sys.executable, "-c", "import torch; print(torch.backends.cpu.get_cpu_capability())"],
-                          env=env, capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import torch; print(torch.backends.cpu.get_cpu_capability())"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return proc.stdout.strip()
 
 
@@ -286,8 +330,12 @@ def band_ok(low: float | None, high: float | None, values: list[float]) -> bool:
 def limits(values: list[float]) -> tuple[float, float, float, float]:
     """(lowest additive low edge, lowest multiplicative low edge, highest ...): what band_ok allows."""
     lo, hi = min(values), max(values)
-    return (lo - (hi - lo), lo * lo / hi if lo > 0 else float("nan"),
-            hi + (hi - lo), hi * hi / lo if lo > 0 else float("nan"))
+    return (
+        lo - (hi - lo),
+        lo * lo / hi if lo > 0 else float("nan"),
+        hi + (hi - lo),
+        hi * hi / lo if lo > 0 else float("nan"),
+    )
 
 
 def cmd_table(args) -> int:
@@ -308,18 +356,26 @@ def cmd_table(args) -> int:
             margins.append(lo_obs - c["low"])
         if c["high"] is not None:
             margins.append(c["high"] - hi_obs)
-        row = {"name": name, "notebook": c["notebook"], "low": "" if c["low"] is None else f"{c['low']:g}",
-               "high": "" if c["high"] is None else f"{c['high']:g}", "min": f"{lo_obs:.6g}",
-               "max": f"{hi_obs:.6g}", "range": f"{hi_obs - lo_obs:.6g}",
-               "margin": f"{min(margins):.6g}"}
+        row = {
+            "name": name,
+            "notebook": c["notebook"],
+            "low": "" if c["low"] is None else f"{c['low']:g}",
+            "high": "" if c["high"] is None else f"{c['high']:g}",
+            "min": f"{lo_obs:.6g}",
+            "max": f"{hi_obs:.6g}",
+            "range": f"{hi_obs - lo_obs:.6g}",
+            "margin": f"{min(margins):.6g}",
+        }
         for r in REQUIRED_RUNS:
             row[r] = " ".join(f"{v:.6g}" for v in runs.get(r, []))
         rows.append(row)
     fields = ["name", "notebook", "low", "high", "min", "max", "range", "margin", *REQUIRED_RUNS]
     with TABLE.open("w", newline="") as f:
-        f.write("# Spread of every measured claim (cvbook.measured.claim) over seeds and CPU kernels.\n"
-                "# Made by `python tools/measure_spread.py table` from the runs of `... run`; checked by\n"
-                "# tests/test_measured.py: margin (distance from the worst value to the band edge) >= range.\n")
+        f.write(
+            "# Spread of every measured claim (cvbook.measured.claim) over seeds and CPU kernels.\n"
+            "# Made by `python tools/measure_spread.py table` from the runs of `... run`; checked by\n"
+            "# tests/test_measured.py: margin (distance from the worst value to the band edge) >= range.\n"
+        )
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
@@ -327,11 +383,12 @@ def cmd_table(args) -> int:
     bad = []
     for r in rows:
         every = [float(v) for run in REQUIRED_RUNS for v in r[run].split()]
-        if every and not band_ok(float(r["low"]) if r["low"] else None,
-                                 float(r["high"]) if r["high"] else None, every):
+        if every and not band_ok(float(r["low"]) if r["low"] else None, float(r["high"]) if r["high"] else None, every):
             bad.append(r)
-            print(f"  margin too small: {r['name']} band [{r['low']}, {r['high']}] observed "
-                  f"[{r['min']}, {r['max']}] (range {r['range']})")
+            print(
+                f"  margin too small: {r['name']} band [{r['low']}, {r['high']}] observed "
+                f"[{r['min']}, {r['max']}] (range {r['range']})"
+            )
     for m in missing:
         print("  missing: " + m)
     return 1 if bad or missing else 0
@@ -347,9 +404,11 @@ def cmd_suggest(args) -> int:
                 continue
             a_lo, m_lo, a_hi, m_hi = limits(every)
             ok = band_ok(c["low"], c["high"], every)
-            print(f"{c['where']}: {c['name']}: observed [{min(every):.4g}, {max(every):.4g}] over "
-                  f"{len(every)} values, band [{c['low']}, {c['high']}] {'ok' if ok else 'TOO TIGHT'}; "
-                  f"low <= {a_lo:.4g} (or {m_lo:.4g} as a factor), high >= {a_hi:.4g} (or {m_hi:.4g})")
+            print(
+                f"{c['where']}: {c['name']}: observed [{min(every):.4g}, {max(every):.4g}] over "
+                f"{len(every)} values, band [{c['low']}, {c['high']}] {'ok' if ok else 'TOO TIGHT'}; "
+                f"low <= {a_lo:.4g} (or {m_lo:.4g} as a factor), high >= {a_hi:.4g} (or {m_hi:.4g})"
+            )
     return 0
 
 
@@ -366,8 +425,9 @@ def main(argv: list[str]) -> int:
     p_run.add_argument("notebooks", nargs="*")
     p_run.add_argument("--runs", default=",".join(RUNS))
     p_run.add_argument("-j", "--jobs", type=int, default=2)
-    p_run.add_argument("--force-avx2", action="store_true",
-                       help="run the avx2 configuration even where it is the native one")
+    p_run.add_argument(
+        "--force-avx2", action="store_true", help="run the avx2 configuration even where it is the native one"
+    )
     sub.add_parser("table", help="write tests/measured_spread.csv from the log")
     sub.add_parser("suggest", help="print the bands the margin rule allows")
     args = parser.parse_args(argv)

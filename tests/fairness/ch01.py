@@ -132,17 +132,27 @@ _EX5_ROLL_AND_ZERO = '''def shift_image(image, dx, dy):
 '''
 
 CORRECT = {
-    "numpy_var_mean_dot_loops": {"ex1_answer": _EX1_NUMPY, "ex2_answer": _EX2_VAR_MEAN, "ex3_answer": _EX3_DOT,
-                                 "ex4_answer": _EX4_ONE_LINE, "ex5_answer": _EX5_LOOPS},
-    "torch_by_hand_channels_roll": {"ex1_answer": _EX1_TORCH, "ex2_answer": _EX2_BY_HAND,
-                                    "ex3_answer": _EX3_CHANNELS, "ex4_answer": _EX4_NN,
-                                    "ex5_answer": _EX5_ROLL_AND_ZERO},
+    "numpy_var_mean_dot_loops": {
+        "ex1_answer": _EX1_NUMPY,
+        "ex2_answer": _EX2_VAR_MEAN,
+        "ex3_answer": _EX3_DOT,
+        "ex4_answer": _EX4_ONE_LINE,
+        "ex5_answer": _EX5_LOOPS,
+    },
+    "torch_by_hand_channels_roll": {
+        "ex1_answer": _EX1_TORCH,
+        "ex2_answer": _EX2_BY_HAND,
+        "ex3_answer": _EX3_CHANNELS,
+        "ex4_answer": _EX4_NN,
+        "ex5_answer": _EX5_ROLL_AND_ZERO,
+    },
 }
 
 # --------------------------------------------------------------------------- real mistakes
 
-_EX1_TRUNCATES = _EX1_TORCH.replace("torch.round(torch.clamp(tensor.detach(), 0.0, 1.0) * 255)",
-                                    "(torch.clamp(tensor.detach(), 0.0, 1.0) * 255)")
+_EX1_TRUNCATES = _EX1_TORCH.replace(
+    "torch.round(torch.clamp(tensor.detach(), 0.0, 1.0) * 255)", "(torch.clamp(tensor.detach(), 0.0, 1.0) * 255)"
+)
 
 _EX3_NO_SCALING = '''def rgb_to_gray(image):
     """RGB array (H, W, 3), uint8 or float in [0, 1] -> float64 luminance (H, W) in [0, 1]."""
@@ -216,15 +226,23 @@ _EX2_NO_EPS = '''def standardize(images, eps=1e-8):
 
 WRONG = {
     "truncating_cast_and_unscaled_gray": dict(
-        answers={"ex1_answer": _EX1_TRUNCATES, "ex3_answer": _EX3_NO_SCALING}, loses=["ex1", "ex3"],
-        why="0.999 * 255 = 254.7 must round to 255, not truncate to 254; a uint8 image must be divided by 255"),
+        answers={"ex1_answer": _EX1_TRUNCATES, "ex3_answer": _EX3_NO_SCALING},
+        loses=["ex1", "ex3"],
+        why="0.999 * 255 = 254.7 must round to 255, not truncate to 254; a uint8 image must be divided by 255",
+    ),
     "sample_std_and_wrapping_roll": dict(
-        answers={"ex2_answer": _EX2_UNBIASED, "ex5_answer": _EX5_ROLL}, loses=["ex2", "ex5"],
-        why="the population std divides by N (correction=0); torch.roll wraps the content around instead of 0s"),
+        answers={"ex2_answer": _EX2_UNBIASED, "ex5_answer": _EX5_ROLL},
+        loses=["ex2", "ex5"],
+        why="the population std divides by N (correction=0); torch.roll wraps the content around instead of 0s",
+    ),
     "no_input_checks": dict(
-        answers={"ex1_answer": _EX1_NO_DTYPE_CHECK, "ex4_answer": _EX4_NO_CHECKS}, loses=["ex1", "ex4"],
-        why="the ValueErrors the text asks for (dtype, dimensions, positive sizes) are missing"),
+        answers={"ex1_answer": _EX1_NO_DTYPE_CHECK, "ex4_answer": _EX4_NO_CHECKS},
+        loses=["ex1", "ex4"],
+        why="the ValueErrors the text asks for (dtype, dimensions, positive sizes) are missing",
+    ),
     "from_numpy_on_a_view_and_no_eps": dict(
-        answers={"ex1_answer": _EX1_FROM_NUMPY_VIEW, "ex2_answer": _EX2_NO_EPS}, loses=["ex1", "ex2"],
-        why="torch.from_numpy refuses a flipped view (copy first); a constant channel divides 0 by 0 without eps"),
+        answers={"ex1_answer": _EX1_FROM_NUMPY_VIEW, "ex2_answer": _EX2_NO_EPS},
+        loses=["ex1", "ex2"],
+        why="torch.from_numpy refuses a flipped view (copy first); a constant channel divides 0 by 0 without eps",
+    ),
 }

@@ -157,6 +157,7 @@ _EX6_JUMPS = '''def receptive_field(filter_sizes, strides=None):
     return r
 '''
 
+
 def _split(source):
     single, volume = source.split("\n\ndef conv2d_volume", 1)
     return single.rstrip("\n") + "\n", "def conv2d_volume" + volume
@@ -166,18 +167,29 @@ _EX2_UNFOLD, _EX3_CALLS_SINGLE = _split(_EX2_UNFOLD)
 _EX2_LOOPS, _EX3_EINSUM = _split(_EX2_LOOPS)
 
 CORRECT = {
-    "unfold_pad_loops_backwards": {"ex1_answer": _EX1_MATH, "ex2_answer": _EX2_UNFOLD,
-                                   "ex3_answer": _EX3_CALLS_SINGLE, "ex4_answer": _EX4_LOOPS,
-                                   "ex6_answer": _EX6_BACKWARDS},
-    "four_loops_einsum_unfold_jumps": {"ex2_answer": _EX2_LOOPS, "ex3_answer": _EX3_EINSUM,
-                                       "ex4_answer": _EX4_UNFOLD_MAX, "ex6_answer": _EX6_JUMPS},
+    "unfold_pad_loops_backwards": {
+        "ex1_answer": _EX1_MATH,
+        "ex2_answer": _EX2_UNFOLD,
+        "ex3_answer": _EX3_CALLS_SINGLE,
+        "ex4_answer": _EX4_LOOPS,
+        "ex6_answer": _EX6_BACKWARDS,
+    },
+    "four_loops_einsum_unfold_jumps": {
+        "ex2_answer": _EX2_LOOPS,
+        "ex3_answer": _EX3_EINSUM,
+        "ex4_answer": _EX4_UNFOLD_MAX,
+        "ex6_answer": _EX6_JUMPS,
+    },
 }
 
 _EX1_FLOAT = _EX1_MATH.replace("return span // s + 1", "return span / s + 1")
 _EX2_FLIPPED = _EX2_UNFOLD.replace("(windows * kernel.to(dtype))", "(windows * kernel.to(dtype).flip(0, 1))")
-_EX3_NO_BIAS = _EX3_CALLS_SINGLE.replace("""        if bias is not None:
+_EX3_NO_BIAS = _EX3_CALLS_SINGLE.replace(
+    """        if bias is not None:
             total = total + bias[k]
-""", "")
+""",
+    "",
+)
 _EX4_STRIDE_ONE = _EX4_LOOPS.replace("    s = f if s is None else s\n", "    s = 1 if s is None else s\n")
 _EX1_NO_CHECKS = '''def output_size(n, f, p=0, s=1):
     """Size along one axis of the output of an f x f filter, padding p, stride s, on an n x n input."""
@@ -200,19 +212,28 @@ _EX2_NO_CHECKS = '''def conv2d_single(image, kernel, stride=1, padding=0):
     return (padded.unfold(0, f, stride).unfold(1, f, stride) * kernel.to(dtype)).sum(dim=(-2, -1))
 '''
 _EX4_INTEGER_AVERAGE = _EX4_LOOPS.replace("    x = x if x.is_floating_point() else x.float()\n", "").replace(
-    "lambda window: window.flatten(-2).mean(dim=-1)", "lambda window: window.flatten(-2).sum(dim=-1) // (f * f)")
+    "lambda window: window.flatten(-2).mean(dim=-1)", "lambda window: window.flatten(-2).sum(dim=-1) // (f * f)"
+)
 
 WRONG = {
     "float_size_and_flipped_kernel": dict(
-        answers={"ex1_answer": _EX1_FLOAT, "ex2_answer": _EX2_FLIPPED}, loses=["ex1", "ex2"],
-        why="the size is an int (floor division); the book's convolution is cross-correlation, not flipped"),
+        answers={"ex1_answer": _EX1_FLOAT, "ex2_answer": _EX2_FLIPPED},
+        loses=["ex1", "ex2"],
+        why="the size is an int (floor division); the book's convolution is cross-correlation, not flipped",
+    ),
     "volume_without_bias_and_pool_stride_one": dict(
-        answers={"ex3_answer": _EX3_NO_BIAS, "ex4_answer": _EX4_STRIDE_ONE}, loses=["ex3", "ex4"],
-        why="each filter adds its bias; the pooling stride defaults to the window size"),
+        answers={"ex3_answer": _EX3_NO_BIAS, "ex4_answer": _EX4_STRIDE_ONE},
+        loses=["ex3", "ex4"],
+        why="each filter adds its bias; the pooling stride defaults to the window size",
+    ),
     "no_size_checks_and_strides_ignored": dict(
-        answers={"ex1_answer": _EX1_NO_CHECKS, "ex6_answer": _EX6_NO_STRIDES}, loses=["ex1", "ex6"],
-        why="a filter that does not fit must raise; strides multiply the growth of the receptive field"),
+        answers={"ex1_answer": _EX1_NO_CHECKS, "ex6_answer": _EX6_NO_STRIDES},
+        loses=["ex1", "ex6"],
+        why="a filter that does not fit must raise; strides multiply the growth of the receptive field",
+    ),
     "no_conv_checks_and_integer_average": dict(
-        answers={"ex2_answer": _EX2_NO_CHECKS, "ex4_answer": _EX4_INTEGER_AVERAGE}, loses=["ex2", "ex4"],
-        why="conv2d_single must refuse bad shapes, strides and paddings; an average of integers is a float"),
+        answers={"ex2_answer": _EX2_NO_CHECKS, "ex4_answer": _EX4_INTEGER_AVERAGE},
+        loses=["ex2", "ex4"],
+        why="conv2d_single must refuse bad shapes, strides and paddings; an average of integers is a float",
+    ),
 }

@@ -169,11 +169,20 @@ _EX5_SUM_FIRST = '''def train_step(model, x, y, optimizer, loss_fn):
 '''
 
 CORRECT = {
-    "loops_gather_rsqrt_keywords": {"ex1_answer": _EX1_LOOPS, "ex2_answer": _EX2_GATHER, "ex3_answer": _EX3_RSQRT,
-                                    "ex4_answer": _EX4_KEYWORDS, "ex5_answer": _EX5_SET_TO_NONE},
-    "in_place_copy_one_hot_channel_loop": {"ex1_answer": _EX1_VECTOR, "ex2_answer": _EX2_ONE_HOT,
-                                           "ex3_answer": _EX3_LOOP_OVER_CHANNELS, "ex4_answer": _EX4_LIBRARY_COUNT,
-                                           "ex5_answer": _EX5_SUM_FIRST},
+    "loops_gather_rsqrt_keywords": {
+        "ex1_answer": _EX1_LOOPS,
+        "ex2_answer": _EX2_GATHER,
+        "ex3_answer": _EX3_RSQRT,
+        "ex4_answer": _EX4_KEYWORDS,
+        "ex5_answer": _EX5_SET_TO_NONE,
+    },
+    "in_place_copy_one_hot_channel_loop": {
+        "ex1_answer": _EX1_VECTOR,
+        "ex2_answer": _EX2_ONE_HOT,
+        "ex3_answer": _EX3_LOOP_OVER_CHANNELS,
+        "ex4_answer": _EX4_LIBRARY_COUNT,
+        "ex5_answer": _EX5_SUM_FIRST,
+    },
 }
 
 # --------------------------------------------------------------------------- real mistakes
@@ -258,16 +267,24 @@ _EX3_NUMPY = '''def batchnorm_forward(x, gamma, beta, eps=1e-5):
 
 WRONG = {
     "bool_as_size_and_summed_loss": dict(
-        answers={"ex4_answer": _EX4_ACCEPTS_BOOL, "ex2_answer": _EX2_SUM}, loses=["ex2", "ex4"],
-        why="True passes isinstance(value, int) but is not a size; the loss is the sum, not the mean"),
+        answers={"ex4_answer": _EX4_ACCEPTS_BOOL, "ex2_answer": _EX2_SUM},
+        loses=["ex2", "ex4"],
+        why="True passes isinstance(value, int) but is not a size; the loss is the sum, not the mean",
+    ),
     "overflowing_softmax_and_unbiased_variance": dict(
-        answers={"ex2_answer": _EX2_OVERFLOW, "ex3_answer": _EX3_UNBIASED}, loses=["ex2", "ex3"],
-        why="exp(1000) overflows without the log-sum-exp trick; batch norm's variance divides by NHW, not NHW - 1"),
+        answers={"ex2_answer": _EX2_OVERFLOW, "ex3_answer": _EX3_UNBIASED},
+        loses=["ex2", "ex3"],
+        why="exp(1000) overflows without the log-sum-exp trick; batch norm's variance divides by NHW, not NHW - 1",
+    ),
     "typed_in_counts_and_no_shape_checks": dict(
-        answers={"ex4_answer": _EX4_TYPED_IN, "ex1_answer": _EX1_NO_SHAPE_CHECK}, loses=["ex1", "ex4"],
+        answers={"ex4_answer": _EX4_TYPED_IN, "ex1_answer": _EX1_NO_SHAPE_CHECK},
+        loses=["ex1", "ex4"],
         why="the lecture counts must be computed with conv_params/fc_params; gd_step and line_gradients "
-            "must refuse mismatched or empty inputs"),
+        "must refuse mismatched or empty inputs",
+    ),
     "zero_grad_after_backward_and_numpy_batchnorm": dict(
-        answers={"ex5_answer": _EX5_ZERO_GRAD_LATE, "ex3_answer": _EX3_NUMPY}, loses=["ex3", "ex5"],
-        why="zero_grad between backward and step wipes the gradients; NumPy breaks autograd"),
+        answers={"ex5_answer": _EX5_ZERO_GRAD_LATE, "ex3_answer": _EX3_NUMPY},
+        loses=["ex3", "ex5"],
+        why="zero_grad between backward and step wipes the gradients; NumPy breaks autograd",
+    ),
 }

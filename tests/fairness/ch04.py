@@ -184,11 +184,19 @@ def fc_fraction(model):
 
 CORRECT = {
     "dispatch_divmod_formula_append_named": {
-        "ex1_answer": _EX1_DISPATCH, "ex2_answer": _EX2_DIVMOD, "ex3_answer": _EX3_FORMULA,
-        "ex4_answer": _EX4_APPEND, "ex5_answer": _EX5_NAMED},
+        "ex1_answer": _EX1_DISPATCH,
+        "ex2_answer": _EX2_DIVMOD,
+        "ex3_answer": _EX3_FORMULA,
+        "ex4_answer": _EX4_APPEND,
+        "ex5_answer": _EX5_NAMED,
+    },
     "lists_recursion_loop_same_padding_totals": {
-        "ex1_answer": _EX1_FLAT_WITH_NUMPY, "ex2_answer": _EX2_RECURSIVE, "ex3_answer": _EX3_LOOP,
-        "ex4_answer": _EX4_LIST, "ex5_answer": _EX5_OWN_PARAMETERS},
+        "ex1_answer": _EX1_FLAT_WITH_NUMPY,
+        "ex2_answer": _EX2_RECURSIVE,
+        "ex3_answer": _EX3_LOOP,
+        "ex4_answer": _EX4_LIST,
+        "ex5_answer": _EX5_OWN_PARAMETERS,
+    },
 }
 
 # --------------------------------------------------------------------------- real mistakes
@@ -233,8 +241,9 @@ _EX2_ROUNDS_UP = '''def spatial_sizes(input_size, layers, exact=False):
 
 _EX3_ACCEPTS_BOOL = _EX3_LOOP.replace("isinstance(value, bool) or ", "")
 
-_EX1_BIAS_PER_INPUT = _EX1_FLAT_WITH_NUMPY.replace("params = n_in * layer[1] + layer[1]",
-                                                   "params = n_in * layer[1] + n_in")
+_EX1_BIAS_PER_INPUT = _EX1_FLAT_WITH_NUMPY.replace(
+    "params = n_in * layer[1] + layer[1]", "params = n_in * layer[1] + n_in"
+)
 
 _EX2_IGNORES_EXACT = '''def spatial_sizes(input_size, layers, exact=False):
     """Output size after each (f, s, p) layer for an input_size x input_size input; a list of ints."""
@@ -279,15 +288,23 @@ _EX4_NO_CHECKS = '''def vgg_block(in_channels, out_channels, n_convs):
 
 WRONG = {
     "builds_the_network_and_no_padding": dict(
-        answers={"ex1_answer": _EX1_BUILDS_THE_NETWORK, "ex4_answer": _EX4_NO_PADDING}, loses=["ex1", "ex4"],
-        why="the layer table must be integer arithmetic, not PyTorch layers; a VGG conv keeps the size (padding 1)"),
+        answers={"ex1_answer": _EX1_BUILDS_THE_NETWORK, "ex4_answer": _EX4_NO_PADDING},
+        loses=["ex1", "ex4"],
+        why="the layer table must be integer arithmetic, not PyTorch layers; a VGG conv keeps the size (padding 1)",
+    ),
     "rounds_up_and_bool_as_count": dict(
-        answers={"ex2_answer": _EX2_ROUNDS_UP, "ex3_answer": _EX3_ACCEPTS_BOOL}, loses=["ex2", "ex3"],
-        why="output sizes round down (floor); True is an int in Python but not a layer count"),
+        answers={"ex2_answer": _EX2_ROUNDS_UP, "ex3_answer": _EX3_ACCEPTS_BOOL},
+        loses=["ex2", "ex3"],
+        why="output sizes round down (floor); True is an int in Python but not a layer count",
+    ),
     "bias_per_input_and_exact_ignored": dict(
-        answers={"ex1_answer": _EX1_BIAS_PER_INPUT, "ex2_answer": _EX2_IGNORES_EXACT}, loses=["ex1", "ex2"],
-        why="an fc layer has one bias per output unit; exact=True must refuse a division that is not exact"),
+        answers={"ex1_answer": _EX1_BIAS_PER_INPUT, "ex2_answer": _EX2_IGNORES_EXACT},
+        loses=["ex1", "ex2"],
+        why="an fc layer has one bias per output unit; exact=True must refuse a division that is not exact",
+    ),
     "top_level_children_and_no_checks": dict(
-        answers={"ex5_answer": _EX5_TOP_LEVEL, "ex4_answer": _EX4_NO_CHECKS}, loses=["ex4", "ex5"],
-        why="model.children() misses nested layers (use model.modules()); vgg_block must refuse n_convs=0"),
+        answers={"ex5_answer": _EX5_TOP_LEVEL, "ex4_answer": _EX4_NO_CHECKS},
+        loses=["ex4", "ex5"],
+        why="model.children() misses nested layers (use model.modules()); vgg_block must refuse n_convs=0",
+    ),
 }

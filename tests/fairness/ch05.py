@@ -134,7 +134,9 @@ def inception_branch_cost(h, w, c_in, c_out, f, c_reduce=None):
 
 # name -> dict(answers={grade_id: source}, loses=[exercise ids that must lose points], why="...")
 WRONG = {
-    "relu_before_the_sum": dict(answers={"ex1_answer": '''class ResidualBlock(nn.Module):
+    "relu_before_the_sum": dict(
+        answers={
+            "ex1_answer": '''class ResidualBlock(nn.Module):
     """Two 3x3 conv-BN layers and an identity shortcut: ReLU(body(x) + x)."""
 
     def __init__(self, channels):
@@ -145,8 +147,14 @@ WRONG = {
 
     def forward(self, x):
         return torch.relu(self.body(x)) + x          # the slide's g(z) + a: ReLU before the sum
-'''}, loses=["ex1"], why="applies the ReLU before adding the shortcut (the lecture slide's slip)"),
-    "calls_conv2d": dict(answers={"ex3_answer": '''def conv1x1_as_linear(x, weight, bias=None):
+'''
+        },
+        loses=["ex1"],
+        why="applies the ReLU before adding the shortcut (the lecture slide's slip)",
+    ),
+    "calls_conv2d": dict(
+        answers={
+            "ex3_answer": '''def conv1x1_as_linear(x, weight, bias=None):
     """A 1x1 convolution of x (N, C_in, H, W) with weight (C_out, C_in, 1, 1) as a per-pixel matrix product."""
     if x.ndim != 4:
         raise ValueError("x must have shape (N, C_in, H, W)")
@@ -155,8 +163,14 @@ WRONG = {
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError("bias must have shape (C_out,)")
     return F.conv2d(x, weight, bias)                 # the library function the exercise re-implements
-'''}, loses=["ex3"], why="calls F.conv2d instead of writing the matrix product"),
-    "bottleneck_cost_forgets_the_1x1": dict(answers={"ex4_answer": '''def inception_branch_cost(h, w, c_in, c_out, f, c_reduce=None):
+'''
+        },
+        loses=["ex3"],
+        why="calls F.conv2d instead of writing the matrix product",
+    ),
+    "bottleneck_cost_forgets_the_1x1": dict(
+        answers={
+            "ex4_answer": '''def inception_branch_cost(h, w, c_in, c_out, f, c_reduce=None):
     """Multiplications of an f x f 'same' conv branch from h x w x c_in to h x w x c_out, with an optional 1x1 bottleneck."""
     for value in (h, w, c_in, c_out, f):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -166,8 +180,14 @@ WRONG = {
     if isinstance(c_reduce, bool) or not isinstance(c_reduce, int) or c_reduce < 1:
         raise ValueError("c_reduce must be None or a positive int")
     return h * w * c_out * f * f * c_reduce          # the 1 x 1 layer's cost is missing
-'''}, loses=["ex4"], why="counts only the f x f layer after the bottleneck, not the 1 x 1 layer"),
-    "average_pool_branch": dict(answers={"ex5_answer": '''class Inception(nn.Module):
+'''
+        },
+        loses=["ex4"],
+        why="counts only the f x f layer after the bottleneck, not the 1 x 1 layer",
+    ),
+    "average_pool_branch": dict(
+        answers={
+            "ex5_answer": '''class Inception(nn.Module):
     """Four parallel branches (1x1; 1x1-3x3; 1x1-5x5; maxpool-1x1) concatenated along the channels."""
 
     def __init__(self, c_in, c1, c3_reduce, c3, c5_reduce, c5, pool_proj):
@@ -183,5 +203,9 @@ WRONG = {
 
     def forward(self, x):
         return torch.cat([self.branch1(x), self.branch3(x), self.branch5(x), self.branch_pool(x)], dim=1)
-'''}, loses=["ex5"], why="average pooling in the pool branch instead of max pooling"),
+'''
+        },
+        loses=["ex5"],
+        why="average pooling in the pool branch instead of max pooling",
+    ),
 }

@@ -143,7 +143,9 @@ def conv_cost(n_in, f, c_in, n_filters, stride=1, padding=0):
 
 # name -> dict(answers={grade_id: source}, loses=[exercise ids that must lose points], why="...")
 WRONG = {
-    "accepts_bool_sizes": dict(answers={"ex1_answer": '''def conv_cost(n_in, f, c_in, n_filters, stride=1, padding=0):
+    "accepts_bool_sizes": dict(
+        answers={
+            "ex1_answer": '''def conv_cost(n_in, f, c_in, n_filters, stride=1, padding=0):
     """(mult_adds, params) of a standard f x f convolution with n_filters filters on an n_in x n_in x c_in input."""
     for value in (n_in, f, c_in, n_filters, stride):
         if not isinstance(value, int) or value < 1:          # True is an int: accepted
@@ -152,15 +154,27 @@ WRONG = {
         raise ValueError("bad padding")
     n_out = (n_in + 2 * padding - f) // stride + 1
     return f * f * c_in * n_out * n_out * n_filters, f * f * c_in * n_filters
-'''}, loses=["ex1"], why="bool is an int; the text says a bool is not a size"),
-    "truncates_instead_of_rounding": dict(answers={"ex3_answer": '''def mobilenet_layer_cost(d_k, m, n, d_f, alpha=1.0, rho=1.0):
+'''
+        },
+        loses=["ex1"],
+        why="bool is an int; the text says a bool is not a size",
+    ),
+    "truncates_instead_of_rounding": dict(
+        answers={
+            "ex3_answer": '''def mobilenet_layer_cost(d_k, m, n, d_f, alpha=1.0, rho=1.0):
     """(mult_adds, params) of a depthwise-separable layer with width multiplier alpha and resolution multiplier rho."""
     if not 0 < alpha <= 1 or not 0 < rho <= 1:
         raise ValueError("alpha and rho must be in (0, 1]")
     m, n, d_f = max(1, int(alpha * m)), max(1, int(alpha * n)), max(1, int(rho * d_f))
     return d_k * d_k * m * d_f * d_f + m * n * d_f * d_f, d_k * d_k * m + m * n
-'''}, loses=["ex3"], why="int() cuts rho * D_F = 9.996 to 9; the text says Python's round"),
-    "relu6_after_projection": dict(answers={"ex4_answer": '''class InvertedResidual(nn.Module):
+'''
+        },
+        loses=["ex3"],
+        why="int() cuts rho * D_F = 9.996 to 9; the text says Python's round",
+    ),
+    "relu6_after_projection": dict(
+        answers={
+            "ex4_answer": '''class InvertedResidual(nn.Module):
     """MobileNet v2 block: 1x1 expansion (ReLU6), 3x3 depthwise (ReLU6), linear 1x1 projection, residual if shapes match."""
 
     def __init__(self, c_in, c_out, stride, t):
@@ -178,8 +192,14 @@ WRONG = {
     def forward(self, x):
         out = torch.clamp(self.body(x), 0, 6)      # an activation after the linear projection
         return x + out if self.use_residual else out
-'''}, loses=["ex4"], why="a ReLU6 after the projection, which the text says is linear"),
-    "halved_flop_counter": dict(answers={"ex6_answer": '''def count_flops(model, input_shape, device="cpu"):
+'''
+        },
+        loses=["ex4"],
+        why="a ReLU6 after the projection, which the text says is linear",
+    ),
+    "halved_flop_counter": dict(
+        answers={
+            "ex6_answer": '''def count_flops(model, input_shape, device="cpu"):
     """Mult-adds of the Conv2d and Linear layers of one forward pass of model on one example of shape input_shape."""
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -192,5 +212,9 @@ WRONG = {
     finally:
         model.train(mode)
     return counter.get_total_flops() // 2
-'''}, loses=["ex6"], why="calls PyTorch's FLOP counter and halves it instead of writing the hooks"),
+'''
+        },
+        loses=["ex6"],
+        why="calls PyTorch's FLOP counter and halves it instead of writing the hooks",
+    ),
 }

@@ -103,7 +103,9 @@ CORRECT = {
 
 # name -> dict(answers={grade_id: source}, loses=[exercise ids that must lose points], why="...")
 WRONG = {
-    "uint8_wraps_around": dict(answers={"ex1_answer": '''def colour_shift(image, shift):
+    "uint8_wraps_around": dict(
+        answers={
+            "ex1_answer": '''def colour_shift(image, shift):
     """Add shift[c] to channel c of a uint8 image (3, H, W) or batch (N, 3, H, W), clipped to [0, 255]."""
     if not isinstance(image, torch.Tensor) or image.dtype != torch.uint8:
         raise ValueError("image must be a uint8 tensor")
@@ -116,8 +118,14 @@ WRONG = {
     for c in range(3):
         out[..., c, :, :] += int(shift[c])          # uint8 arithmetic wraps around
     return out.clamp(0, 255)
-'''}, loses=["ex1"], why="adds in uint8, so 250 + 20 wraps to 14 before the clipping"),
-    "eigenvalues_ascending": dict(answers={"ex2_answer": '''def pca_colour_augment(image, alpha):
+'''
+        },
+        loses=["ex1"],
+        why="adds in uint8, so 250 + 20 wraps to 14 before the clipping",
+    ),
+    "eigenvalues_ascending": dict(
+        answers={
+            "ex2_answer": '''def pca_colour_augment(image, alpha):
     """AlexNet's PCA colour augmentation of a float image (3, H, W) in [0, 1] with the given alpha."""
     if not isinstance(image, torch.Tensor) or image.ndim != 3 or image.shape[0] != 3:
         raise ValueError("image must have shape (3, H, W)")
@@ -130,8 +138,14 @@ WRONG = {
     eigvecs = eigvecs * torch.where(eigvecs.sum(dim=0) < 0, -1.0, 1.0).double()
     delta = eigvecs @ (alpha * eigvals)
     return (image.double() + delta.view(3, 1, 1)).clamp(0, 1).to(image.dtype)
-'''}, loses=["ex2"], why="uses torch.linalg.eigh's ascending order, so alpha_1 scales the smallest eigenvalue"),
-    "counts_every_parameter": dict(answers={"ex3_answer": '''def prepare_for_transfer(model, num_classes):
+'''
+        },
+        loses=["ex2"],
+        why="uses torch.linalg.eigh's ascending order, so alpha_1 scales the smallest eigenvalue",
+    ),
+    "counts_every_parameter": dict(
+        answers={
+            "ex3_answer": '''def prepare_for_transfer(model, num_classes):
     """Replace model.fc by a new Linear(in_features, num_classes), freeze the rest; return the trainable count."""
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError("num_classes must be a positive int")
@@ -139,8 +153,14 @@ WRONG = {
         p.requires_grad = False
     model.fc = nn.Linear(model.fc.in_features, num_classes, device=model.fc.weight.device)
     return sum(p.numel() for p in model.parameters())   # all of them, frozen or not
-'''}, loses=["ex3"], why="returns the number of all parameters instead of the trainable ones"),
-    "forgets_eval_mode": dict(answers={"ex4_answer": '''def ten_crop_average(model, images, size):
+'''
+        },
+        loses=["ex3"],
+        why="returns the number of all parameters instead of the trainable ones",
+    ),
+    "forgets_eval_mode": dict(
+        answers={
+            "ex4_answer": '''def ten_crop_average(model, images, size):
     """Mean softmax of model over the 10 crops (5 of images, 5 of their mirrors); returns (N, K)."""
     h, w = images.shape[-2:]
     if not 1 <= size <= min(h, w):
@@ -154,5 +174,9 @@ WRONG = {
     with torch.no_grad():                                 # but the model stays in training mode
         probs = [model(crop).softmax(dim=1) for crop in five(images) + five(images.flip(-1))]
     return torch.stack(probs).mean(dim=0)
-'''}, loses=["ex4"], why="does not switch the model to eval mode, so dropout and batch norm behave as in training"),
+'''
+        },
+        loses=["ex4"],
+        why="does not switch the model to eval mode, so dropout and batch norm behave as in training",
+    ),
 }

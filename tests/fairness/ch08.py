@@ -117,7 +117,9 @@ CORRECT = {
 
 # name -> dict(answers={grade_id: source}, loses=[exercise ids that must lose points], why="...")
 WRONG = {
-    "nan_for_zero_division": dict(answers={"ex1_answer": '''def precision_recall_f1(cm):
+    "nan_for_zero_division": dict(
+        answers={
+            "ex1_answer": '''def precision_recall_f1(cm):
     """(precision, recall, f1) of the positive class from a 2 x 2 matrix [[TN, FP], [FN, TP]]."""
     cm = np.asarray(cm)
     if cm.shape != (2, 2) or (cm < 0).any():
@@ -127,15 +129,27 @@ WRONG = {
         precision, recall = np.float64(tp) / (tp + fp), np.float64(tp) / (tp + fn)
         f1 = np.float64(2 * tp) / (2 * tp + fp + fn)
     return float(precision), float(recall), float(f1)
-'''}, loses=["ex1"], why="0/0 gives nan instead of the stated 0.0"),
-    "riemann_rectangles": dict(answers={"ex2_answer": '''def auc_trapezoid(x, y):
+'''
+        },
+        loses=["ex1"],
+        why="0/0 gives nan instead of the stated 0.0",
+    ),
+    "riemann_rectangles": dict(
+        answers={
+            "ex2_answer": '''def auc_trapezoid(x, y):
     """Area under the curve through the points (x[i], y[i]), x increasing, by the trapezoid rule."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x.ndim != 1 or x.shape != y.shape or x.size < 2 or np.any(np.diff(x) < 0):
         raise ValueError("bad x or y")
     return float(np.sum(np.diff(x) * y[:-1]))     # rectangles on the left points
-'''}, loses=["ex2"], why="left rectangles instead of trapezoids"),
-    "ap_ignores_num_positives": dict(answers={"ex3_answer": '''def average_precision_ranked(ranked, num_positives=None):
+'''
+        },
+        loses=["ex2"],
+        why="left rectangles instead of trapezoids",
+    ),
+    "ap_ignores_num_positives": dict(
+        answers={
+            "ex3_answer": '''def average_precision_ranked(ranked, num_positives=None):
     """AP = sum_k (r_k - r_{k-1}) P_k of a ranked list of hits (1) and misses (0), best first."""
     ranked = np.asarray(ranked, dtype=float).ravel()
     if ranked.size and not np.all((ranked == 0) | (ranked == 1)):
@@ -149,8 +163,14 @@ WRONG = {
         raise ValueError("no positives")
     precision = np.cumsum(ranked) / np.arange(1, ranked.size + 1)
     return float(np.sum(precision * ranked) / hits)   # divides by the hits, not by num_positives
-'''}, loses=["ex3"], why="divides by the number of hits even when num_positives is larger"),
-    "ties_count_zero": dict(answers={"ex5_answer": '''def auc_by_pairs(scores, labels):
+'''
+        },
+        loses=["ex3"],
+        why="divides by the number of hits even when num_positives is larger",
+    ),
+    "ties_count_zero": dict(
+        answers={
+            "ex5_answer": '''def auc_by_pairs(scores, labels):
     """ROC AUC as P(score of a positive > score of a negative), ties counting 1/2."""
     scores, labels = np.asarray(scores, dtype=float), np.asarray(labels)
     if scores.shape != labels.shape:
@@ -159,5 +179,9 @@ WRONG = {
     if pos.size == 0 or neg.size == 0:
         raise ValueError("need both classes")
     return float(np.mean(pos[:, None] > neg[None, :]))
-'''}, loses=["ex5"], why="a tie counts 0 instead of one half"),
+'''
+        },
+        loses=["ex5"],
+        why="a tie counts 0 instead of one half",
+    ),
 }

@@ -101,7 +101,8 @@ CORRECT = {
 # name -> dict(answers={grade_id: source}, loses=[exercise ids that must lose points], why="...")
 WRONG = {
     "iou_without_clamp": dict(
-        answers={"ex1_answer": '''def iou(boxes1, boxes2):
+        answers={
+            "ex1_answer": '''def iou(boxes1, boxes2):
     """Forgets to clamp the overlap at 0."""
     if boxes1.ndim != 2 or boxes2.ndim != 2 or boxes1.shape[1] != 4 or boxes2.shape[1] != 4:
         raise ValueError("boxes must have shape (K, 4)")
@@ -110,20 +111,28 @@ WRONG = {
     wh = torch.min(boxes1[:, None, 2:], boxes2[None, :, 2:]) - torch.max(boxes1[:, None, :2], boxes2[None, :, :2])
     inter = wh[..., 0] * wh[..., 1]
     return inter / (area1[:, None] + area2[None, :] - inter)
-'''},
-        loses=["ex1"], why="disjoint boxes get a non-zero (even positive) IoU; NMS still scores full marks (book IoU)"),
+'''
+        },
+        loses=["ex1"],
+        why="disjoint boxes get a non-zero (even positive) IoU; NMS still scores full marks (book IoU)",
+    ),
     "iou_no_shape_check": dict(
-        answers={"ex1_answer": '''def iou(boxes1, boxes2):
+        answers={
+            "ex1_answer": '''def iou(boxes1, boxes2):
     """Right values, no ValueError."""
     area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
     area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
     wh = (torch.min(boxes1[:, None, 2:], boxes2[None, :, 2:]) - torch.max(boxes1[:, None, :2], boxes2[None, :, :2])).clamp(min=0)
     inter = wh[..., 0] * wh[..., 1]
     return inter / (area1[:, None] + area2[None, :] - inter)
-'''},
-        loses=["ex1"], why="input validation is its own 1-point cell: the values still earn 2 points"),
+'''
+        },
+        loses=["ex1"],
+        why="input validation is its own 1-point cell: the values still earn 2 points",
+    ),
     "convert_centre_without_half": dict(
-        answers={"ex2_answer": '''def convert_boxes(boxes, in_fmt, out_fmt):
+        answers={
+            "ex2_answer": '''def convert_boxes(boxes, in_fmt, out_fmt):
     """Forgets the / 2 when going from the centre to the corners."""
     if in_fmt not in ("xyxy", "xywh", "cxcywh") or out_fmt not in ("xyxy", "xywh", "cxcywh"):
         raise ValueError("unknown format")
@@ -139,10 +148,14 @@ WRONG = {
     if out_fmt == "xywh":
         return torch.stack([x1, y1, x2 - x1, y2 - y1], -1)
     return torch.stack([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], -1)
-'''},
-        loses=["ex2"], why="cxcywh -> xywh of the worked example is wrong"),
+'''
+        },
+        loses=["ex2"],
+        why="cxcywh -> xywh of the worked example is wrong",
+    ),
     "nms_strict_greater": dict(
-        answers={"ex3_answer": '''def nms(boxes, scores, iou_threshold=0.5, score_threshold=0.6):
+        answers={
+            "ex3_answer": '''def nms(boxes, scores, iou_threshold=0.5, score_threshold=0.6):
     """Drops IoU > threshold (torchvision's rule), not the lecture's >=."""
     order = torch.tensor([int(i) for i in torch.argsort(scores, descending=True, stable=True) if scores[i] > score_threshold], dtype=torch.int64)
     keep = []
@@ -150,10 +163,14 @@ WRONG = {
         keep.append(int(order[0]))
         order = order[1:][iou(boxes[order[0]][None], boxes[order[1:]])[0] <= iou_threshold]
     return torch.tensor(keep, dtype=torch.int64)
-'''},
-        loses=["ex3"], why="the pair with IoU exactly 0.5 keeps both boxes"),
+'''
+        },
+        loses=["ex3"],
+        why="the pair with IoU exactly 0.5 keeps both boxes",
+    ),
     "nms_ties_unstable": dict(
-        answers={"ex3_answer": '''def nms(boxes, scores, iou_threshold=0.5, score_threshold=0.6):
+        answers={
+            "ex3_answer": '''def nms(boxes, scores, iou_threshold=0.5, score_threshold=0.6):
     """Sorts ascending, then reverses: among ties the higher index comes first."""
     order = torch.tensor([int(i) for i in torch.argsort(scores, stable=True).flip(0) if scores[i] > score_threshold], dtype=torch.int64)
     keep = []
@@ -161,10 +178,14 @@ WRONG = {
         keep.append(int(order[0]))
         order = order[1:][iou(boxes[order[0]][None], boxes[order[1:]])[0] < iou_threshold]
     return torch.tensor(keep, dtype=torch.int64)
-'''},
-        loses=["ex3"], why="the tie rule (lower index first) is broken: only the 1-point ties cell is lost"),
+'''
+        },
+        loses=["ex3"],
+        why="the tie rule (lower index first) is broken: only the 1-point ties cell is lost",
+    ),
     "nms_keeps_threshold_score": dict(
-        answers={"ex3_answer": '''def nms(boxes, scores, iou_threshold=0.5, score_threshold=0.6):
+        answers={
+            "ex3_answer": '''def nms(boxes, scores, iou_threshold=0.5, score_threshold=0.6):
     """Keeps a score equal to the threshold (>= instead of >)."""
     candidates = torch.nonzero(scores >= score_threshold).flatten()
     order = candidates[torch.sort(scores[candidates], descending=True, stable=True).indices]
@@ -175,10 +196,14 @@ WRONG = {
         overlap = iou(boxes[best][None], boxes[order[1:]])[0]
         order = order[1:][overlap < iou_threshold]
     return torch.tensor(keep, dtype=torch.int64)
-'''},
-        loses=["ex3"], why="a box with score exactly 0.6 must be discarded (<=)"),
+'''
+        },
+        loses=["ex3"],
+        why="a box with score exactly 0.6 must be discarded (<=)",
+    ),
     "yolo_float64_no_clamp": dict(
-        answers={"ex4_answer": '''def yolo_target(boxes, labels, grid_size, anchors, num_classes, image_size):
+        answers={
+            "ex4_answer": '''def yolo_target(boxes, labels, grid_size, anchors, num_classes, image_size):
     """float64 target, and the cell is not clamped."""
     s = grid_size
     cell = image_size / s
@@ -192,10 +217,14 @@ WRONG = {
             y[row, col, a, :5] = torch.tensor([1.0, xc - col, yc - row, h, w])
             y[row, col, a, 5 + label] = 1.0
     return y
-'''},
-        loses=["ex4"], why="the stated dtype is float32; a midpoint on the image edge needs the clamp"),
+'''
+        },
+        loses=["ex4"],
+        why="the stated dtype is float32; a midpoint on the image edge needs the clamp",
+    ),
     "yolo_last_object_wins": dict(
-        answers={"ex4_answer": '''def yolo_target(boxes, labels, grid_size, anchors, num_classes, image_size):
+        answers={
+            "ex4_answer": '''def yolo_target(boxes, labels, grid_size, anchors, num_classes, image_size):
     """Overwrites a taken slot (the later object wins)."""
     s = grid_size
     cell = image_size / s
@@ -209,10 +238,14 @@ WRONG = {
         y[row, col, a, :5] = torch.tensor([1.0, xc - col, yc - row, h, w])
         y[row, col, a, 5 + label] = 1.0
     return y
-'''},
-        loses=["ex4"], why="the text says the first object keeps a shared slot"),
+'''
+        },
+        loses=["ex4"],
+        why="the text says the first object keeps a shared slot",
+    ),
     "ap_interpolated": dict(
-        answers={"ex5_answer": '''def average_precision(is_tp, num_gt):
+        answers={
+            "ex5_answer": '''def average_precision(is_tp, num_gt):
     """Interpolated precision (the best precision at this recall or higher)."""
     if num_gt == 0:
         return float("nan")
@@ -223,10 +256,14 @@ WRONG = {
     precision = np.maximum.accumulate(precision[::-1])[::-1]
     recall = tp / num_gt
     return float(np.sum(np.diff(np.concatenate([[0.0], recall])) * precision))
-'''},
-        loses=["ex5"], why="the lecture's AP is not interpolated"),
+'''
+        },
+        loses=["ex5"],
+        why="the lecture's AP is not interpolated",
+    ),
     "ap_zero_without_ground_truth": dict(
-        answers={"ex5_answer": '''def average_precision(is_tp, num_gt):
+        answers={
+            "ex5_answer": '''def average_precision(is_tp, num_gt):
     """Returns 0.0 instead of nan when there is no ground truth."""
     tp = np.cumsum(np.asarray(is_tp, dtype=bool))
     if tp.size == 0 or num_gt == 0:
@@ -234,6 +271,9 @@ WRONG = {
     precision = tp / np.arange(1, tp.size + 1)
     recall = tp / num_gt
     return float(np.sum(np.diff(np.concatenate([[0.0], recall])) * precision))
-'''},
-        loses=["ex5"], why="num_gt 0 must give nan (stated): only the 1-point edge-case cell is lost"),
+'''
+        },
+        loses=["ex5"],
+        why="num_gt 0 must give nan (stated): only the 1-point edge-case cell is lost",
+    ),
 }

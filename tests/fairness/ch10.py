@@ -69,14 +69,15 @@ CORRECT = {
     C[(i * m + j).flatten(), ((i * stride + u) * n + j * stride + v).flatten()] = kernel[u.flatten(), v.flatten()]
     return C
 ''',
-        "ex3_answer": _UPBLOCK_INIT + '''
+        "ex3_answer": _UPBLOCK_INIT
+        + """
     def forward(self, x, skip):
         n, _, h, w = x.shape
         expected = (n, self.up.out_channels, 2 * h, 2 * w)
         if tuple(skip.shape) != expected:
             raise ValueError(f"skip must be {expected}, got {tuple(skip.shape)}")
         return self.conv(torch.cat((skip, self.up(x)), 1))
-''',
+""",
         "ex4_answer": '''def iou_scores(pred, target, num_classes):
     """Per class with NumPy."""
     if tuple(pred.shape) != tuple(target.shape):
@@ -95,7 +96,8 @@ CORRECT = {
 # name -> dict(answers={grade_id: source}, loses=[exercise ids that must lose points], why="...")
 WRONG = {
     "conv_matrix_always_float32": dict(
-        answers={"ex1_answer": '''def conv_matrix(kernel, n, stride=1):
+        answers={
+            "ex1_answer": '''def conv_matrix(kernel, n, stride=1):
     """Right entries, but always float32."""
     if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1] or kernel.shape[0] > n:
         raise ValueError("bad kernel")
@@ -108,10 +110,14 @@ WRONG = {
                 for v in range(f):
                     C[i * m + j, (i * stride + u) * n + j * stride + v] = kernel[u, v]
     return C
-'''},
-        loses=["ex1"], why="the stated dtype rule: a float64 kernel gives a float64 matrix"),
+'''
+        },
+        loses=["ex1"],
+        why="the stated dtype rule: a float64 kernel gives a float64 matrix",
+    ),
     "conv_matrix_flipped_kernel": dict(
-        answers={"ex1_answer": '''def conv_matrix(kernel, n, stride=1):
+        answers={
+            "ex1_answer": '''def conv_matrix(kernel, n, stride=1):
     """A true convolution: the kernel is flipped."""
     if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1] or kernel.shape[0] > n:
         raise ValueError("bad kernel")
@@ -125,10 +131,14 @@ WRONG = {
                 for v in range(f):
                     C[i * m + j, (i * stride + u) * n + j * stride + v] = kernel[u, v]
     return C
-'''},
-        loses=["ex1"], why="PyTorch's convolution is a cross-correlation"),
+'''
+        },
+        loses=["ex1"],
+        why="PyTorch's convolution is a cross-correlation",
+    ),
     "transposed_size_one_sided_padding": dict(
-        answers={"ex2_answer": '''def conv_transpose_output_size(n, f, stride=1, padding=0, output_padding=0):
+        answers={
+            "ex2_answer": '''def conv_transpose_output_size(n, f, stride=1, padding=0, output_padding=0):
     """Subtracts the padding once."""
     for value in (n, f, stride):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -141,10 +151,14 @@ WRONG = {
     if out < 1:
         raise ValueError("empty output")
     return out
-'''},
-        loses=["ex2"], why="padding is cut from each side: 2p"),
+'''
+        },
+        loses=["ex2"],
+        why="padding is cut from each side: 2p",
+    ),
     "transposed_size_accepts_bool": dict(
-        answers={"ex2_answer": '''def conv_transpose_output_size(n, f, stride=1, padding=0, output_padding=0):
+        answers={
+            "ex2_answer": '''def conv_transpose_output_size(n, f, stride=1, padding=0, output_padding=0):
     """isinstance(True, int) is True: a bool slips through."""
     for value, low in ((n, 1), (f, 1), (stride, 1), (padding, 0), (output_padding, 0)):
         if not isinstance(value, int) or value < low:
@@ -155,25 +169,39 @@ WRONG = {
     if out < 1:
         raise ValueError("empty output")
     return out
-'''},
-        loses=["ex2"], why="the text says a bool is not an int; only the 1-point errors cell is lost"),
+'''
+        },
+        loses=["ex2"],
+        why="the text says a bool is not an int; only the 1-point errors cell is lost",
+    ),
     "upblock_up_first": dict(
-        answers={"ex3_answer": _UPBLOCK_INIT + '''
+        answers={
+            "ex3_answer": _UPBLOCK_INIT
+            + """
     def forward(self, x, skip):
         up = self.up(x)
         if skip.shape != up.shape:
             raise ValueError("skip must have the upsampled shape")
         return self.conv(torch.cat([up, skip], dim=1))
-'''},
-        loses=["ex3"], why="the skip goes in front: torch.cat([skip, up])"),
+"""
+        },
+        loses=["ex3"],
+        why="the skip goes in front: torch.cat([skip, up])",
+    ),
     "upblock_without_check": dict(
-        answers={"ex3_answer": _UPBLOCK_INIT + '''
+        answers={
+            "ex3_answer": _UPBLOCK_INIT
+            + """
     def forward(self, x, skip):
         return self.conv(torch.cat([skip, self.up(x)], dim=1))
-'''},
-        loses=["ex3"], why="a wrong skip gives torch.cat's RuntimeError, not a ValueError: 4 of 5 points kept"),
+"""
+        },
+        loses=["ex3"],
+        why="a wrong skip gives torch.cat's RuntimeError, not a ValueError: 4 of 5 points kept",
+    ),
     "miou_counts_absent_classes": dict(
-        answers={"ex4_answer": '''def iou_scores(pred, target, num_classes):
+        answers={
+            "ex4_answer": '''def iou_scores(pred, target, num_classes):
     """Averages over every class, absent ones as 0."""
     if pred.shape != target.shape:
         raise ValueError("shapes differ")
@@ -183,10 +211,14 @@ WRONG = {
         if union:
             iou[k] = ((pred == k) & (target == k)).sum().item() / union
     return iou, float(torch.nan_to_num(iou).mean())
-'''},
-        loses=["ex4"], why="the mean leaves out classes in neither mask"),
+'''
+        },
+        loses=["ex4"],
+        why="the mean leaves out classes in neither mask",
+    ),
     "iou_scores_without_check": dict(
-        answers={"ex4_answer": '''def iou_scores(pred, target, num_classes):
+        answers={
+            "ex4_answer": '''def iou_scores(pred, target, num_classes):
     """No shape check."""
     iou = torch.full((num_classes,), float("nan"), dtype=torch.float64)
     for k in range(num_classes):
@@ -194,6 +226,9 @@ WRONG = {
         if union:
             iou[k] = ((pred == k) & (target == k)).sum().item() / union
     return iou, float(iou[~iou.isnan()].mean())
-'''},
-        loses=["ex4"], why="masks of different shapes must raise ValueError; only the 1-point errors cell is lost"),
+'''
+        },
+        loses=["ex4"],
+        why="masks of different shapes must raise ValueError; only the 1-point errors cell is lost",
+    ),
 }

@@ -63,33 +63,46 @@ CORRECT = {
 # name -> dict(answers={grade_id: source}, loses=[exercise ids that must lose points], why="...")
 WRONG = {
     "triplet_mean": dict(
-        answers={"ex1_answer": '''def triplet_loss(anchor, positive, negative, alpha=0.2):
+        answers={
+            "ex1_answer": '''def triplet_loss(anchor, positive, negative, alpha=0.2):
     """The mean over the triplets, as PyTorch's reduction does by default."""
     if anchor.ndim != 2 or anchor.shape != positive.shape or anchor.shape != negative.shape or alpha < 0:
         raise ValueError("bad arguments")
     return torch.clamp(((anchor - positive) ** 2).sum(1) - ((anchor - negative) ** 2).sum(1) + alpha, min=0).mean()
-'''},
-        loses=["ex1"], why="the lecture's triplet loss is a sum"),
+'''
+        },
+        loses=["ex1"],
+        why="the lecture's triplet loss is a sum",
+    ),
     "contrastive_labels_swapped": dict(
-        answers={"ex2_answer": '''def contrastive_loss(f1, f2, y, margin=1.0):
+        answers={
+            "ex2_answer": '''def contrastive_loss(f1, f2, y, margin=1.0):
     """Hadsell's convention (0 = same) without the factor 1/2."""
     if f1.ndim != 2 or f1.shape != f2.shape or y.shape != (f1.shape[0],) or margin <= 0:
         raise ValueError("bad arguments")
     y = y.to(f1.dtype)
     d = ((f1 - f2) ** 2).sum(1).sqrt()
     return ((1 - y) * d ** 2 + y * torch.clamp(margin - d, min=0) ** 2).mean()
-'''},
-        loses=["ex2"], why="the lecture's Y = 1 means the same person"),
+'''
+        },
+        loses=["ex2"],
+        why="the lecture's Y = 1 means the same person",
+    ),
     "verify_strict_less": dict(
-        answers={"ex3_answer": '''def verify(f1, f2, tau):
+        answers={
+            "ex3_answer": '''def verify(f1, f2, tau):
     """d < tau: a distance equal to tau is rejected."""
     if f1.shape != f2.shape or f1.ndim not in (1, 2) or tau < 0:
         raise ValueError("bad arguments")
     return (f1 - f2).norm(dim=-1) < tau
-'''},
-        loses=["ex3"], why="the text says a distance equal to tau counts as the same person"),
+'''
+        },
+        loses=["ex3"],
+        why="the text says a distance equal to tau counts as the same person",
+    ),
     "recognise_no_empty_check": dict(
-        answers={"ex4_answer": '''def recognise(queries, database, database_ids, tau):
+        answers={
+            "ex4_answer": '''def recognise(queries, database, database_ids, tau):
     """Forgets the empty database (min over an empty dimension raises IndexError)."""
     if queries.ndim != 2 or database.ndim != 2 or queries.shape[1] != database.shape[1]:
         raise ValueError("queries (Q, D) and database (K, D)")
@@ -100,10 +113,14 @@ WRONG = {
     answer = database_ids[index].long()
     answer[nearest > tau] = -1
     return answer
-'''},
-        loses=["ex4"], why="the empty-database ValueError is stated; only the 1-point errors cell is lost"),
+'''
+        },
+        loses=["ex4"],
+        why="the empty-database ValueError is stated; only the 1-point errors cell is lost",
+    ),
     "recognise_row_indices": dict(
-        answers={"ex4_answer": '''def recognise(queries, database, database_ids, tau):
+        answers={
+            "ex4_answer": '''def recognise(queries, database, database_ids, tau):
     """Answers with the database row, not the identity."""
     if queries.ndim != 2 or database.ndim != 2 or queries.shape[1] != database.shape[1] or len(database) == 0:
         raise ValueError("bad shapes")
@@ -113,10 +130,14 @@ WRONG = {
     nearest, index = d.min(dim=1)
     index[nearest > tau] = -1
     return index.long()
-'''},
-        loses=["ex4"], why="recognition answers with database_ids[row]"),
+'''
+        },
+        loses=["ex4"],
+        why="recognition answers with database_ids[row]",
+    ),
     "threshold_largest_on_ties": dict(
-        answers={"ex5_answer": '''def choose_threshold(distances, same):
+        answers={
+            "ex5_answer": '''def choose_threshold(distances, same):
     """Keeps the last best candidate (>=): the largest on ties."""
     if distances.ndim != 1 or len(distances) == 0 or same.shape != distances.shape:
         raise ValueError("bad shapes")
@@ -128,6 +149,9 @@ WRONG = {
         if acc >= best_acc:
             best_tau, best_acc = tau, acc
     return float(best_tau), best_acc
-'''},
-        loses=["ex5"], why="the text says the smallest candidate wins a tie"),
+'''
+        },
+        loses=["ex5"],
+        why="the text says the smallest candidate wins a tie",
+    ),
 }

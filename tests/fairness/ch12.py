@@ -55,26 +55,35 @@ CORRECT = {
 # name -> dict(answers={grade_id: source}, loses=[exercise ids that must lose points], why="...")
 WRONG = {
     "gram_over_positions": dict(
-        answers={"ex1_answer": '''def gram_matrix(a):
+        answers={
+            "ex1_answer": '''def gram_matrix(a):
     """A^T A: positions instead of channels."""
     if a.ndim != 4:
         raise ValueError("a must be 4-D")
     n, c, h, w = a.shape
     flat = a.reshape(n, c, h * w)
     return flat.transpose(1, 2) @ flat
-'''},
-        loses=["ex1"], why="G is C x C; the style cost of Exercise 2 still scores full marks (book Gram)"),
+'''
+        },
+        loses=["ex1"],
+        why="G is C x C; the style cost of Exercise 2 still scores full marks (book Gram)",
+    ),
     "style_cost_unsquared_constant": dict(
-        answers={"ex2_answer": '''def layer_style_cost(a_s, a_g):
+        answers={
+            "ex2_answer": '''def layer_style_cost(a_s, a_g):
     """Divides by 2 n_H n_W n_C, not its square."""
     if a_s.ndim != 4 or a_s.shape != a_g.shape:
         raise ValueError("bad shapes")
     _, c, h, w = a_s.shape
     return ((gram_matrix(a_s) - gram_matrix(a_g)) ** 2).sum() / (2 * h * w * c)
-'''},
-        loses=["ex2"], why="the constant is squared"),
+'''
+        },
+        loses=["ex2"],
+        why="the constant is squared",
+    ),
     "content_cost_mean": dict(
-        answers={"ex3_answer": '''def content_cost(a_c, a_g, norm="half"):
+        answers={
+            "ex3_answer": '''def content_cost(a_c, a_g, norm="half"):
     """Averages instead of summing."""
     if a_c.ndim != 4 or a_c.shape != a_g.shape:
         raise ValueError("bad shapes")
@@ -83,10 +92,14 @@ WRONG = {
     if norm == "size":
         return ((a_c - a_g) ** 2).mean() / 4
     raise ValueError("unknown norm")
-'''},
-        loses=["ex3"], why="the content cost sums over all entries"),
+'''
+        },
+        loses=["ex3"],
+        why="the content cost sums over all entries",
+    ),
     "total_cost_ignores_lambda": dict(
-        answers={"ex4_answer": '''def total_cost(feats_c, feats_s, feats_g, content_layer, style_weights, alpha=10.0, beta=40.0):
+        answers={
+            "ex4_answer": '''def total_cost(feats_c, feats_s, feats_g, content_layer, style_weights, alpha=10.0, beta=40.0):
     """Every style layer with weight 1."""
     if not style_weights or content_layer not in feats_c or content_layer not in feats_g:
         raise ValueError("bad layers")
@@ -95,10 +108,14 @@ WRONG = {
             raise ValueError("bad style layer")
     j_style = sum(layer_style_cost(feats_s[name], feats_g[name]) for name in style_weights)
     return alpha * content_cost(feats_c[content_layer], feats_g[content_layer]) + beta * j_style
-'''},
-        loses=["ex4"], why="lambda weights each layer"),
+'''
+        },
+        loses=["ex4"],
+        why="lambda weights each layer",
+    ),
     "pixel_step_accepts_bool": dict(
-        answers={"ex5_answer": '''def pixel_step(image, cost_fn, lr):
+        answers={
+            "ex5_answer": '''def pixel_step(image, cost_fn, lr):
     """isinstance(True, (int, float)) is True: a bool slips through."""
     if not isinstance(lr, (int, float)) or lr <= 0:
         raise ValueError("lr must be a number > 0")
@@ -106,10 +123,14 @@ WRONG = {
     cost = cost_fn(g)
     (grad,) = torch.autograd.grad(cost, g)
     return (g - lr * grad).clamp(0, 1).detach(), float(cost)
-'''},
-        loses=["ex5"], why="the text says a bool is not a number here; only the 1-point errors cell is lost"),
+'''
+        },
+        loses=["ex5"],
+        why="the text says a bool is not a number here; only the 1-point errors cell is lost",
+    ),
     "pixel_step_no_clip": dict(
-        answers={"ex5_answer": '''def pixel_step(image, cost_fn, lr):
+        answers={
+            "ex5_answer": '''def pixel_step(image, cost_fn, lr):
     """Forgets the clip to [0, 1]."""
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr <= 0:
         raise ValueError("lr must be a number > 0")
@@ -117,6 +138,9 @@ WRONG = {
     cost = cost_fn(g)
     (grad,) = torch.autograd.grad(cost, g)
     return (g - lr * grad).detach(), float(cost)
-'''},
-        loses=["ex5"], why="the step is clipped to [0, 1]"),
+'''
+        },
+        loses=["ex5"],
+        why="the step is clipped to [0, 1]",
+    ),
 }

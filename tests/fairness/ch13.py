@@ -78,7 +78,8 @@ CORRECT = {
 # name -> dict(answers={grade_id: source}, loses=[exercise ids that must lose points], why="...")
 WRONG = {
     "shapes_channels_from_input": dict(
-        answers={"ex1_answer": '''def conv1d_shapes(length, layers):
+        answers={
+            "ex1_answer": '''def conv1d_shapes(length, layers):
     """Keeps the input's channel count (1) instead of the number of filters."""
     if isinstance(length, bool) or not isinstance(length, int) or length < 1:
         raise ValueError("length must be an int >= 1")
@@ -92,10 +93,14 @@ WRONG = {
         n = (n + 2 * padding - f) // stride + 1
         shapes.append((n, 1))
     return shapes
-'''},
-        loses=["ex1"], why="a layer outputs one channel per filter"),
+'''
+        },
+        loses=["ex1"],
+        why="a layer outputs one channel per filter",
+    ),
     "conv1d_flipped": dict(
-        answers={"ex2_answer": '''def conv1d_scratch(x, weight, bias=None, stride=1):
+        answers={
+            "ex2_answer": '''def conv1d_scratch(x, weight, bias=None, stride=1):
     """A true convolution: the filter is flipped."""
     if x.ndim != 3 or weight.ndim != 3 or x.shape[1] != weight.shape[1] or weight.shape[2] > x.shape[2]:
         raise ValueError("bad shapes")
@@ -104,10 +109,14 @@ WRONG = {
     l_out = (x.shape[2] - f) // stride + 1
     out = torch.stack([torch.einsum("ncf,kcf->nk", x[:, :, i * stride:i * stride + f], weight) for i in range(l_out)], 2)
     return out if bias is None else out + bias[None, :, None]
-'''},
-        loses=["ex2"], why="deep-learning convolution is a cross-correlation"),
+'''
+        },
+        loses=["ex2"],
+        why="deep-learning convolution is a cross-correlation",
+    ),
     "conv3d_params_without_bias": dict(
-        answers={"ex3_answer": '''def conv3d_layer(in_shape, f, n_filters, stride=1, padding=0):
+        answers={
+            "ex3_answer": '''def conv3d_layer(in_shape, f, n_filters, stride=1, padding=0):
     """Forgets the biases."""
     if not isinstance(in_shape, tuple) or len(in_shape) != 4:
         raise ValueError("in_shape must be (D, H, W, C)")
@@ -121,20 +130,28 @@ WRONG = {
         raise ValueError("the filter does not fit")
     out = [(n + 2 * padding - f) // stride + 1 for n in sizes]
     return (*out, n_filters), f ** 3 * c * n_filters, out[0] * out[1] * out[2] * n_filters * f ** 3 * c
-'''},
-        loses=["ex3"], why="nn.Conv3d holds a bias per filter"),
+'''
+        },
+        loses=["ex3"],
+        why="nn.Conv3d holds a bias per filter",
+    ),
     "signal_cnn_avg_pool": dict(
-        answers={"ex4_answer": '''def make_signal_cnn(n_classes):
+        answers={
+            "ex4_answer": '''def make_signal_cnn(n_classes):
     """Global average pooling instead of max."""
     if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
         raise ValueError("n_classes must be an int >= 2")
     return nn.Sequential(nn.Conv1d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool1d(2),
                          nn.Conv1d(16, 32, 5, padding=2), nn.ReLU(),
                          nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(32, n_classes))
-'''},
-        loses=["ex4"], why="the specified network pools with the maximum"),
+'''
+        },
+        loses=["ex4"],
+        why="the specified network pools with the maximum",
+    ),
     "velocity_over_t": dict(
-        answers={"ex5_answer": '''def horizontal_velocity(clips, threshold=0.5):
+        answers={
+            "ex5_answer": '''def horizontal_velocity(clips, threshold=0.5):
     """Divides by T instead of T - 1."""
     if clips.ndim != 5 or clips.shape[2] < 2:
         raise ValueError("clips must be (N, 1, T, H, W), T >= 2")
@@ -145,10 +162,14 @@ WRONG = {
         raise ValueError("an empty frame")
     centre = (per_column * torch.arange(clips.shape[-1])).sum(-1) / counts
     return (centre[:, -1] - centre[:, 0]) / clips.shape[2]
-'''},
-        loses=["ex5"], why="T frames have T - 1 steps"),
+'''
+        },
+        loses=["ex5"],
+        why="T frames have T - 1 steps",
+    ),
     "velocity_threshold_inclusive": dict(
-        answers={"ex5_answer": '''def horizontal_velocity(clips, threshold=0.5):
+        answers={
+            "ex5_answer": '''def horizontal_velocity(clips, threshold=0.5):
     """>= threshold: a pixel equal to the threshold counts."""
     if clips.ndim != 5 or clips.shape[2] < 2:
         raise ValueError("clips must be (N, 1, T, H, W), T >= 2")
@@ -159,6 +180,9 @@ WRONG = {
         raise ValueError("an empty frame")
     centre = (per_column * torch.arange(clips.shape[-1])).sum(-1) / counts
     return (centre[:, -1] - centre[:, 0]) / (clips.shape[2] - 1)
-'''},
-        loses=["ex5"], why="the text says strictly above the threshold"),
+'''
+        },
+        loses=["ex5"],
+        why="the text says strictly above the threshold",
+    ),
 }

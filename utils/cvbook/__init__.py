@@ -34,11 +34,27 @@ import importlib as _importlib
 
 # `measured` is imported at once: it installs the test-time gradient jitter when $CVBOOK_JITTER
 # is set (see cvbook.measured), and it needs only torch.
-from . import measured  # noqa: E402
+from . import measured  # noqa: E402, F401 - imported for its side effect (the jitter)
 
 _MODULES = (
-    "augment", "boxes", "checks", "conv", "cost", "data", "detection", "device", "faces", "grading",
-    "measured", "metrics", "models", "plot", "segment", "signals", "style", "train",
+    "augment",
+    "boxes",
+    "checks",
+    "conv",
+    "cost",
+    "data",
+    "detection",
+    "device",
+    "faces",
+    "grading",
+    "measured",
+    "metrics",
+    "models",
+    "plot",
+    "segment",
+    "signals",
+    "style",
+    "train",
 )
 
 __all__ = [*_MODULES, "__version__"]

@@ -17,7 +17,8 @@ functions: uint8 in [0, 255] or float in [0, 1]. Taught in Chapter 7.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -95,23 +96,27 @@ def pca_colour_basis(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     Returns ``(eigvals, eigvecs)``: eigvals (3,) in descending order, eigvecs
     (3, 3) with eigenvector ``i`` in **column** ``i`` (``eigvecs[:, i]``), both
     float64; each eigenvector's sign is chosen so that its components sum to >= 0
-    (so ``eigvecs[:, 0]``, the brightness direction of a photo, is positive). The covariance is the unbiased one (divides by the number of
-    pixels minus one, like ``np.cov``). Taught in Chapter 7.
+    (so ``eigvecs[:, 0]``, the brightness direction of a photo, is positive). The covariance is
+    the unbiased one (divides by the number of pixels minus one, like ``np.cov``). Taught in Chapter 7.
     """
     _check_rgb(images, "images")
-    pixels = _to_unit(images).movedim(-3, -1).reshape(-1, 3)     # (P, 3): one row per pixel
+    pixels = _to_unit(images).movedim(-3, -1).reshape(-1, 3)  # (P, 3): one row per pixel
     if len(pixels) < 2:
         raise ValueError(f"images must hold at least 2 pixels, got {len(pixels)}")
     centred = pixels - pixels.mean(dim=0)
     cov = centred.T @ centred / (len(pixels) - 1)
-    eigvals, eigvecs = torch.linalg.eigh(cov)                        # ascending
+    eigvals, eigvecs = torch.linalg.eigh(cov)  # ascending
     eigvals, eigvecs = eigvals.flip(0), eigvecs.flip(1)
     signs = torch.where(eigvecs.sum(dim=0) < 0, -1.0, 1.0).to(eigvecs.dtype)
-    return eigvals, eigvecs * signs                                  # a fixed sign: components sum >= 0
+    return eigvals, eigvecs * signs  # a fixed sign: components sum >= 0
 
 
-def pca_colour_augment(image: torch.Tensor, alpha: Sequence[float], eigvals: torch.Tensor | None = None,
-                       eigvecs: torch.Tensor | None = None) -> torch.Tensor:
+def pca_colour_augment(
+    image: torch.Tensor,
+    alpha: Sequence[float],
+    eigvals: torch.Tensor | None = None,
+    eigvecs: torch.Tensor | None = None,
+) -> torch.Tensor:
     """AlexNet's PCA colour augmentation with given ``alpha``: add ``sum_i alpha_i lambda_i p_i`` to every pixel.
 
     image: (3, H, W) or (N, 3, H, W), uint8 or float in [0, 1]; the shift is
@@ -131,7 +136,7 @@ def pca_colour_augment(image: torch.Tensor, alpha: Sequence[float], eigvals: tor
     vecs = torch.as_tensor(eigvecs, dtype=torch.float64)
     if vecs.shape != (3, 3):
         raise ValueError(f"eigvecs must have shape (3, 3), got {tuple(vecs.shape)}")
-    delta = vecs @ (alpha_t * lam)                                   # (3,) = [p1 p2 p3] [a1 l1, a2 l2, a3 l3]^T
+    delta = vecs @ (alpha_t * lam)  # (3,) = [p1 p2 p3] [a1 l1, a2 l2, a3 l3]^T
     return _from_unit(_to_unit(image) + delta.view(3, 1, 1), image)
 
 
@@ -143,7 +148,7 @@ class _ImageOnly(v2.Transform):
 
     def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
         if isinstance(inpt, tv_tensors.TVTensor) and not isinstance(inpt, tv_tensors.Image):
-            return inpt                                   # boxes, masks, ...: colour does not move them
+            return inpt  # boxes, masks, ...: colour does not move them
         _check_rgb(inpt)
         out = self._colour(inpt.as_subclass(torch.Tensor), params)
         return tv_tensors.wrap(out, like=inpt) if isinstance(inpt, tv_tensors.Image) else out
@@ -186,8 +191,7 @@ class PCAColour(_ImageOnly):
     images (3, H, W) or (N, 3, H, W) inside ``v2.Compose``. Taught in Chapter 7.
     """
 
-    def __init__(self, std: float = 0.1, eigvals: torch.Tensor | None = None,
-                 eigvecs: torch.Tensor | None = None):
+    def __init__(self, std: float = 0.1, eigvals: torch.Tensor | None = None, eigvecs: torch.Tensor | None = None):
         super().__init__()
         if isinstance(std, bool) or not isinstance(std, (int, float)) or std < 0:
             raise ValueError(f"std must be a number >= 0, got {std!r}")
@@ -275,8 +279,9 @@ def replace_head(model: nn.Module, num_classes: int) -> nn.Linear:
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
     parent, attr, old = _last_linear(model)
-    new = nn.Linear(old.in_features, num_classes, bias=old.bias is not None,
-                    device=old.weight.device, dtype=old.weight.dtype)
+    new = nn.Linear(
+        old.in_features, num_classes, bias=old.bias is not None, device=old.weight.device, dtype=old.weight.dtype
+    )
     setattr(parent, attr, new)
     return new
 
@@ -297,14 +302,13 @@ def extract_features(body: nn.Module, images: torch.Tensor, batch_size: int = 25
     was_training = body.training
     body.eval()
     try:
-        parts = [body(images[i:i + batch_size]).flatten(1) for i in range(0, len(images), batch_size)]
+        parts = [body(images[i : i + batch_size]).flatten(1) for i in range(0, len(images), batch_size)]
     finally:
         body.train(was_training)
     return torch.cat(parts) if parts else torch.zeros(0, 0)
 
 
-def few_per_class(targets: torch.Tensor, k: int, classes: Sequence[int] | None = None,
-                  seed: int = 0) -> torch.Tensor:
+def few_per_class(targets: torch.Tensor, k: int, classes: Sequence[int] | None = None, seed: int = 0) -> torch.Tensor:
     """Indices of ``k`` examples of each class in ``classes`` (default: all), drawn with ``seed``.
 
     targets: (N,) integer labels. Returns a sorted int64 tensor of
@@ -333,12 +337,13 @@ def few_per_class(targets: torch.Tensor, k: int, classes: Sequence[int] | None =
 
 
 def _probabilities(model: nn.Module, images: torch.Tensor, batch_size: int) -> torch.Tensor:
-    return torch.cat([model(images[i:i + batch_size]).softmax(dim=1) for i in range(0, len(images), batch_size)])
+    return torch.cat([model(images[i : i + batch_size]).softmax(dim=1) for i in range(0, len(images), batch_size)])
 
 
 @torch.no_grad()
-def ten_crop_predict(model: nn.Module, images: torch.Tensor, size: int | Sequence[int], *,
-                     mirror: bool = True, batch_size: int = 256) -> torch.Tensor:
+def ten_crop_predict(
+    model: nn.Module, images: torch.Tensor, size: int | Sequence[int], *, mirror: bool = True, batch_size: int = 256
+) -> torch.Tensor:
     """Multi-crop test-time augmentation: average the softmax over 10 crops (or 5 without mirrors).
 
     images: (N, C, H, W); size: the crop size (int or (h, w)), at most (H, W).

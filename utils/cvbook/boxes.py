@@ -20,9 +20,8 @@ Taught in Chapter 9.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -175,15 +174,14 @@ def box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     _check_boxes("boxes1", boxes1)
     _check_boxes("boxes2", boxes2)
     area1, area2 = box_area(boxes1), box_area(boxes2)
-    top_left = torch.max(boxes1[:, None, :2], boxes2[None, :, :2])       # (N, M, 2)
-    bottom_right = torch.min(boxes1[:, None, 2:], boxes2[None, :, 2:])   # (N, M, 2)
+    top_left = torch.max(boxes1[:, None, :2], boxes2[None, :, :2])  # (N, M, 2)
+    bottom_right = torch.min(boxes1[:, None, 2:], boxes2[None, :, 2:])  # (N, M, 2)
     wh = (bottom_right - top_left).clamp(min=0)
     inter = wh[..., 0] * wh[..., 1]
     return inter / (area1[:, None] + area2[None, :] - inter)
 
 
-def nms(boxes: Tensor, scores: Tensor, iou_threshold: float = 0.5,
-        score_threshold: float | None = None) -> Tensor:
+def nms(boxes: Tensor, scores: Tensor, iou_threshold: float = 0.5, score_threshold: float | None = None) -> Tensor:
     """Non-max suppression, the lecture's algorithm.
 
     1. Discard every box with score ``<= score_threshold`` (none if it is None).
@@ -214,8 +212,9 @@ def nms(boxes: Tensor, scores: Tensor, iou_threshold: float = 0.5,
     return torch.stack(keep).to(torch.int64) if keep else torch.zeros(0, dtype=torch.int64)
 
 
-def batched_nms(boxes: Tensor, scores: Tensor, labels: Tensor, iou_threshold: float = 0.5,
-                score_threshold: float | None = None) -> Tensor:
+def batched_nms(
+    boxes: Tensor, scores: Tensor, labels: Tensor, iou_threshold: float = 0.5, score_threshold: float | None = None
+) -> Tensor:
     """Non-max suppression run separately for each class (boxes of different classes never
     suppress each other).
 
@@ -255,8 +254,7 @@ def _shape_iou(hw1: Tensor, hw2: Tensor) -> Tensor:
     return inter / union
 
 
-def encode_yolo_targets(boxes: Tensor, labels: Tensor, grid_size: int, anchors, num_classes: int,
-                        image_size) -> Tensor:
+def encode_yolo_targets(boxes: Tensor, labels: Tensor, grid_size: int, anchors, num_classes: int, image_size) -> Tensor:
     """The YOLO training target of one image.
 
     boxes: (K, 4) corners in pixels; labels: (K,) int class indices in [0, num_classes);
@@ -291,8 +289,8 @@ def encode_yolo_targets(boxes: Tensor, labels: Tensor, grid_size: int, anchors, 
     if boxes.shape[0] == 0:
         return y
     cxcywh = box_convert(boxes.double(), "xyxy", "cxcywh")
-    gx, gy = cxcywh[:, 0] / cell_w, cxcywh[:, 1] / cell_h          # midpoint in cell units
-    bw, bh = cxcywh[:, 2] / cell_w, cxcywh[:, 3] / cell_h          # size in cell units
+    gx, gy = cxcywh[:, 0] / cell_w, cxcywh[:, 1] / cell_h  # midpoint in cell units
+    bw, bh = cxcywh[:, 2] / cell_w, cxcywh[:, 3] / cell_h  # size in cell units
     if (bw <= 0).any() or (bh <= 0).any():
         raise ValueError("boxes must have x2 > x1 and y2 > y1")
     col = gx.floor().long().clamp(0, s - 1)
@@ -328,7 +326,7 @@ def decode_yolo(y: Tensor, image_size, score_threshold: float = 0.0) -> dict[str
     s = y.shape[0]
     cell_h, cell_w = h_img / s, w_img / s
     class_prob, label = y[..., 5:].max(-1)
-    score = y[..., 0] * class_prob                                     # (S, S, B)
+    score = y[..., 0] * class_prob  # (S, S, B)
     rows = torch.arange(s, dtype=y.dtype)[:, None, None]
     cols = torch.arange(s, dtype=y.dtype)[None, :, None]
     cx = (cols + y[..., 1]) * cell_w
@@ -381,8 +379,9 @@ def _check_detection_lists(predictions, targets, num_classes: int | None = None)
     """Validated copies: predictions as (boxes (K, 4) float64, scores (K,), labels (K,)) per image,
     targets as (boxes (G, 4) float64, labels (G,)). Labels must be in [0, num_classes) when given."""
     if len(predictions) != len(targets):
-        raise ValueError(f"predictions and targets must have one entry per image, got "
-                         f"{len(predictions)} and {len(targets)}")
+        raise ValueError(
+            f"predictions and targets must have one entry per image, got {len(predictions)} and {len(targets)}"
+        )
     preds, gts = [], []
     for i, (p, t) in enumerate(zip(predictions, targets)):
         for key in ("boxes", "scores", "labels"):
@@ -399,8 +398,10 @@ def _check_detection_lists(predictions, targets, num_classes: int | None = None)
         if num_classes is not None:
             for name, lab in ((f"predictions[{i}]['labels']", labels), (f"targets[{i}]['labels']", gt_labels)):
                 if lab.numel() and (int(lab.min()) < 0 or int(lab.max()) >= num_classes):
-                    raise ValueError(f"{name} must be class indices in [0, {num_classes}), got "
-                                     f"values in [{int(lab.min())}, {int(lab.max())}]")
+                    raise ValueError(
+                        f"{name} must be class indices in [0, {num_classes}), got "
+                        f"values in [{int(lab.min())}, {int(lab.max())}]"
+                    )
         preds.append((boxes, scores.double(), labels.long()))
         gts.append((gt_boxes, gt_labels.long()))
     return preds, gts
@@ -429,8 +430,13 @@ def _match_image(iou: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
     return tp
 
 
-def match_detections(predictions: Sequence[Mapping[str, Tensor]], targets: Sequence[Mapping[str, Tensor]],
-                     class_id: int, iou_thresholds=(0.5,), max_detections: int = 100):
+def match_detections(
+    predictions: Sequence[Mapping[str, Tensor]],
+    targets: Sequence[Mapping[str, Tensor]],
+    class_id: int,
+    iou_thresholds=(0.5,),
+    max_detections: int = 100,
+):
     """Mark each detection of one class as true or false positive, over a whole data set.
 
     predictions: one ``{"boxes": (K, 4), "scores": (K,), "labels": (K,)}`` per image;
@@ -565,9 +571,14 @@ class DetectionEvaluation:
         return float(np.nanmean(self.map)) if np.isfinite(self.map).any() else float("nan")
 
 
-def evaluate_detections(predictions: Sequence[Mapping[str, Tensor]], targets: Sequence[Mapping[str, Tensor]],
-                        num_classes: int, iou_thresholds=COCO_IOU_THRESHOLDS, method: str = "coco",
-                        max_detections: int = 100) -> DetectionEvaluation:
+def evaluate_detections(
+    predictions: Sequence[Mapping[str, Tensor]],
+    targets: Sequence[Mapping[str, Tensor]],
+    num_classes: int,
+    iou_thresholds=COCO_IOU_THRESHOLDS,
+    method: str = "coco",
+    max_detections: int = 100,
+) -> DetectionEvaluation:
     """AP per class and mAP at each IoU threshold, over a data set.
 
     predictions: one ``{"boxes": (K, 4), "scores": (K,), "labels": (K,)}`` per image (corners

@@ -68,8 +68,14 @@ def zero_parameters(module: nn.Module) -> nn.Module:
     return module
 
 
-def randomize_parameters(module: nn.Module, generator: torch.Generator, *, conv_scale: float = 0.3,
-                         gamma_scale: float = 1.0, beta_scale: float = 1.0) -> nn.Module:
+def randomize_parameters(
+    module: nn.Module,
+    generator: torch.Generator,
+    *,
+    conv_scale: float = 0.3,
+    gamma_scale: float = 1.0,
+    beta_scale: float = 1.0,
+) -> nn.Module:
     """Used by the tests: random conv weights and batch-norm scales, shifts and running statistics.
 
     Conv weights ~ N(0, conv_scale^2); BN gamma ~ U(0.5, 0.5 + gamma_scale), beta ~
@@ -96,5 +102,7 @@ def load_into_reference(reference: nn.Module, module: nn.Module, what: str) -> n
     try:
         reference.load_state_dict(module.state_dict())
     except RuntimeError as err:
-        raise AssertionError(f"{what}: its layers do not have the names and shapes the exercise asks for:\n{err}")
+        raise AssertionError(
+            f"{what}: its layers do not have the names and shapes the exercise asks for:\n{err}"
+        ) from None
     return reference

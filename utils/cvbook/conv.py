@@ -16,7 +16,7 @@ cross-correlation: the kernel is not flipped. Taught in Chapter 2.
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -155,8 +155,7 @@ def receptive_field_of(model: nn.Module) -> list[tuple[str, int, int]]:
 _AXES = {1: ("L", "f"), 2: ("H, W", "f_h, f_w"), 3: ("D, H, W", "f_d, f_h, f_w")}
 
 
-def _check_conv_args(x: torch.Tensor, weight: torch.Tensor, bias, stride, dilation, groups=1,
-                     dims: int = 2):
+def _check_conv_args(x: torch.Tensor, weight: torch.Tensor, bias, stride, dilation, groups=1, dims: int = 2):
     """Shared argument checks of the from-scratch convolutions (``dims`` spatial axes)."""
     axes, taps = _AXES[dims]
     if x.ndim != dims + 2:
@@ -164,8 +163,10 @@ def _check_conv_args(x: torch.Tensor, weight: torch.Tensor, bias, stride, dilati
     if weight.ndim != dims + 2:
         raise ValueError(f"weight must have shape (C_out, C_in, {taps}), got {tuple(weight.shape)}")
     if weight.shape[1] != x.shape[1]:
-        raise ValueError(f"weight expects {weight.shape[1]} input channels but x has {x.shape[1]} "
-                         f"(x {tuple(x.shape)}, weight {tuple(weight.shape)})")
+        raise ValueError(
+            f"weight expects {weight.shape[1]} input channels but x has {x.shape[1]} "
+            f"(x {tuple(x.shape)}, weight {tuple(weight.shape)})"
+        )
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
     _pos_int("stride", stride)
@@ -178,8 +179,14 @@ def _pad(x: torch.Tensor, weight: torch.Tensor, padding, dilation: int) -> tuple
     return F.pad(x, (pw, pw, ph, ph)), ph, pw
 
 
-def conv2d_naive(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                 stride: int = 1, padding: int | str = 0, dilation: int = 1) -> torch.Tensor:
+def conv2d_naive(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: int = 1,
+    padding: int | str = 0,
+    dilation: int = 1,
+) -> torch.Tensor:
     """Convolution (cross-correlation) with explicit loops over every output value.
 
     x: (N, C_in, H, W); weight: (C_out, C_in, f_h, f_w); bias: (C_out,) or None.
@@ -202,15 +209,21 @@ def conv2d_naive(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
             for i in range(h_out):
                 for j in range(w_out):
                     top, left = i * stride, j * stride
-                    window = xp[n, :, top:top + span_h:dilation, left:left + span_w:dilation]
+                    window = xp[n, :, top : top + span_h : dilation, left : left + span_w : dilation]
                     out[n, k, i, j] = (window * weight[k]).sum()
     if bias is not None:
         out += bias.view(1, -1, 1, 1)
     return out
 
 
-def conv2d_im2col(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                  stride: int = 1, padding: int | str = 0, dilation: int = 1) -> torch.Tensor:
+def conv2d_im2col(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: int = 1,
+    padding: int | str = 0,
+    dilation: int = 1,
+) -> torch.Tensor:
     """Convolution as one matrix product (im2col).
 
     ``F.unfold`` copies every (dilated) window of x into a column, giving a matrix of
@@ -223,8 +236,8 @@ def conv2d_im2col(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
     c_out, _, fh, fw = weight.shape
     h_out = conv_output_size(xp.shape[2], fh, 0, stride, dilation)
     w_out = conv_output_size(xp.shape[3], fw, 0, stride, dilation)
-    columns = F.unfold(xp, (fh, fw), dilation=dilation, stride=stride)   # (N, C_in fh fw, L)
-    out = weight.reshape(c_out, -1) @ columns                            # (N, C_out, L)
+    columns = F.unfold(xp, (fh, fw), dilation=dilation, stride=stride)  # (N, C_in fh fw, L)
+    out = weight.reshape(c_out, -1) @ columns  # (N, C_out, L)
     if bias is not None:
         out = out + bias.view(1, -1, 1)
     return out.reshape(x.shape[0], c_out, h_out, w_out)
@@ -249,8 +262,10 @@ def pool2d(x: torch.Tensor, f: int, s: int | None = None, mode: str = "max", p: 
     _pos_int("s", s)
     _pos_int("p", p, minimum=0)
     if p > f // 2:
-        raise ValueError(f"p must be at most half the window, f // 2 = {f // 2}, got p={p} "
-                         "(as torch.nn.functional.max_pool2d and avg_pool2d)")
+        raise ValueError(
+            f"p must be at most half the window, f // 2 = {f // 2}, got p={p} "
+            "(as torch.nn.functional.max_pool2d and avg_pool2d)"
+        )
     if x.is_complex() or x.dtype == torch.bool or (mode == "avg" and not x.is_floating_point()):
         raise ValueError(f"x must be a real tensor (float for mode='avg'), got {x.dtype}")
     n, c, h, w = x.shape

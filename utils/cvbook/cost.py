@@ -18,8 +18,16 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-__all__ = ["Cost", "conv_mult_adds", "count_mult_adds", "standard_conv_cost", "depthwise_cost",
-           "pointwise_cost", "separable_cost", "separable_ratio"]
+__all__ = [
+    "Cost",
+    "conv_mult_adds",
+    "count_mult_adds",
+    "standard_conv_cost",
+    "depthwise_cost",
+    "pointwise_cost",
+    "separable_cost",
+    "separable_ratio",
+]
 
 
 def conv_mult_adds(h_out: int, w_out: int, c_out: int, f: int, c_in: int, groups: int = 1) -> int:
@@ -39,7 +47,7 @@ class Cost:
     mult_adds: int
     params: int
 
-    def __add__(self, other: "Cost") -> "Cost":
+    def __add__(self, other: Cost) -> Cost:
         if not isinstance(other, Cost):
             return NotImplemented  # Cost + 3: TypeError, as for any unsupported operand
         return Cost(self.mult_adds + other.mult_adds, self.params + other.params)
@@ -90,8 +98,7 @@ def separable_ratio(n: int, d_k: int) -> float:
 _COUNTED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
 
 
-def count_mult_adds(model: nn.Module, input_shape: tuple[int, ...], *, device="cpu",
-                    by_layer: bool = False):
+def count_mult_adds(model: nn.Module, input_shape: tuple[int, ...], *, device="cpu", by_layer: bool = False):
     """Multiply-adds of one forward pass of ``model`` on one example of shape ``input_shape``.
 
     Counts ``Conv1d``, ``Conv2d`` and ``Conv3d`` (output values x filter weights
@@ -105,10 +112,15 @@ def count_mult_adds(model: nn.Module, input_shape: tuple[int, ...], *, device="c
     """
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if (not isinstance(input_shape, (tuple, list)) or not input_shape
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in input_shape)):
-        raise ValueError(f"input_shape must be a tuple of positive ints without the batch axis, "
-                         f"e.g. (3, 224, 224), got {input_shape!r}")
+    if (
+        not isinstance(input_shape, (tuple, list))
+        or not input_shape
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in input_shape)
+    ):
+        raise ValueError(
+            f"input_shape must be a tuple of positive ints without the batch axis, "
+            f"e.g. (3, 224, 224), got {input_shape!r}"
+        )
     counts: dict[str, int] = {}
     names = {m: n for n, m in model.named_modules()}
 

@@ -26,9 +26,9 @@ from __future__ import annotations
 import os
 import socket
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 from urllib.parse import urlparse
 
 import numpy as np
@@ -74,8 +74,13 @@ SHAPE_CLASSES = ("circle", "square", "triangle")
 class TensorImageDataset(Dataset):
     """Images (N, C, H, W) float in [0, 1] and targets (N,), with an optional transform."""
 
-    def __init__(self, images: torch.Tensor, targets: torch.Tensor,
-                 transform: Callable | None = None, classes: Sequence[str] | None = None):
+    def __init__(
+        self,
+        images: torch.Tensor,
+        targets: torch.Tensor,
+        transform: Callable | None = None,
+        classes: Sequence[str] | None = None,
+    ):
         if images.ndim != 4:
             raise ValueError(f"images must have shape (N, C, H, W), got {tuple(images.shape)}")
         if len(targets) != len(images):
@@ -95,9 +100,17 @@ class TensorImageDataset(Dataset):
         return image, self.targets[index]
 
 
-def make_loader(dataset: Dataset, batch_size: int = 64, shuffle: bool = False, *,
-                seed: int = 0, num_workers: int = 0, device: torch.device | str | None = None,
-                collate_fn: Callable | None = None, drop_last: bool = False) -> DataLoader:
+def make_loader(
+    dataset: Dataset,
+    batch_size: int = 64,
+    shuffle: bool = False,
+    *,
+    seed: int = 0,
+    num_workers: int = 0,
+    device: torch.device | str | None = None,
+    collate_fn: Callable | None = None,
+    drop_last: bool = False,
+) -> DataLoader:
     """A ``DataLoader`` that is deterministic for ``seed`` and pins memory when training on CUDA.
 
     Workers (``num_workers > 0``) run the dataset's transforms in parallel with
@@ -117,17 +130,26 @@ def make_loader(dataset: Dataset, batch_size: int = 64, shuffle: bool = False, *
 
         random.seed(worker_seed)
 
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers,
-                      generator=generator, worker_init_fn=_seed_worker if num_workers else None,
-                      pin_memory=pin, collate_fn=collate_fn, drop_last=drop_last,
-                      persistent_workers=num_workers > 0)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        num_workers=num_workers,
+        generator=generator,
+        worker_init_fn=_seed_worker if num_workers else None,
+        pin_memory=pin,
+        collate_fn=collate_fn,
+        drop_last=drop_last,
+        persistent_workers=num_workers > 0,
+    )
 
 
 # --------------------------------------------------------------------------- digits
 
 
-def load_digits(split: str = "train", size: int = 8, transform: Callable | None = None,
-                test_fraction: float = 0.25) -> TensorImageDataset:
+def load_digits(
+    split: str = "train", size: int = 8, transform: Callable | None = None, test_fraction: float = 0.25
+) -> TensorImageDataset:
     """scikit-learn's handwritten digits as a dataset of (1, size, size) images in [0, 1].
 
     split: ``"train"``, ``"test"`` or ``"all"``; the split is stratified and fixed
@@ -150,22 +172,39 @@ def load_digits(split: str = "train", size: int = 8, transform: Callable | None 
         images = images.clamp_(0.0, 1.0)
     if split != "all":
         index = np.arange(len(targets))
-        train_idx, test_idx = train_test_split(index, test_size=test_fraction, random_state=0,
-                                               stratify=bunch.target)
+        train_idx, test_idx = train_test_split(index, test_size=test_fraction, random_state=0, stratify=bunch.target)
         chosen = torch.from_numpy(np.sort(train_idx if split == "train" else test_idx))
         images, targets = images[chosen], targets[chosen]
-    return TensorImageDataset(images.contiguous(), targets, transform,
-                              classes=[str(d) for d in range(10)])
+    return TensorImageDataset(images.contiguous(), targets, transform, classes=[str(d) for d in range(10)])
 
 
 # --------------------------------------------------------------------------- sample photos
 
 # Images that ship inside scikit-image (no download needed).
 _SKIMAGE_IMAGES = (
-    "astronaut", "brick", "camera", "cat", "chelsea", "checkerboard", "clock", "coffee",
-    "coins", "colorwheel", "grass", "gravel", "horse", "hubble_deep_field",
-    "immunohistochemistry", "logo", "moon", "page", "rocket", "text", "retina",
-    "microaneurysms", "cell",
+    "astronaut",
+    "brick",
+    "camera",
+    "cat",
+    "chelsea",
+    "checkerboard",
+    "clock",
+    "coffee",
+    "coins",
+    "colorwheel",
+    "grass",
+    "gravel",
+    "horse",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "logo",
+    "moon",
+    "page",
+    "rocket",
+    "text",
+    "retina",
+    "microaneurysms",
+    "cell",
 )
 # Images that ship inside matplotlib's sample data.
 _MATPLOTLIB_IMAGES = {"grace_hopper": "grace_hopper.jpg"}
@@ -292,8 +331,7 @@ class ShapesScenes:
         return len(self.images)
 
 
-def _shape_mask(kind: int, cx: float, cy: float, r: float, angle: float,
-                xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
+def _shape_mask(kind: int, cx: float, cy: float, r: float, angle: float, xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
     if kind == 0:  # circle
         return (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
     if kind == 1:  # square, axis-aligned, half-side r * 0.85 so its area is close to the circle's
@@ -301,8 +339,7 @@ def _shape_mask(kind: int, cx: float, cy: float, r: float, angle: float,
         return (np.abs(xx - cx) <= h) & (np.abs(yy - cy) <= h)
     # triangle: equilateral, circumradius r * 1.15, rotated by angle
     R = 1.15 * r
-    verts = [(cx + R * np.cos(angle + k * 2 * np.pi / 3), cy + R * np.sin(angle + k * 2 * np.pi / 3))
-             for k in range(3)]
+    verts = [(cx + R * np.cos(angle + k * 2 * np.pi / 3), cy + R * np.sin(angle + k * 2 * np.pi / 3)) for k in range(3)]
     inside = np.ones_like(xx, dtype=bool)
     for (x1, y1), (x2, y2) in zip(verts, verts[1:] + verts[:1]):
         # the centre is on the positive side of each edge
@@ -320,16 +357,25 @@ def _draw_clutter(image: np.ndarray, count: int, rng: np.random.Generator, xx, y
         width = rng.uniform(0.6, 1.2)
         dx, dy = x2 - x1, y2 - y1
         t = np.clip(((xx - x1) * dx + (yy - y1) * dy) / max(dx * dx + dy * dy, 1e-6), 0, 1)
-        stroke = (xx - x1 - t * dx) ** 2 + (yy - y1 - t * dy) ** 2 <= width ** 2
+        stroke = (xx - x1 - t * dx) ** 2 + (yy - y1 - t * dy) ** 2 <= width**2
         colour = rng.uniform(0.55, 1.0, size=3).astype(np.float32)
         colour[rng.integers(0, 3)] *= rng.uniform(0.1, 0.5)
         image[:, stroke] = colour[:, None]
 
 
-def make_shapes(n: int, size: int = 64, *, seed: int = 0, min_objects: int = 1,
-                max_objects: int = 3, min_radius: float | None = None,
-                max_radius: float | None = None, noise: float = 0.06, overlap: float = 0.0,
-                clutter: int = 0) -> ShapesScenes:
+def make_shapes(
+    n: int,
+    size: int = 64,
+    *,
+    seed: int = 0,
+    min_objects: int = 1,
+    max_objects: int = 3,
+    min_radius: float | None = None,
+    max_radius: float | None = None,
+    noise: float = 0.06,
+    overlap: float = 0.0,
+    clutter: int = 0,
+) -> ShapesScenes:
     """Generate ``n`` scenes of coloured shapes on noisy backgrounds.
 
     Each scene holds between ``min_objects`` and ``max_objects`` shapes (circle,
@@ -381,8 +427,7 @@ def make_shapes(n: int, size: int = 64, *, seed: int = 0, min_objects: int = 1,
                 r = float(rng.uniform(min_radius, max_radius))
                 margin = 1.2 * r + 1
                 cx, cy = (float(v) for v in rng.uniform(margin, size - margin, size=2))
-                if all((cx - px) ** 2 + (cy - py) ** 2 > (gap * (1.25 * (r + pr) + 2)) ** 2
-                       for px, py, pr in placed):
+                if all((cx - px) ** 2 + (cy - py) ** 2 > (gap * (1.25 * (r + pr) + 2)) ** 2 for px, py, pr in placed):
                     break
             else:
                 continue  # no room left in this scene
@@ -416,8 +461,7 @@ def make_shapes(n: int, size: int = 64, *, seed: int = 0, min_objects: int = 1,
 class ShapesClassification(TensorImageDataset):
     """One shape per image; the target is its class index (0 circle, 1 square, 2 triangle)."""
 
-    def __init__(self, n: int, size: int = 64, *, seed: int = 0, transform: Callable | None = None,
-                 **shape_kwargs):
+    def __init__(self, n: int, size: int = 64, *, seed: int = 0, transform: Callable | None = None, **shape_kwargs):
         scenes = make_shapes(n, size, seed=seed, min_objects=1, max_objects=1, **shape_kwargs)
         targets = torch.stack([lab[0] for lab in scenes.labels]) if n else torch.zeros(0, dtype=torch.int64)
         super().__init__(scenes.images, targets, transform, classes=SHAPE_CLASSES)
@@ -471,8 +515,7 @@ def detection_collate(batch):
 # name -> (torchvision class name, download URL used for the connect check, offline equivalent)
 _REAL = {
     "mnist": ("MNIST", "https://ossci-datasets.s3.amazonaws.com/mnist/", "digits at 28 px"),
-    "fashion-mnist": ("FashionMNIST", "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-                      "digits at 28 px"),
+    "fashion-mnist": ("FashionMNIST", "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", "digits at 28 px"),
     "cifar10": ("CIFAR10", "https://www.cs.toronto.edu/~kriz/", "shapes at 32 px (3 classes)"),
 }
 
@@ -504,8 +547,10 @@ def network_available(url: str, timeout: float = 3.0) -> bool:
 def _weights_url(weights) -> str:
     url = getattr(weights, "url", weights)
     if not isinstance(url, str) or not urlparse(url).hostname:
-        raise ValueError("weights must be a torchvision Weights member (with a .url) or the checkpoint's "
-                         f"URL, such as https://download.pytorch.org/models/x.pth, got {weights!r}")
+        raise ValueError(
+            "weights must be a torchvision Weights member (with a .url) or the checkpoint's "
+            f"URL, such as https://download.pytorch.org/models/x.pth, got {weights!r}"
+        )
     return url
 
 
@@ -548,9 +593,15 @@ def _offline_equivalent(name: str, split: str, transform):
     return ShapesClassification(n, 32, seed=0 if split == "train" else 1, transform=transform)
 
 
-def load_real(name: str, split: str = "train", *, root: str | os.PathLike | None = None,
-              transform: Callable | None = None, online: bool | None = None,
-              timeout: float = 3.0) -> Dataset:
+def load_real(
+    name: str,
+    split: str = "train",
+    *,
+    root: str | os.PathLike | None = None,
+    transform: Callable | None = None,
+    online: bool | None = None,
+    timeout: float = 3.0,
+) -> Dataset:
     """A real dataset through torchvision when online, else its offline equivalent.
 
     name: ``"mnist"``, ``"fashion-mnist"`` or ``"cifar10"``. split: ``"train"``
@@ -580,12 +631,15 @@ def load_real(name: str, split: str = "train", *, root: str | os.PathLike | None
     except (RuntimeError, OSError):
         pass  # not on disk yet
     if not online_enabled(online):
-        print(f"cvbook: {name} is not on disk and downloads are off (set {ONLINE_ENV}=1 to allow); "
-              f"using the offline {fallback} instead.")
+        print(
+            f"cvbook: {name} is not on disk and downloads are off (set {ONLINE_ENV}=1 to allow); "
+            f"using the offline {fallback} instead."
+        )
         return _offline_equivalent(name, split, transform)
     if not network_available(url, timeout):
-        print(f"cvbook: cannot reach {urlparse(url).hostname} within {timeout:g} s; "
-              f"using the offline {fallback} instead.")
+        print(
+            f"cvbook: cannot reach {urlparse(url).hostname} within {timeout:g} s; using the offline {fallback} instead."
+        )
         return _offline_equivalent(name, split, transform)
     previous_timeout = socket.getdefaulttimeout()
     try:
@@ -594,8 +648,7 @@ def load_real(name: str, split: str = "train", *, root: str | os.PathLike | None
             warnings.simplefilter("ignore")
             return cls(download=True, **kwargs)
     except Exception as err:  # noqa: BLE001 - any failure falls back, with the reason printed
-        print(f"cvbook: downloading {name} failed ({type(err).__name__}: {err}); "
-              f"using the offline {fallback} instead.")
+        print(f"cvbook: downloading {name} failed ({type(err).__name__}: {err}); using the offline {fallback} instead.")
         return _offline_equivalent(name, split, transform)
     finally:
         socket.setdefaulttimeout(previous_timeout)

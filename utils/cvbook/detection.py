@@ -14,7 +14,7 @@ Taught in Chapter 9.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -57,10 +57,10 @@ class TinyYOLO(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 4 or x.shape[1] != 3:
             raise ValueError(f"x must have shape (N, 3, H, W), got {tuple(x.shape)}")
-        out = self.head(self.features(x))                       # (N, B * (5 + C), S, S)
+        out = self.head(self.features(x))  # (N, B * (5 + C), S, S)
         n, _, s_h, s_w = out.shape
         out = out.view(n, self.num_anchors, 5 + self.num_classes, s_h, s_w)
-        return out.permute(0, 3, 4, 1, 2).contiguous()          # (N, S, S, B, 5 + C)
+        return out.permute(0, 3, 4, 1, 2).contiguous()  # (N, S, S, B, 5 + C)
 
 
 def _anchors(anchors, like: Tensor) -> Tensor:
@@ -88,8 +88,9 @@ def activate(raw: Tensor, anchors) -> Tensor:
 def encode_batch(targets: Sequence[dict], grid_size: int, anchors, num_classes: int, image_size) -> Tensor:
     """Stack :func:`cvbook.boxes.encode_yolo_targets` over a list of ``{"boxes", "labels"}``
     targets -> (N, S, S, B, 5 + C). Taught in Chapter 9."""
-    return torch.stack([B.encode_yolo_targets(t["boxes"], t["labels"], grid_size, anchors, num_classes, image_size)
-                        for t in targets])
+    return torch.stack(
+        [B.encode_yolo_targets(t["boxes"], t["labels"], grid_size, anchors, num_classes, image_size) for t in targets]
+    )
 
 
 class YOLOLoss(nn.Module):
@@ -111,15 +112,16 @@ class YOLOLoss(nn.Module):
 
     def forward(self, raw: Tensor, target: Tensor) -> Tensor:
         if raw.shape != target.shape:
-            raise ValueError(f"raw outputs and targets must have the same shape, got {tuple(raw.shape)} "
-                             f"and {tuple(target.shape)}")
+            raise ValueError(
+                f"raw outputs and targets must have the same shape, got {tuple(raw.shape)} and {tuple(target.shape)}"
+            )
         n = raw.shape[0]
         obj = target[..., 0]
         weight = torch.where(obj > 0, torch.ones_like(obj), torch.full_like(obj, self.no_object))
         loss_obj = F.binary_cross_entropy_with_logits(raw[..., 0], obj, weight=weight, reduction="sum")
         mask = obj > 0
         if mask.any():
-            r, t = raw[mask], target[mask]                       # (K, 5 + C)
+            r, t = raw[mask], target[mask]  # (K, 5 + C)
             a = _anchors(self.anchors, raw).expand(*raw.shape[:-1], 2)[mask]
             loss_xy = F.binary_cross_entropy_with_logits(r[:, 1:3], t[:, 1:3], reduction="sum")
             loss_hw = F.mse_loss(r[:, 3:5], torch.log(t[:, 3:5] / a), reduction="sum")
@@ -131,8 +133,14 @@ class YOLOLoss(nn.Module):
 
 
 @torch.no_grad()
-def detect(model: nn.Module, images: Tensor, anchors, score_threshold: float = 0.05,
-           iou_threshold: float = 0.5, nms: bool = True) -> list[dict[str, Tensor]]:
+def detect(
+    model: nn.Module,
+    images: Tensor,
+    anchors,
+    score_threshold: float = 0.05,
+    iou_threshold: float = 0.5,
+    nms: bool = True,
+) -> list[dict[str, Tensor]]:
     """Detections for a batch of images (N, 3, H, W): one ``{"boxes", "scores", "labels"}``
     per image, boxes as pixel corners, scores ``p_c * max_k c_k`` above ``score_threshold``,
     after per-class non-max suppression at ``iou_threshold`` (unless ``nms=False``).

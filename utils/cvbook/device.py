@@ -48,9 +48,7 @@ def pick_device(prefer: str | torch.device | None = None) -> torch.device:
         try:
             device = torch.device(choice)
         except RuntimeError as err:  # torch's own message is cryptic
-            raise ValueError(
-                f"unknown device {str(choice)!r}: use 'cpu', 'cuda', 'cuda:N' or 'mps'"
-            ) from err
+            raise ValueError(f"unknown device {str(choice)!r}: use 'cpu', 'cuda', 'cuda:N' or 'mps'") from err
         if device.type == "cuda" and not torch.cuda.is_available():
             raise RuntimeError(f"device {str(choice)!r} was asked for, but CUDA is not available")
         if device.type == "mps" and not _mps_available():

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -67,13 +67,15 @@ class Faces:
         if not isinstance(self.images, torch.Tensor) or self.images.ndim != 4:
             raise ValueError(f"images must have shape (N, 3, H, W), got {getattr(self.images, 'shape', self.images)}")
         if not isinstance(self.ids, torch.Tensor) or self.ids.shape != (len(self.images),):
-            raise ValueError(f"ids must have shape ({len(self.images)},), one identity per image, got "
-                             f"{getattr(self.ids, 'shape', self.ids)}")
+            raise ValueError(
+                f"ids must have shape ({len(self.images)},), one identity per image, got "
+                f"{getattr(self.ids, 'shape', self.ids)}"
+            )
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def subset(self, index) -> "Faces":
+    def subset(self, index) -> Faces:
         """The faces at ``index`` (a boolean mask or an index tensor)."""
         return Faces(self.images[index], self.ids[index], self.source, self.names)
 
@@ -96,14 +98,14 @@ def _identity_params(seed: int, identity: int) -> dict[str, float | np.ndarray]:
     if rng.random() < 0.2:  # a few dyed or grey heads
         hair = rng.uniform(0.1, 0.95, 3)
     return dict(
-        face_a=rng.uniform(0.62, 0.85),       # half-width of the face oval
-        face_b=rng.uniform(0.88, 1.05),       # half-height
+        face_a=rng.uniform(0.62, 0.85),  # half-width of the face oval
+        face_b=rng.uniform(0.88, 1.05),  # half-height
         skin=np.clip(skin, 0, 1),
         hair=hair,
-        hair_line=rng.uniform(-0.75, -0.3),   # where the fringe ends (v, negative is up)
-        hair_long=float(rng.random() < 0.45), # hair down the sides of the face
+        hair_line=rng.uniform(-0.75, -0.3),  # where the fringe ends (v, negative is up)
+        hair_long=float(rng.random() < 0.45),  # hair down the sides of the face
         hair_len=rng.uniform(0.1, 0.9),
-        eye_x=rng.uniform(0.24, 0.4),         # eyes at (+-eye_x, eye_y)
+        eye_x=rng.uniform(0.24, 0.4),  # eyes at (+-eye_x, eye_y)
         eye_y=rng.uniform(-0.3, -0.05),
         eye_r=rng.uniform(0.1, 0.17),
         iris=rng.uniform(0.0, 0.7, 3) * np.array([0.6, 0.8, 1.0]),
@@ -151,8 +153,10 @@ def _render(p: dict[str, np.ndarray], size: int, rng: np.random.Generator) -> np
     px = 1.0 / scale[:, None, None]  # one pixel in face units
     # background: a muted random colour with a gradient
     bg = rng.uniform(0.15, 0.75, (n, 3))
-    ramp = (xx[None] * np.cos(rng.uniform(0, 2 * np.pi, n))[:, None, None]
-            + yy[None] * np.sin(rng.uniform(0, 2 * np.pi, n))[:, None, None]) / size
+    ramp = (
+        xx[None] * np.cos(rng.uniform(0, 2 * np.pi, n))[:, None, None]
+        + yy[None] * np.sin(rng.uniform(0, 2 * np.pi, n))[:, None, None]
+    ) / size
     image = bg[:, :, None, None] * (0.85 + 0.3 * ramp[:, None])
     fa, fb = col("face_a"), col("face_b")
     hair = p["hair"]
@@ -203,8 +207,9 @@ def _render(p: dict[str, np.ndarray], size: int, rng: np.random.Generator) -> np
     return np.clip(image, 0.0, 1.0).astype(np.float32)
 
 
-def make_faces(n_identities: int, per_identity: int, size: int = 32, *, seed: int = 0,
-               first_identity: int = 0, noise: float = 0.03) -> Faces:
+def make_faces(
+    n_identities: int, per_identity: int, size: int = 32, *, seed: int = 0, first_identity: int = 0, noise: float = 0.03
+) -> Faces:
     """Synthetic faces of ``n_identities`` people, ``per_identity`` images each.
 
     Identities are numbered ``first_identity, ..., first_identity + n_identities - 1``;
@@ -224,8 +229,10 @@ def make_faces(n_identities: int, per_identity: int, size: int = 32, *, seed: in
         raise ValueError(f"noise must be a float in [0, 0.5], got {noise!r}")
     identities = range(first_identity, first_identity + n_identities)
     looks = [_identity_params(seed, k) for k in identities]
-    params = {key: np.repeat(np.stack([np.asarray(look[key], dtype=np.float64) for look in looks]),
-                             per_identity, axis=0) for key in looks[0]}
+    params = {
+        key: np.repeat(np.stack([np.asarray(look[key], dtype=np.float64) for look in looks]), per_identity, axis=0)
+        for key in looks[0]
+    }
     params["noise"] = np.full(n_identities * per_identity, float(noise))
     rng = np.random.default_rng([seed, first_identity, n_identities, per_identity, size, 1])
     images = _render(params, size, rng)
@@ -238,9 +245,16 @@ def make_faces(n_identities: int, per_identity: int, size: int = 32, *, seed: in
 _LFW_URL = "https://ndownloader.figshare.com/files/5976015"
 
 
-def load_lfw(size: int = 32, min_faces_per_person: int = 20, *, online: bool | None = None,
-             timeout: float = 3.0, fallback: tuple[int, int] = (60, 10), fallback_seed: int = 1,
-             data_home: str | os.PathLike | None = None) -> Faces:
+def load_lfw(
+    size: int = 32,
+    min_faces_per_person: int = 20,
+    *,
+    online: bool | None = None,
+    timeout: float = 3.0,
+    fallback: tuple[int, int] = (60, 10),
+    fallback_seed: int = 1,
+    data_home: str | os.PathLike | None = None,
+) -> Faces:
     """Real faces from Labeled Faces in the Wild (scikit-learn's ``fetch_lfw_people``).
 
     Only people with at least ``min_faces_per_person`` images; colour crops resized to
@@ -264,12 +278,16 @@ def load_lfw(size: int = 32, min_faces_per_person: int = 20, *, online: bool | N
         print(f"cvbook: {why}; using {fallback[0]} synthetic identities instead.")
         return make_faces(fallback[0], fallback[1], size, seed=fallback_seed)
 
-    kwargs = dict(min_faces_per_person=min_faces_per_person, color=True, resize=0.5,
-                  data_home=None if data_home is None else os.fspath(data_home))
+    kwargs = dict(
+        min_faces_per_person=min_faces_per_person,
+        color=True,
+        resize=0.5,
+        data_home=None if data_home is None else os.fspath(data_home),
+    )
     people = None
     try:
         people = fetch_lfw_people(download_if_missing=False, **kwargs)
-    except (OSError, IOError):
+    except OSError:
         pass  # not on disk yet
     if people is None:
         if not data.online_enabled(online):
@@ -288,23 +306,28 @@ def load_lfw(size: int = 32, min_faces_per_person: int = 20, *, online: bool | N
     if images.max() > 1.5:
         images = images / 255.0
     images = F.interpolate(images, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-    return Faces(images.clamp(0, 1), torch.as_tensor(people.target, dtype=torch.int64), "lfw",
-                 list(people.target_names))
+    return Faces(
+        images.clamp(0, 1), torch.as_tensor(people.target, dtype=torch.int64), "lfw", list(people.target_names)
+    )
 
 
 # --------------------------------------------------------------------------- splits, batches, pairs
 
 
 def _check_ids(ids: torch.Tensor, name: str = "ids") -> torch.Tensor:
-    if not isinstance(ids, torch.Tensor) or ids.ndim != 1 or ids.dtype in (torch.float16, torch.float32,
-                                                                           torch.float64, torch.bool):
+    if (
+        not isinstance(ids, torch.Tensor)
+        or ids.ndim != 1
+        or ids.dtype in (torch.float16, torch.float32, torch.float64, torch.bool)
+    ):
         shape = tuple(ids.shape) if isinstance(ids, torch.Tensor) else type(ids).__name__
         raise ValueError(f"{name} must be an integer tensor of shape (N,), got {shape}")
     return ids
 
 
-def split_identities(ids: torch.Tensor, n_val: int, n_test: int, *, seed: int = 0
-                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def split_identities(
+    ids: torch.Tensor, n_val: int, n_test: int, *, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Indices of the train, validation and test images, with disjoint *identities*.
 
     ids: (N,) identity of each image. ``n_val`` and ``n_test`` identities (drawn at random
@@ -315,17 +338,17 @@ def split_identities(ids: torch.Tensor, n_val: int, n_test: int, *, seed: int = 
     people = torch.unique(ids)
     n_val, n_test = _check_int("n_val", n_val, 0), _check_int("n_test", n_test, 0)
     if n_val + n_test >= len(people):
-        raise ValueError(f"n_val + n_test must leave identities for training: {n_val} + {n_test} "
-                         f">= {len(people)} identities")
+        raise ValueError(
+            f"n_val + n_test must leave identities for training: {n_val} + {n_test} >= {len(people)} identities"
+        )
     order = people[torch.randperm(len(people), generator=torch.Generator().manual_seed(seed))]
-    val, test = order[:n_val], order[n_val:n_val + n_test]
+    val, test = order[:n_val], order[n_val : n_val + n_test]
     in_val, in_test = torch.isin(ids, val), torch.isin(ids, test)
     train = ~(in_val | in_test)
     return (torch.nonzero(train).flatten(), torch.nonzero(in_val).flatten(), torch.nonzero(in_test).flatten())
 
 
-def identity_batches(ids: torch.Tensor, p: int, k: int, n_batches: int, *, seed: int = 0
-                     ) -> Iterator[torch.Tensor]:
+def identity_batches(ids: torch.Tensor, p: int, k: int, n_batches: int, *, seed: int = 0) -> Iterator[torch.Tensor]:
     """Yield ``n_batches`` index tensors of shape (p * k,): ``k`` images of each of ``p`` people.
 
     The "PK" sampler of batch-hard triplet training (Hermans et al., 2017): every anchor
@@ -351,8 +374,7 @@ def identity_batches(ids: torch.Tensor, p: int, k: int, n_batches: int, *, seed:
         yield torch.cat(batch)
 
 
-def make_pairs(ids: torch.Tensor, n_pairs: int, *, seed: int = 0
-               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def make_pairs(ids: torch.Tensor, n_pairs: int, *, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``n_pairs`` random pairs of images, half of the same person and half of different people.
 
     ids: (N,) identities. Returns ``(i, j, same)``: index tensors (n_pairs,) int64 and
@@ -436,8 +458,9 @@ def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def contrastive_loss(f1: torch.Tensor, f2: torch.Tensor, y: torch.Tensor, margin: float = 1.0,
-                     reduction: str = "mean") -> torch.Tensor:
+def contrastive_loss(
+    f1: torch.Tensor, f2: torch.Tensor, y: torch.Tensor, margin: float = 1.0, reduction: str = "mean"
+) -> torch.Tensor:
     """Contrastive loss of pairs: ``Y * D^2 + (1 - Y) * max(0, m - D)^2``.
 
     f1, f2: (N, D) embeddings of the two images of each pair; ``D = ||f1 - f2||``.
@@ -451,8 +474,10 @@ def contrastive_loss(f1: torch.Tensor, f2: torch.Tensor, y: torch.Tensor, margin
     if f1.shape != f2.shape:
         raise ValueError(f"f1 and f2 must have the same shape, got {tuple(f1.shape)} and {tuple(f2.shape)}")
     if not isinstance(y, torch.Tensor) or y.shape != (f1.shape[0],):
-        raise ValueError(f"y must have shape ({f1.shape[0]},), got "
-                         f"{tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__}")
+        raise ValueError(
+            f"y must have shape ({f1.shape[0]},), got "
+            f"{tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__}"
+        )
     if not margin > 0:
         raise ValueError(f"margin must be > 0, got {margin!r}")
     y = y.to(f1.dtype)
@@ -462,8 +487,15 @@ def contrastive_loss(f1: torch.Tensor, f2: torch.Tensor, y: torch.Tensor, margin
     return _reduce(loss, reduction)
 
 
-def triplet_loss(anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor, margin: float = 0.2,
-                 *, squared: bool = True, reduction: str = "mean") -> torch.Tensor:
+def triplet_loss(
+    anchor: torch.Tensor,
+    positive: torch.Tensor,
+    negative: torch.Tensor,
+    margin: float = 0.2,
+    *,
+    squared: bool = True,
+    reduction: str = "mean",
+) -> torch.Tensor:
     """Triplet loss ``max(0, d(A, P) - d(A, N) + alpha)`` (FaceNet, Schroff et al., 2015).
 
     anchor, positive, negative: (N, D) embeddings. ``d`` is the squared Euclidean
@@ -475,8 +507,10 @@ def triplet_loss(anchor: torch.Tensor, positive: torch.Tensor, negative: torch.T
     for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
         _check_embeddings(t, name)
     if not (anchor.shape == positive.shape == negative.shape):
-        raise ValueError(f"anchor, positive and negative must have the same shape (N, D), got "
-                         f"{tuple(anchor.shape)}, {tuple(positive.shape)}, {tuple(negative.shape)}")
+        raise ValueError(
+            f"anchor, positive and negative must have the same shape (N, D), got "
+            f"{tuple(anchor.shape)}, {tuple(positive.shape)}, {tuple(negative.shape)}"
+        )
     if not margin >= 0:
         raise ValueError(f"margin must be >= 0, got {margin!r}")
     d_ap = ((anchor - positive) ** 2).sum(1)
@@ -486,8 +520,9 @@ def triplet_loss(anchor: torch.Tensor, positive: torch.Tensor, negative: torch.T
     return _reduce(torch.clamp(d_ap - d_an + margin, min=0), reduction)
 
 
-def random_triplets(ids: torch.Tensor, *, generator: torch.Generator | None = None
-                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def random_triplets(
+    ids: torch.Tensor, *, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One random triplet per anchor: a random positive and a random negative.
 
     ids: (B,) identities in a batch. Anchors without another image of their person or
@@ -507,8 +542,7 @@ def random_triplets(ids: torch.Tensor, *, generator: torch.Generator | None = No
     return a, p, n
 
 
-def batch_hard_triplets(embeddings: torch.Tensor, ids: torch.Tensor
-                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def batch_hard_triplets(embeddings: torch.Tensor, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Batch-hard mining: for each anchor, its farthest positive and its closest negative.
 
     embeddings: (B, D); ids: (B,). Distances are computed without gradients (mining only
@@ -573,18 +607,25 @@ def verify(f1: torch.Tensor, f2: torch.Tensor, tau: float) -> torch.Tensor:
     0-d bool tensor). A NaN or inf embedding raises ``ValueError`` (it is no evidence of
     anything). Taught in Chapter 11.
     """
-    if not isinstance(f1, torch.Tensor) or not isinstance(f2, torch.Tensor) or f1.shape != f2.shape \
-            or f1.ndim not in (1, 2):
-        raise ValueError("f1 and f2 must be tensors of the same shape, (N, D) or (D,), got "
-                         f"{getattr(f1, 'shape', type(f1).__name__)} and {getattr(f2, 'shape', type(f2).__name__)}")
+    if (
+        not isinstance(f1, torch.Tensor)
+        or not isinstance(f2, torch.Tensor)
+        or f1.shape != f2.shape
+        or f1.ndim not in (1, 2)
+    ):
+        raise ValueError(
+            "f1 and f2 must be tensors of the same shape, (N, D) or (D,), got "
+            f"{getattr(f1, 'shape', type(f1).__name__)} and {getattr(f2, 'shape', type(f2).__name__)}"
+        )
     for name, f in (("f1", f1), ("f2", f2)):
         _check_embeddings(f.reshape(-1, f.shape[-1]), name, finite=True)
     _check_tau(tau)
     return torch.linalg.vector_norm(f1 - f2, dim=-1) <= tau
 
 
-def recognise(queries: torch.Tensor, database: torch.Tensor, database_ids: torch.Tensor, tau: float
-              ) -> tuple[torch.Tensor, torch.Tensor]:
+def recognise(
+    queries: torch.Tensor, database: torch.Tensor, database_ids: torch.Tensor, tau: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Face recognition against a database of K people, with "not recognised".
 
     queries: (Q, D) embeddings; database: (K, D) embeddings of the known images;
@@ -598,10 +639,13 @@ def recognise(queries: torch.Tensor, database: torch.Tensor, database_ids: torch
     _check_embeddings(database, "database", finite=True)
     _check_ids(database_ids, "database_ids")
     if len(database_ids) != len(database) or len(database) == 0:
-        raise ValueError(f"database_ids must have shape ({len(database)},) with K >= 1, got {tuple(database_ids.shape)}")
+        raise ValueError(
+            f"database_ids must have shape ({len(database)},) with K >= 1, got {tuple(database_ids.shape)}"
+        )
     if queries.shape[1] != database.shape[1]:
-        raise ValueError(f"queries and database must have the same dimension D, got {queries.shape[1]} "
-                         f"and {database.shape[1]}")
+        raise ValueError(
+            f"queries and database must have the same dimension D, got {queries.shape[1]} and {database.shape[1]}"
+        )
     _check_tau(tau)
     d = pairwise_distances(queries, database)
     nearest, index = d.min(1)

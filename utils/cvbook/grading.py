@@ -71,9 +71,16 @@ SKIPPED_NAMES = ("__MACOSX", ".ipynb_checkpoints", "__pycache__", ".DS_Store", "
 
 #: Environment of every student kernel: the book's test conditions (one thread, CPU,
 #: no progress bars, no downloads, no windows).
-KERNEL_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "CVBOOK_PROGRESS": "0",
-              "CVBOOK_ONLINE": "0", "CVBOOK_DEVICE": "cpu", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
-              "PYTHONWARNINGS": "default"}
+KERNEL_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "CVBOOK_PROGRESS": "0",
+    "CVBOOK_ONLINE": "0",
+    "CVBOOK_DEVICE": "cpu",
+    "PYTHONHASHSEED": "0",
+    "MPLBACKEND": "Agg",
+    "PYTHONWARNINGS": "default",
+}
 
 # Runs in the kernel's process before ipykernel: limits, then exec (same pid).
 _KERNEL_LAUNCHER = """\
@@ -107,10 +114,10 @@ class GradingError(RuntimeError):
 
 @dataclass
 class Options:
-    timeout: int = 30            # seconds per cell that runs student code
-    setup_timeout: int = 120     # seconds per locked set-up cell (imports: torch is slow to import)
-    memory_mb: int = 4096        # RLIMIT_DATA of the kernel
-    student_timeout: int = 900   # last resort: the whole grading process of one student
+    timeout: int = 30  # seconds per cell that runs student code
+    setup_timeout: int = 120  # seconds per locked set-up cell (imports: torch is slow to import)
+    memory_mb: int = 4096  # RLIMIT_DATA of the kernel
+    student_timeout: int = 900  # last resort: the whole grading process of one student
     max_output_chars: int = 100_000  # per cell; the rest is dropped
     jobs: int = 2
     keep_work: bool = False
@@ -136,6 +143,7 @@ def find_source(assignment: str, source: str | Path | None = None) -> list[Path]
     ``solutions/<assignment>/`` (a repository root). Without it: the ``solutions/``
     of the current folder or one above it, then of the repository this module lives in.
     """
+
     def from_folder(folder: Path) -> list[Path]:
         return sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
 
@@ -148,16 +156,19 @@ def find_source(assignment: str, source: str | Path | None = None) -> list[Path]
         for folder in (path / "solutions" / assignment, path / assignment, path):
             if folder.is_dir() and from_folder(folder):
                 return from_folder(folder)
-        raise GradingError(f"--source {path}: no notebook in {path}, {path / assignment} "
-                           f"or {path / 'solutions' / assignment}")
+        raise GradingError(
+            f"--source {path}: no notebook in {path}, {path / assignment} or {path / 'solutions' / assignment}"
+        )
     here = Path.cwd().resolve()
     roots = [here, *here.parents, Path(__file__).resolve().parents[2]]
     for root in roots:
         folder = root / "solutions" / assignment
         if folder.is_dir() and from_folder(folder):
             return from_folder(folder)
-    raise GradingError(f"no solutions/{assignment}/ found from {here}: pass --source "
-                       f"path/to/solutions/{assignment}/{assignment}_exercises.ipynb (or the repository root)")
+    raise GradingError(
+        f"no solutions/{assignment}/ found from {here}: pass --source "
+        f"path/to/solutions/{assignment}/{assignment}_exercises.ipynb (or the repository root)"
+    )
 
 
 # --------------------------------------------------------------------------- nbgrader course
@@ -176,8 +187,17 @@ def _config(root: Path, options: Options | None = None):
     c.CourseDirectory.autograded_directory = "autograded"
     c.CourseDirectory.feedback_directory = "feedback"
     c.CourseDirectory.db_url = "sqlite:///" + str(root / "gradebook.db")
-    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py",
-                                "jupytext.toml", ".jupyter_cache", ".nbgrader", "*.db"]
+    c.CourseDirectory.ignore = [
+        ".ipynb_checkpoints",
+        "*.pyc",
+        "__pycache__",
+        "feedback",
+        "*.py",
+        "jupytext.toml",
+        ".jupyter_cache",
+        ".nbgrader",
+        "*.db",
+    ]
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     if options is not None:
@@ -190,9 +210,12 @@ def _config(root: Path, options: Options | None = None):
         c.Execute.error_on_timeout = {
             "ename": "CellTimeoutError",
             "evalue": f"the cell ran longer than the time limit ({options.timeout} s) and was stopped "
-                      "(an infinite loop?)",
-            "traceback": [f"CellTimeoutError: the cell ran longer than the time limit ({options.timeout} s) "
-                          "and was stopped (an infinite loop?)"]}
+            "(an infinite loop?)",
+            "traceback": [
+                f"CellTimeoutError: the cell ran longer than the time limit ({options.timeout} s) "
+                "and was stopped (an infinite loop?)"
+            ],
+        }
         c.LimitOutput.max_lines = 1000
         c.LimitOutput.max_traceback = 100
     return c
@@ -221,9 +244,16 @@ class _Quiet:
         return False
 
 
-def _run_converter(converter_class, root: Path, assignment: str, student: str | None = None,
-                   options: Options | None = None, verbose: bool = False, preprocessors=None,
-                   feedback_preprocessors=None) -> str:
+def _run_converter(
+    converter_class,
+    root: Path,
+    assignment: str,
+    student: str | None = None,
+    options: Options | None = None,
+    verbose: bool = False,
+    preprocessors=None,
+    feedback_preprocessors=None,
+) -> str:
     import io
     import logging
 
@@ -281,9 +311,9 @@ def prepare_course(root: Path, assignment: str, notebooks: list[Path], verbose: 
 class ExpectedCell:
     grade_id: str
     cell_type: str
-    metadata: dict          # the release cell's nbgrader metadata (with checksum)
-    release_source: str     # what students see
-    source_source: str      # with solutions and hidden tests
+    metadata: dict  # the release cell's nbgrader metadata (with checksum)
+    release_source: str  # what students see
+    source_source: str  # with solutions and hidden tests
     locked: bool
     grade: bool
     solution: bool
@@ -292,9 +322,9 @@ class ExpectedCell:
 
 @dataclass
 class Expected:
-    name: str               # notebook file name
+    name: str  # notebook file name
     cells: list[ExpectedCell]
-    release: object         # the release notebook (NotebookNode)
+    release: object  # the release notebook (NotebookNode)
 
     @property
     def graded(self) -> list[ExpectedCell]:
@@ -315,11 +345,19 @@ def expected_notebooks(course: Path, assignment: str) -> list[Expected]:
             if not meta or not meta.get("grade_id"):
                 continue
             src = source_by_id.get(meta["grade_id"])
-            cells.append(ExpectedCell(
-                grade_id=meta["grade_id"], cell_type=cell.cell_type, metadata=dict(meta),
-                release_source=cell.source, source_source=src.source if src is not None else cell.source,
-                locked=bool(meta.get("locked")), grade=bool(meta.get("grade")),
-                solution=bool(meta.get("solution")), points=float(meta.get("points", 0) or 0)))
+            cells.append(
+                ExpectedCell(
+                    grade_id=meta["grade_id"],
+                    cell_type=cell.cell_type,
+                    metadata=dict(meta),
+                    release_source=cell.source,
+                    source_source=src.source if src is not None else cell.source,
+                    locked=bool(meta.get("locked")),
+                    grade=bool(meta.get("grade")),
+                    solution=bool(meta.get("solution")),
+                    points=float(meta.get("points", 0) or 0),
+                )
+            )
         result.append(Expected(path.name, cells, release))
     if not result:
         raise GradingError(f"nbgrader generated no notebook for {assignment}")
@@ -331,9 +369,9 @@ def expected_notebooks(course: Path, assignment: str) -> list[Expected]:
 
 @dataclass
 class Submission:
-    student: str                       # nbgrader student id (safe characters)
-    label: str                         # the name in the submissions folder
-    files: dict[str, Path] = field(default_factory=dict)   # expected notebook name -> file
+    student: str  # nbgrader student id (safe characters)
+    label: str  # the name in the submissions folder
+    files: dict[str, Path] = field(default_factory=dict)  # expected notebook name -> file
     problems: list[str] = field(default_factory=list)
 
 
@@ -368,7 +406,9 @@ def _safe_extract(archive: Path, dest: Path) -> Path:
     folder = dest
     while True:  # an LMS zip often wraps everything in one folder
         entries = [p for p in folder.iterdir() if not _skipped(p)]
-        inner = [p for p in entries[0].iterdir() if not _skipped(p)] if len(entries) == 1 and entries[0].is_dir() else []
+        inner = (
+            [p for p in entries[0].iterdir() if not _skipped(p)] if len(entries) == 1 and entries[0].is_dir() else []
+        )
         if len(inner) > 1 or (len(inner) == 1 and inner[0].is_dir()):  # a wrapper, not one student's folder
             folder = entries[0]
         else:
@@ -396,8 +436,11 @@ def discover(path: Path, notebook_names: list[str], workdir: Path) -> list[Submi
         label = entry.name
         if entry.is_dir():
             sub = Submission(_student_id(entry.name, used), label + "/")
-            found = sorted(p for p in entry.rglob("*.ipynb")
-                           if not any(part in SKIPPED_NAMES or part.startswith(".") for part in p.relative_to(entry).parts))
+            found = sorted(
+                p
+                for p in entry.rglob("*.ipynb")
+                if not any(part in SKIPPED_NAMES or part.startswith(".") for part in p.relative_to(entry).parts)
+            )
             by_name = {p.name: p for p in found}
             for name in notebook_names:
                 if name in by_name:
@@ -409,18 +452,21 @@ def discover(path: Path, notebook_names: list[str], workdir: Path) -> list[Submi
                 sub.problems.append(f"the notebook is named {spare[0].name}, not {missing[0]}: graded as {missing[0]}")
             else:
                 for name in missing:
-                    sub.problems.append(f"no notebook {name} in the folder"
-                                        + (f" (found {', '.join(p.name for p in spare)})" if spare else ""))
+                    sub.problems.append(
+                        f"no notebook {name} in the folder"
+                        + (f" (found {', '.join(p.name for p in spare)})" if spare else "")
+                    )
         else:
-            stem = entry.name[:-len(".ipynb")] if entry.name.endswith(".ipynb") else entry.stem
+            stem = entry.name[: -len(".ipynb")] if entry.name.endswith(".ipynb") else entry.stem
             sub = Submission(_student_id(stem, used), label)
             if len(notebook_names) == 1:
                 sub.files[notebook_names[0]] = entry
                 if not entry.name.endswith(".ipynb"):
                     sub.problems.append(f"{entry.name} is not an .ipynb file; read as a notebook anyway")
             else:
-                sub.problems.append(f"a single file, but the assignment has {len(notebook_names)} notebooks: "
-                                    "hand in a folder")
+                sub.problems.append(
+                    f"a single file, but the assignment has {len(notebook_names)} notebooks: hand in a folder"
+                )
         result.append(sub)
     if not result:
         raise GradingError(f"no submissions in {path}")
@@ -450,9 +496,9 @@ def _source_text(cell) -> str:
 
 @dataclass
 class Prepared:
-    notebook: object | None            # the repaired notebook, or None when it cannot run
+    notebook: object | None  # the repaired notebook, or None when it cannot run
     problems: list[str] = field(default_factory=list)
-    restored: int = 0                  # cells whose metadata was restored by content
+    restored: int = 0  # cells whose metadata was restored by content
 
 
 def read_submission(path: Path) -> tuple[object | None, str | None]:
@@ -470,8 +516,10 @@ def read_submission(path: Path) -> tuple[object | None, str | None]:
     except UnicodeDecodeError:
         return None, "not a notebook: the file is not text (UTF-8)"
     except json.JSONDecodeError as err:
-        return None, (f"not a valid notebook: the JSON is broken at line {err.lineno}, column {err.colno} "
-                      f"({err.msg}); was the download interrupted or the file edited by hand?")
+        return None, (
+            f"not a valid notebook: the JSON is broken at line {err.lineno}, column {err.colno} "
+            f"({err.msg}); was the download interrupted or the file edited by hand?"
+        )
     if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
         return None, "not a Jupyter notebook: valid JSON, but without a list of cells"
     try:
@@ -535,13 +583,19 @@ def _match_stripped(nb, exp: Expected, found: dict[str, list[int]]) -> dict[str,
         if e.grade_id in found or e.grade_id in matched or e.locked:
             continue
         before = max((positions[g] for g in order[:i] if g in positions), default=-1)
-        after = min((positions[g] for g in order[i + 1:] if g in positions), default=len(nb.cells))
+        after = min((positions[g] for g in order[i + 1 :] if g in positions), default=len(nb.cells))
         names = _defined_names(e.release_source)
         window = [k for k in free if before < k < after and k not in claimed and nb.cells[k].cell_type == e.cell_type]
         pick = None
         if names:
-            pick = next((k for k in window if all(re.search(rf"^(?:def|class)\s+{n}\b", nb.cells[k].source, re.M)
-                                                  for n in names)), None)
+            pick = next(
+                (
+                    k
+                    for k in window
+                    if all(re.search(rf"^(?:def|class)\s+{n}\b", nb.cells[k].source, re.M) for n in names)
+                ),
+                None,
+            )
         elif window and e.cell_type == "code":
             pick = window[0]
         if pick is not None:
@@ -573,8 +627,10 @@ def validate_and_repair(nb, exp: Expected) -> Prepared:
     # duplicates: the first copy keeps its role
     for gid, ks in found.items():
         if len(ks) > 1:
-            problems.append(f"cell '{gid}' appears {len(ks)} times (copied?): the first copy is graded, "
-                            "the others run as ordinary cells")
+            problems.append(
+                f"cell '{gid}' appears {len(ks)} times (copied?): the first copy is graded, "
+                "the others run as ordinary cells"
+            )
             for k in ks[1:]:
                 del nb.cells[k].metadata["nbgrader"]
             found[gid] = ks[:1]
@@ -587,17 +643,30 @@ def validate_and_repair(nb, exp: Expected) -> Prepared:
             found[gid] = [k]
         restored = len(matched)
         if restored:
-            problems.append(f"the grading metadata of {restored} cell(s) was missing (stripped by the editor?): "
-                            "matched back to the source by content")
+            problems.append(
+                f"the grading metadata of {restored} cell(s) was missing (stripped by the editor?): "
+                "matched back to the source by content"
+            )
     locked = [e for e in exp.cells if e.locked]
-    same = [g for g in found if known[g].locked and _norm(nb.cells[found[g][0]].source)
-            in (_norm(known[g].release_source), _norm(known[g].source_source))]
+    same = [
+        g
+        for g in found
+        if known[g].locked
+        and _norm(nb.cells[found[g][0]].source) in (_norm(known[g].release_source), _norm(known[g].source_source))
+    ]
     if locked and not same:
-        return Prepared(None, problems + [f"this is not {exp.name}: none of its read-only cells matches the "
-                                          "source (another chapter's notebook?)"], restored)
+        return Prepared(
+            None,
+            problems
+            + [f"this is not {exp.name}: none of its read-only cells matches the source (another chapter's notebook?)"],
+            restored,
+        )
     if not found or not any(known[g].grade or known[g].solution for g in found):
-        return Prepared(None, problems + ["none of the exercise's cells were found: is this the right notebook "
-                                          f"({exp.name})?"], restored)
+        return Prepared(
+            None,
+            problems + [f"none of the exercise's cells were found: is this the right notebook ({exp.name})?"],
+            restored,
+        )
     # metadata from the release (authoritative); edits and type changes reported
     for gid, (k,) in found.items():
         e, cell = known[gid], nb.cells[found[gid][0]]
@@ -605,7 +674,8 @@ def validate_and_repair(nb, exp: Expected) -> Prepared:
         if cell.cell_type != e.cell_type:
             problems.append(f"cell '{gid}' was changed from {e.cell_type} to {cell.cell_type}: changed back")
             new = (nbformat.v4.new_code_cell if e.cell_type == "code" else nbformat.v4.new_markdown_cell)(
-                e.release_source if e.locked else cell.source, metadata=cell.metadata)
+                e.release_source if e.locked else cell.source, metadata=cell.metadata
+            )
             nb.cells[k] = new
             cell = new
         if e.locked and _norm(cell.source) not in (_norm(e.release_source), _norm(e.source_source)):
@@ -666,16 +736,21 @@ def _guarded_execute_class():
             self._out_chars[cell_index] = used + size
             if msg.get("msg_type") != "error" and used + size > self.max_output_chars:
                 if used <= self.max_output_chars:
-                    outs.append(nbformat.v4.new_output(
-                        "stream", name="stdout",
-                        text=f"\n[output cut by the grader after {self.max_output_chars} characters]\n"))
+                    outs.append(
+                        nbformat.v4.new_output(
+                            "stream",
+                            name="stdout",
+                            text=f"\n[output cut by the grader after {self.max_output_chars} characters]\n",
+                        )
+                    )
                 return None
             return super().output(outs, msg, display_id, cell_index)
 
         @staticmethod
         def _fail(cell, ename, evalue):
-            cell.outputs.append(nbformat.v4.new_output("error", ename=ename, evalue=evalue,
-                                                       traceback=[f"{ename}: {evalue}"]))
+            cell.outputs.append(
+                nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+            )
 
         def _run(self, cell, index, resources, store_history=True):
             """'ok', 'timeout' or 'dead'."""
@@ -694,7 +769,7 @@ def _guarded_execute_class():
             self._check_assign_resources(resources)
             self.timeout_func = self._cell_timeout
             self._timeouts, self._out_chars = 0, {}
-            ran: list[int] = []          # code cells to re-run after a restart
+            ran: list[int] = []  # code cells to re-run after a restart
             tries: dict[int, int] = {}
             restarts, index, cells = 0, 0, self.nb.cells
             while index < len(cells):
@@ -707,9 +782,12 @@ def _guarded_execute_class():
                         status = self._run(replay, j, resources, store_history=False)
                         if status != "ok":
                             ran.remove(j)
-                            self._fail(cells[j], "KernelDied" if status == "dead" else "CellTimeoutError",
-                                       "this cell stopped the kernel when it was re-run after a restart "
-                                       "(exit(), a crash or the memory limit?)")
+                            self._fail(
+                                cells[j],
+                                "KernelDied" if status == "dead" else "CellTimeoutError",
+                                "this cell stopped the kernel when it was re-run after a restart "
+                                "(exit(), a crash or the memory limit?)",
+                            )
                             broken = True
                             break
                     while not broken and index < len(cells):
@@ -721,8 +799,12 @@ def _guarded_execute_class():
                             if tries[index] == 1:  # maybe a cell above ended the kernel (exit()): retry once
                                 broken = True
                                 break
-                            self._fail(cell, "KernelDied", "the kernel died while running this cell (a crash, "
-                                       "os._exit or the memory limit); the grader restarted it and went on")
+                            self._fail(
+                                cell,
+                                "KernelDied",
+                                "the kernel died while running this cell (a crash, "
+                                "os._exit or the memory limit); the grader restarted it and went on",
+                            )
                         index += 1
                         if status != "ok":
                             broken = True
@@ -788,7 +870,9 @@ def _hide_hidden_tests_class():
             cell.source = "\n".join(kept)
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
-                    output["traceback"] = [f"\x1b[0;31m{output.get('ename', 'Error')}\x1b[0m: {output.get('evalue', '')}"]
+                    output["traceback"] = [
+                        f"\x1b[0;31m{output.get('ename', 'Error')}\x1b[0m: {output.get('evalue', '')}"
+                    ]
             return cell, resources
 
     return HideHiddenTests
@@ -797,11 +881,22 @@ def _hide_hidden_tests_class():
 def _write_kernelspec(folder: Path, options: Options, pidfile: Path) -> Path:
     spec = Path(folder) / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-c", _KERNEL_LAUNCHER, str(options.memory_mb * 2**20),
-            str(max(options.student_timeout, 60)), str(pidfile), "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": argv, "display_name": "cvbook grading (limited)", "language": "python",
-        "env": KERNEL_ENV}, indent=1))
+    argv = [
+        sys.executable,
+        "-c",
+        _KERNEL_LAUNCHER,
+        str(options.memory_mb * 2**20),
+        str(max(options.student_timeout, 60)),
+        str(pidfile),
+        "-f",
+        "{connection_file}",
+    ]
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {"argv": argv, "display_name": "cvbook grading (limited)", "language": "python", "env": KERNEL_ENV},
+            indent=1,
+        )
+    )
     return Path(folder)
 
 
@@ -820,16 +915,30 @@ def _worker_main(spec_path: str) -> int:
         guarded = _guarded_execute_class()
         guarded.setup_timeout.default_value = options.setup_timeout
         guarded.max_output_chars.default_value = options.max_output_chars
-        preprocessors = [guarded, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                         _lenient_save_autogrades_class(), AssignLatePenalties, CheckCellMetadata]
+        preprocessors = [
+            guarded,
+            IgnorePattern,
+            ClearMetadataPreprocessor,
+            LimitOutput,
+            _lenient_save_autogrades_class(),
+            AssignLatePenalties,
+            CheckCellMetadata,
+        ]
         _run_converter(Autograde, root, assignment, student, options, options.verbose, preprocessors)
         result["run_s"] = round(time.monotonic() - started, 2)
         try:
             from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
             from nbgrader.preprocessors import GetGrades
 
-            _run_converter(GenerateFeedback, root, assignment, student, options, options.verbose,
-                           feedback_preprocessors=[GetGrades, _hide_hidden_tests_class(), CSSHTMLHeaderPreprocessor])
+            _run_converter(
+                GenerateFeedback,
+                root,
+                assignment,
+                student,
+                options,
+                options.verbose,
+                feedback_preprocessors=[GetGrades, _hide_hidden_tests_class(), CSSHTMLHeaderPreprocessor],
+            )
         except GradingError as err:
             result["feedback_error"] = str(err).splitlines()[0]
         from nbgrader.api import Gradebook
@@ -845,10 +954,12 @@ def _worker_main(spec_path: str) -> int:
     return 0
 
 
-_WORKER_BOOT = ("import importlib.util, sys; "
-                "s = importlib.util.spec_from_file_location('cvbook_grading_worker', sys.argv[1]); "
-                "m = importlib.util.module_from_spec(s); sys.modules[s.name] = m; s.loader.exec_module(m); "
-                "sys.exit(m._worker_main(sys.argv[2]))")
+_WORKER_BOOT = (
+    "import importlib.util, sys; "
+    "s = importlib.util.spec_from_file_location('cvbook_grading_worker', sys.argv[1]); "
+    "m = importlib.util.module_from_spec(s); sys.modules[s.name] = m; s.loader.exec_module(m); "
+    "sys.exit(m._worker_main(sys.argv[2]))"
+)
 
 
 def _wait(proc: subprocess.Popen, timeout: float):
@@ -907,13 +1018,13 @@ def _kill_pids(pidfile: Path) -> None:
 class StudentResult:
     student: str
     label: str
-    cells: dict[str, tuple[float, float]]     # grade id -> (score, max)
+    cells: dict[str, tuple[float, float]]  # grade id -> (score, max)
     problems: list[str]
-    failures: dict[str, str] = field(default_factory=dict)       # grade id -> why (one line)
-    other_errors: list[str] = field(default_factory=list)        # errors outside test cells
+    failures: dict[str, str] = field(default_factory=dict)  # grade id -> why (one line)
+    other_errors: list[str] = field(default_factory=list)  # errors outside test cells
     seconds: float = 0.0
     run_s: float | None = None
-    cpu_s: float | None = None                # CPU time of the grading process and its kernels
+    cpu_s: float | None = None  # CPU time of the grading process and its kernels
     feedback_html: list[Path] = field(default_factory=list)
     autograded: list[Path] = field(default_factory=list)
     ran: bool = False
@@ -959,8 +1070,10 @@ def _exit_calls(path: Path) -> list[str]:
                 gid = cell.metadata.get("nbgrader", {}).get("grade_id")
                 where = f"cell '{gid}'" if gid else f"cell {k + 1} ({_first_line(cell.source)[:40]!r})"
                 code = ANSI_RE.sub("", str(out.get("evalue", ""))).strip()
-                lines.append(f"{where} called sys.exit({code}): the grader went on with the next cell "
-                             "(remove the call; it would stop a script)")
+                lines.append(
+                    f"{where} called sys.exit({code}): the grader went on with the next cell "
+                    "(remove the call; it would stop a script)"
+                )
                 break
     return lines
 
@@ -981,8 +1094,9 @@ def _explain(autograded_nb, exp: Expected) -> tuple[dict[str, str], list[str]]:
     return failures, others
 
 
-def grade_one(sub: Submission, course: Path, assignment: str, expected: list[Expected], workdir: Path,
-              options: Options) -> StudentResult:
+def grade_one(
+    sub: Submission, course: Path, assignment: str, expected: list[Expected], workdir: Path, options: Options
+) -> StudentResult:
     """Validate, repair and autograde one student's submission; never raises for a bad submission."""
     import nbformat
 
@@ -1018,8 +1132,13 @@ def grade_one(sub: Submission, course: Path, assignment: str, expected: list[Exp
     shutil.copyfile(course / "gradebook.db", root / "gradebook.db")
     pidfile = root / "kernel.pids"
     jupyter = _write_kernelspec(root / "jupyter", options, pidfile)
-    spec = {"root": str(root), "assignment": assignment, "student": sub.student,
-            "result": str(root / "result.json"), "options": options.__dict__}
+    spec = {
+        "root": str(root),
+        "assignment": assignment,
+        "student": sub.student,
+        "result": str(root / "result.json"),
+        "options": options.__dict__,
+    }
     (root / "spec.json").write_text(json.dumps(spec))
     env = dict(os.environ)
     env["JUPYTER_PATH"] = str(jupyter) + os.pathsep + env.get("JUPYTER_PATH", "")
@@ -1031,9 +1150,14 @@ def grade_one(sub: Submission, course: Path, assignment: str, expected: list[Exp
     with open(root / "worker.log", "wb") as logfile, _LIVE_LOCK:
         if _CANCELLED.is_set():
             raise GradingError("the run was interrupted")
-        proc = subprocess.Popen([sys.executable, "-c", _WORKER_BOOT, str(Path(__file__).resolve()),
-                                 str(root / "spec.json")], cwd=root, env=env, stdout=logfile,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _WORKER_BOOT, str(Path(__file__).resolve()), str(root / "spec.json")],
+            cwd=root,
+            env=env,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         _LIVE[proc.pid] = pidfile
     try:
         status, usage = _wait(proc, options.student_timeout)
@@ -1042,8 +1166,10 @@ def grade_one(sub: Submission, course: Path, assignment: str, expected: list[Exp
             _LIVE.pop(proc.pid, None)
         _kill_pids(pidfile)
     if status is None:
-        res.problems.append(f"grading stopped after {options.student_timeout} s (--student-timeout): "
-                            "scored 0; grade this notebook by hand")
+        res.problems.append(
+            f"grading stopped after {options.student_timeout} s (--student-timeout): "
+            "scored 0; grade this notebook by hand"
+        )
     res.cpu_s = round(usage.ru_utime + usage.ru_stime, 2) if usage is not None else None
     log = (root / "worker.log").read_bytes()
     if options.verbose and log:
@@ -1097,8 +1223,12 @@ def _fmt(x: float) -> str:
 
 
 def feedback_markdown(res: StudentResult, assignment: str, expected: list[Expected]) -> str:
-    lines = [f"# {assignment}: feedback for {res.student}", "",
-             f"Score: **{_fmt(res.total)} / {_fmt(res.max)}** (submission `{res.label}`)", ""]
+    lines = [
+        f"# {assignment}: feedback for {res.student}",
+        "",
+        f"Score: **{_fmt(res.total)} / {_fmt(res.max)}** (submission `{res.label}`)",
+        "",
+    ]
     if res.problems:
         lines += ["## Problems with the submission", ""] + [f"- {p}" for p in res.problems] + [""]
     lines += ["## Checks", "", "| check | points | result |", "|---|---|---|"]
@@ -1123,8 +1253,10 @@ def exercise_of(grade_ids: list[str]) -> dict[str, str]:
 
 
 def _fallback_html(markdown: str) -> str:
-    return ("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>feedback</title></head>"
-            f"<body><pre>{html.escape(markdown)}</pre></body></html>\n")
+    return (
+        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>feedback</title></head>"
+        f"<body><pre>{html.escape(markdown)}</pre></body></html>\n"
+    )
 
 
 def write_reports(results: list[StudentResult], expected: list[Expected], assignment: str, out: Path) -> Path:
@@ -1137,14 +1269,37 @@ def write_reports(results: list[StudentResult], expected: list[Expected], assign
     csv_path = out / "grades.csv"
     with open(csv_path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "submission", *grade_ids, *per_exercise, "total", "max", "problems", "failed",
-                         "seconds", "cpu_seconds"])
+        writer.writerow(
+            [
+                "student",
+                "submission",
+                *grade_ids,
+                *per_exercise,
+                "total",
+                "max",
+                "problems",
+                "failed",
+                "seconds",
+                "cpu_seconds",
+            ]
+        )
         for res in results:
             failed = "; ".join(f"{gid}: {why}" for gid, why in res.failures.items())
             sums = [_fmt(sum(res.cells[g][0] for g in grade_ids if exercises[g] == ex)) for ex in per_exercise]
-            writer.writerow([res.student, res.label, *[_fmt(res.cells[g][0]) for g in grade_ids], *sums,
-                             _fmt(res.total), _fmt(res.max), "; ".join(res.problems), failed, f"{res.seconds:.1f}",
-                             "" if res.cpu_s is None else f"{res.cpu_s:.1f}"])
+            writer.writerow(
+                [
+                    res.student,
+                    res.label,
+                    *[_fmt(res.cells[g][0]) for g in grade_ids],
+                    *sums,
+                    _fmt(res.total),
+                    _fmt(res.max),
+                    "; ".join(res.problems),
+                    failed,
+                    f"{res.seconds:.1f}",
+                    "" if res.cpu_s is None else f"{res.cpu_s:.1f}",
+                ]
+            )
     records = []
     for res in results:
         md = feedback_markdown(res, assignment, expected)
@@ -1162,11 +1317,23 @@ def write_reports(results: list[StudentResult], expected: list[Expected], assign
             target = out / "autograded" / res.student / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
-        records.append({"student": res.student, "submission": res.label, "total": res.total, "max": res.max,
-                        "cells": {g: list(v) for g, v in res.cells.items()}, "problems": res.problems,
-                        "failures": res.failures, "other_errors": res.other_errors, "ran": res.ran,
-                        "seconds": res.seconds, "run_s": res.run_s, "cpu_s": res.cpu_s,
-                        "feedback": [str(p.relative_to(out)) for p in htmls]})
+        records.append(
+            {
+                "student": res.student,
+                "submission": res.label,
+                "total": res.total,
+                "max": res.max,
+                "cells": {g: list(v) for g, v in res.cells.items()},
+                "problems": res.problems,
+                "failures": res.failures,
+                "other_errors": res.other_errors,
+                "ran": res.ran,
+                "seconds": res.seconds,
+                "run_s": res.run_s,
+                "cpu_s": res.cpu_s,
+                "feedback": [str(p.relative_to(out)) for p in htmls],
+            }
+        )
     (out / "results.json").write_text(json.dumps({"assignment": assignment, "students": records}, indent=1))
     return csv_path
 
@@ -1174,8 +1341,14 @@ def write_reports(results: list[StudentResult], expected: list[Expected], assign
 # --------------------------------------------------------------------------- the whole class
 
 
-def grade(assignment: str, submissions: Path, out: Path | None = None, source: str | Path | None = None,
-          options: Options | None = None, log=print) -> list[StudentResult]:
+def grade(
+    assignment: str,
+    submissions: Path,
+    out: Path | None = None,
+    source: str | Path | None = None,
+    options: Options | None = None,
+    log=print,
+) -> list[StudentResult]:
     """Grade every submission of ``assignment`` in ``submissions``; write the reports into ``out``."""
     try:
         import nbgrader  # noqa: F401
@@ -1190,8 +1363,10 @@ def grade(assignment: str, submissions: Path, out: Path | None = None, source: s
         course = prepare_course(work / "course", assignment, notebooks, options.verbose)
         expected = expected_notebooks(course, assignment)
         subs = discover(Path(submissions), [e.name for e in expected], work)
-        log(f"grading {len(subs)} submission(s) of {assignment} against "
-            f"{', '.join(str(n) for n in notebooks)} with {options.jobs} job(s)")
+        log(
+            f"grading {len(subs)} submission(s) of {assignment} against "
+            f"{', '.join(str(n) for n in notebooks)} with {options.jobs} job(s)"
+        )
         # one column as wide as the longest student id, so the table stays aligned
         width = max([28, *(len(sub.student) for sub in subs)])
         log_lock = threading.Lock()
@@ -1206,12 +1381,17 @@ def grade(assignment: str, submissions: Path, out: Path | None = None, source: s
                 res = grade_one(sub, course, assignment, expected, work, options)
             except Exception as err:  # noqa: BLE001 - one bad submission never stops the class
                 cells = {e.grade_id: (0.0, e.points) for exp in expected for e in exp.graded}
-                res = StudentResult(sub.student, sub.label, cells,
-                                    sub.problems + [f"the grader failed on this submission ({err}): scored 0"])
+                res = StudentResult(
+                    sub.student,
+                    sub.label,
+                    cells,
+                    sub.problems + [f"the grader failed on this submission ({err}): scored 0"],
+                )
             flag = f"  [{'; '.join(res.problems)[:100]}]" if res.problems else ""
             cpu = f" {res.cpu_s:5.1f} CPU-s" if res.cpu_s is not None else " " * 10
-            log_line(f"  {res.student:<{width}} {_fmt(res.total):>5} / {_fmt(res.max):<5} "
-                     f"{res.seconds:6.1f} s{cpu}{flag}")
+            log_line(
+                f"  {res.student:<{width}} {_fmt(res.total):>5} / {_fmt(res.max):<5} {res.seconds:6.1f} s{cpu}{flag}"
+            )
             return res
 
         _CANCELLED.clear()
@@ -1225,8 +1405,10 @@ def grade(assignment: str, submissions: Path, out: Path | None = None, source: s
                 raise
         csv_path = write_reports(results, expected, assignment, out)
         elapsed = time.monotonic() - started
-        log(f"graded {len(results)} submission(s) in {elapsed:.1f} s; wrote {csv_path}, "
-            f"{out / 'feedback'}/, {out / 'results.json'}")
+        log(
+            f"graded {len(results)} submission(s) in {elapsed:.1f} s; wrote {csv_path}, "
+            f"{out / 'feedback'}/, {out / 'results.json'}"
+        )
         return results
     finally:
         if options.keep_work:
@@ -1237,33 +1419,69 @@ def grade(assignment: str, submissions: Path, out: Path | None = None, source: s
 
 def main(argv: list[str] | None = None) -> int:
     doc = __doc__.split("\n\n")
-    parser = argparse.ArgumentParser(prog="cvbook-grade", description=doc[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n\n".join(doc[1:3]))
+    parser = argparse.ArgumentParser(
+        prog="cvbook-grade",
+        description=doc[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n\n".join(doc[1:3]),
+    )
     parser.add_argument("assignment", metavar="CHAPTER", help="the assignment, e.g. ch03")
-    parser.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
-                        help="folder (one sub-folder or .ipynb per student), zip, or one notebook")
-    parser.add_argument("--source", help="source notebook, its folder, or the repository root "
-                                         "(default: solutions/CHAPTER of the repository around here)")
+    parser.add_argument(
+        "submissions",
+        type=Path,
+        metavar="SUBMISSIONS",
+        help="folder (one sub-folder or .ipynb per student), zip, or one notebook",
+    )
+    parser.add_argument(
+        "--source",
+        help="source notebook, its folder, or the repository root "
+        "(default: solutions/CHAPTER of the repository around here)",
+    )
     parser.add_argument("--out", type=Path, help="where to write grades.csv and feedback/ (default grading/CHAPTER)")
     defaults = Options()
     parser.add_argument("--jobs", "-j", type=int, default=defaults.jobs, help="students graded at once (default 2)")
-    parser.add_argument("--timeout", type=int, default=defaults.timeout,
-                        help="seconds per cell that runs student code (default 30)")
-    parser.add_argument("--setup-timeout", type=int, default=defaults.setup_timeout,
-                        help="seconds per read-only set-up cell, e.g. imports (default 120)")
-    parser.add_argument("--memory", type=_parse_size, default=defaults.memory_mb, metavar="SIZE",
-                        help="memory limit of each student's kernel, e.g. 4G or 512M (default 4G)")
-    parser.add_argument("--student-timeout", type=int, default=defaults.student_timeout,
-                        help="last resort: seconds for one student's whole grading (default 900)")
-    parser.add_argument("--max-output", type=int, default=defaults.max_output_chars,
-                        help="characters of output kept per cell (default 100000)")
+    parser.add_argument(
+        "--timeout", type=int, default=defaults.timeout, help="seconds per cell that runs student code (default 30)"
+    )
+    parser.add_argument(
+        "--setup-timeout",
+        type=int,
+        default=defaults.setup_timeout,
+        help="seconds per read-only set-up cell, e.g. imports (default 120)",
+    )
+    parser.add_argument(
+        "--memory",
+        type=_parse_size,
+        default=defaults.memory_mb,
+        metavar="SIZE",
+        help="memory limit of each student's kernel, e.g. 4G or 512M (default 4G)",
+    )
+    parser.add_argument(
+        "--student-timeout",
+        type=int,
+        default=defaults.student_timeout,
+        help="last resort: seconds for one student's whole grading (default 900)",
+    )
+    parser.add_argument(
+        "--max-output",
+        type=int,
+        default=defaults.max_output_chars,
+        help="characters of output kept per cell (default 100000)",
+    )
     parser.add_argument("--keep-work", action="store_true", help="keep the temporary nbgrader courses")
     parser.add_argument("-v", "--verbose", action="store_true", help="show nbgrader's log")
     args = parser.parse_args(argv)
-    options = Options(timeout=args.timeout, setup_timeout=args.setup_timeout, memory_mb=args.memory,
-                      student_timeout=args.student_timeout, max_output_chars=args.max_output,
-                      jobs=args.jobs, keep_work=args.keep_work, verbose=args.verbose)
+    options = Options(
+        timeout=args.timeout,
+        setup_timeout=args.setup_timeout,
+        memory_mb=args.memory,
+        student_timeout=args.student_timeout,
+        max_output_chars=args.max_output,
+        jobs=args.jobs,
+        keep_work=args.keep_work,
+        verbose=args.verbose,
+    )
+
     def terminate(signum, frame):
         raise KeyboardInterrupt
 
@@ -1275,8 +1493,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted: the students' grading processes were stopped; nothing was written",
-              file=sys.stderr)
+        print("interrupted: the students' grading processes were stopped; nothing was written", file=sys.stderr)
         return 130
     return 0
 

@@ -43,8 +43,7 @@ from pathlib import Path
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
-__all__ = ["claim", "JITTER_ENV", "LOG_ENV", "ONLY_ENV", "RUN_ENV", "jitter_size",
-           "install_jitter", "remove_jitter"]
+__all__ = ["claim", "JITTER_ENV", "LOG_ENV", "ONLY_ENV", "RUN_ENV", "jitter_size", "install_jitter", "remove_jitter"]
 
 #: Relative size of the test-time gradient jitter (unset or 0: no jitter).
 JITTER_ENV = "CVBOOK_JITTER"
@@ -98,15 +97,23 @@ def claim(name: str, value, *, low: float | None = None, high: float | None = No
             writer = csv.writer(f)
             if new:
                 writer.writerow(["run", "name", "value", "low", "high"])
-            writer.writerow([os.environ.get(RUN_ENV, ""), name, repr(value),
-                             "" if low is None else repr(low), "" if high is None else repr(high)])
+            writer.writerow(
+                [
+                    os.environ.get(RUN_ENV, ""),
+                    name,
+                    repr(value),
+                    "" if low is None else repr(low),
+                    "" if high is None else repr(high),
+                ]
+            )
     inside = not math.isnan(value) and (low is None or value >= low) and (high is None or value <= high)
     if not inside and os.environ.get(ONLY_ENV, "").strip() not in ("1", "true", "yes"):
         band = f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
         raise AssertionError(
             f"measured claim {name!r} failed: {value:.6g} is outside its band {band}. Bands come from "
             "the spread over seeds and CPU kernels in tests/measured_spread.csv; if the experiment "
-            "changed, re-measure it with tools/measure_spread.py rather than moving the band by hand.")
+            "changed, re-measure it with tools/measure_spread.py rather than moving the band by hand."
+        )
     return value
 
 

@@ -24,9 +24,19 @@ import math
 
 import numpy as np
 
-__all__ = ["confusion_matrix", "accuracy", "precision_recall_f1", "classification_report",
-           "roc_curve", "auc", "roc_auc", "precision_recall_curve", "average_precision",
-           "average_precision_per_class", "show_confusion_matrix"]
+__all__ = [
+    "confusion_matrix",
+    "accuracy",
+    "precision_recall_f1",
+    "classification_report",
+    "roc_curve",
+    "auc",
+    "roc_auc",
+    "precision_recall_curve",
+    "average_precision",
+    "average_precision_per_class",
+    "show_confusion_matrix",
+]
 
 AVERAGES = ("binary", "macro", "micro", "weighted", None)
 INTERPOLATIONS = ("none", "all", "11point")
@@ -74,8 +84,9 @@ def _pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
 def _check_cm(cm) -> np.ndarray:
     a = _to_numpy(cm, "cm")
     if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] == 0:
-        raise ValueError(f"a confusion matrix must have shape (K, K), got {a.shape}"
-                         " (to pass labels, give y_true and y_pred)")
+        raise ValueError(
+            f"a confusion matrix must have shape (K, K), got {a.shape} (to pass labels, give y_true and y_pred)"
+        )
     if not np.issubdtype(a.dtype, np.number) or np.any(a < 0) or not np.all(np.isfinite(a)):
         raise ValueError("a confusion matrix must hold non-negative counts")
     if a.sum() == 0:
@@ -182,9 +193,15 @@ def _average(values: np.ndarray, weights: np.ndarray | None = None) -> float:
     return float((values[keep] * w).sum() / w.sum()) if w.sum() > 0 else float(values[keep].mean())
 
 
-def precision_recall_f1(y_true_or_cm, y_pred=None, *, average: str | None = "macro",
-                        num_classes: int | None = None, pos_label: int = 1,
-                        zero_division: float = 0.0):
+def precision_recall_f1(
+    y_true_or_cm,
+    y_pred=None,
+    *,
+    average: str | None = "macro",
+    num_classes: int | None = None,
+    pos_label: int = 1,
+    zero_division: float = 0.0,
+):
     """Precision ``TP/(TP+FP)``, recall ``TP/(TP+FN)`` and F1 ``2TP/(2TP+FP+FN)``.
 
     Either ``(y_true, y_pred)``, (N,) integer labels, or one (K, K) confusion matrix.
@@ -220,7 +237,9 @@ def precision_recall_f1(y_true_or_cm, y_pred=None, *, average: str | None = "mac
         return float(precision[0]), float(recall[0]), float(f1[0])
     if average == "binary":
         if cm.shape[0] > 2:
-            raise ValueError(f"average='binary' needs two classes, got {cm.shape[0]}; use 'macro', 'micro' or 'weighted'")
+            raise ValueError(
+                f"average='binary' needs two classes, got {cm.shape[0]}; use 'macro', 'micro' or 'weighted'"
+            )
         if pos_label not in (0, 1) or pos_label >= cm.shape[0]:
             raise ValueError(f"pos_label must be 0 or 1, got {pos_label!r}")
         return float(precision[pos_label]), float(recall[pos_label]), float(f1[pos_label])
@@ -228,9 +247,16 @@ def precision_recall_f1(y_true_or_cm, y_pred=None, *, average: str | None = "mac
     return _average(precision, weights), _average(recall, weights), _average(f1, weights)
 
 
-def classification_report(y_true_or_cm, y_pred=None, *, num_classes: int | None = None,
-                          class_names=None, digits: int = 2, output_dict: bool = False,
-                          zero_division: float = 0.0):
+def classification_report(
+    y_true_or_cm,
+    y_pred=None,
+    *,
+    num_classes: int | None = None,
+    class_names=None,
+    digits: int = 2,
+    output_dict: bool = False,
+    zero_division: float = 0.0,
+):
     """Per-class precision, recall, F1 and support, then accuracy, macro and weighted averages.
 
     Input as :func:`precision_recall_f1`. class_names: K names (default ``"0"``, ``"1"``, ...).
@@ -248,15 +274,17 @@ def classification_report(y_true_or_cm, y_pred=None, *, num_classes: int | None 
     if not isinstance(digits, int) or digits < 0:
         raise ValueError(f"digits must be a non-negative int, got {digits!r}")
     support = cm.sum(axis=1)
-    rows = [(name, *values) for name, *values in
-            zip(names, *precision_recall_f1(cm, average=None, zero_division=zero_division), support)]
-    averages = {avg: precision_recall_f1(cm, average=avg, zero_division=zero_division)
-                for avg in ("micro", "macro", "weighted")}
+    rows = [
+        (name, *values)
+        for name, *values in zip(names, *precision_recall_f1(cm, average=None, zero_division=zero_division), support)
+    ]
+    averages = {
+        avg: precision_recall_f1(cm, average=avg, zero_division=zero_division) for avg in ("micro", "macro", "weighted")
+    }
     total = int(support.sum())
     headers = ["precision", "recall", "f1-score", "support"]
     if output_dict:
-        report = {name: dict(zip(headers, [float(p), float(r), float(f), float(s)]))
-                  for name, p, r, f, s in rows}
+        report = {name: dict(zip(headers, [float(p), float(r), float(f), float(s)])) for name, p, r, f, s in rows}
         report["accuracy"] = accuracy(cm)
         for avg in ("macro", "weighted"):
             report[f"{avg} avg"] = dict(zip(headers, [*averages[avg], float(total)]))
@@ -268,7 +296,8 @@ def classification_report(y_true_or_cm, y_pred=None, *, num_classes: int | None 
         text += row_fmt.format(name, p, r, f, int(s), width=width, digits=digits)
     text += "\n"
     text += ("{:>{width}s} " + " {:>9.{digits}}" * 2 + " {:>9.{digits}f} {:>9}\n").format(
-        "accuracy", "", "", averages["micro"][2], total, width=width, digits=digits)
+        "accuracy", "", "", averages["micro"][2], total, width=width, digits=digits
+    )
     for avg in ("macro", "weighted"):
         text += row_fmt.format(f"{avg} avg", *averages[avg], total, width=width, digits=digits)
     return text
@@ -355,8 +384,7 @@ def precision_recall_curve(scores, labels, *, num_positives: int | None = None):
     return tp / (tp + fp), tp / positives, thresholds
 
 
-def average_precision(scores, labels, *, interpolation: str = "none",
-                      num_positives: int | None = None) -> float:
+def average_precision(scores, labels, *, interpolation: str = "none", num_positives: int | None = None) -> float:
     """Average precision (AP): the area under the precision-recall curve, as a step sum.
 
     scores: (N,) confidences; labels: (N,) in {0, 1} (1 = a true positive, e.g. a
@@ -402,15 +430,27 @@ def average_precision_per_class(probs, y_true, *, interpolation: str = "none") -
         raise ValueError(f"probs must have shape (N, K) with N = len(y_true) = {t.shape[0]}, got {p.shape}")
     if t.max() >= p.shape[1]:
         raise ValueError(f"y_true has label {t.max()} but probs has only {p.shape[1]} columns")
-    return np.array([average_precision(p[:, k], t == k, interpolation=interpolation)
-                     if (t == k).any() else np.nan for k in range(p.shape[1])])
+    return np.array(
+        [
+            average_precision(p[:, k], t == k, interpolation=interpolation) if (t == k).any() else np.nan
+            for k in range(p.shape[1])
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- plotting
 
 
-def show_confusion_matrix(cm, *, class_names=None, normalize: str | None = None, ax=None,
-                          cmap: str = "Blues", title: str | None = None, values: bool = True):
+def show_confusion_matrix(
+    cm,
+    *,
+    class_names=None,
+    normalize: str | None = None,
+    ax=None,
+    cmap: str = "Blues",
+    title: str | None = None,
+    values: bool = True,
+):
     """Draw a (K, K) confusion matrix (rows true, columns predicted) with its counts.
 
     normalize: ``None`` (counts), ``"true"`` (each row sums to 1: recall on the diagonal)
@@ -444,7 +484,8 @@ def show_confusion_matrix(cm, *, class_names=None, normalize: str | None = None,
                 if cm[i, j] == 0:
                     continue
                 text = f"{cm[i, j]:.2f}" if normalize else f"{int(cm[i, j])}"
-                ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                        color="white" if cm[i, j] > 0.5 * top else "black")
+                ax.text(
+                    j, i, text, ha="center", va="center", fontsize=8, color="white" if cm[i, j] > 0.5 * top else "black"
+                )
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     return ax

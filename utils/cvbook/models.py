@@ -15,9 +15,25 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-__all__ = ["LayerRow", "ModelSummary", "summary", "count_parameters", "LeNet5", "AlexNet", "VGG",
-           "VGG_CONFIGS", "BasicBlock", "Bottleneck", "ResNet", "CifarResNet", "InceptionModule", "GoogLeNet",
-           "MobileNetV1", "InvertedResidual", "MobileNetV2"]
+__all__ = [
+    "LayerRow",
+    "ModelSummary",
+    "summary",
+    "count_parameters",
+    "LeNet5",
+    "AlexNet",
+    "VGG",
+    "VGG_CONFIGS",
+    "BasicBlock",
+    "Bottleneck",
+    "ResNet",
+    "CifarResNet",
+    "InceptionModule",
+    "GoogLeNet",
+    "MobileNetV1",
+    "InvertedResidual",
+    "MobileNetV2",
+]
 
 
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
@@ -33,8 +49,8 @@ class LayerRow:
 
     name: str
     kind: str
-    output_shape: tuple[int, ...]   # without the batch axis
-    activation_size: int            # values per example
+    output_shape: tuple[int, ...]  # without the batch axis
+    activation_size: int  # values per example
     parameters: int
 
 
@@ -63,15 +79,21 @@ class ModelSummary:
             size *= d
         lines.append(f"{'input':<14} {'':<18} {str(self.input_shape):<16} {size:>15,} {0:>12,}")
         for r in self.rows:
-            lines.append(f"{r.name:<14} {r.kind:<18} {str(r.output_shape):<16} {r.activation_size:>15,} "
-                         f"{r.parameters:>12,}")
+            lines.append(
+                f"{r.name:<14} {r.kind:<18} {str(r.output_shape):<16} {r.activation_size:>15,} {r.parameters:>12,}"
+            )
         lines.append("-" * len(header))
         lines.append(f"{'total':<14} {'':<18} {'':<16} {'':>15} {self.total_parameters:>12,}")
         return "\n".join(lines)
 
 
-def summary(model: nn.Module, input_shape: tuple[int, ...], *, device: str | torch.device = "cpu",
-            dtype: torch.dtype = torch.float32) -> ModelSummary:
+def summary(
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    *,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> ModelSummary:
     """Layer-by-layer table of ``model`` for one example of shape ``input_shape`` (no batch axis).
 
     Every leaf module (one without children) that runs in the forward pass gets a
@@ -85,10 +107,14 @@ def summary(model: nn.Module, input_shape: tuple[int, ...], *, device: str | tor
     """
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if (not isinstance(input_shape, (tuple, list)) or not input_shape
-            or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in input_shape)):
-        raise ValueError(f"input_shape must be positive ints without the batch axis, e.g. (3, 32, 32); "
-                         f"got {input_shape!r}")
+    if (
+        not isinstance(input_shape, (tuple, list))
+        or not input_shape
+        or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in input_shape)
+    ):
+        raise ValueError(
+            f"input_shape must be positive ints without the batch axis, e.g. (3, 32, 32); got {input_shape!r}"
+        )
     result = ModelSummary(tuple(input_shape))
     handles = []
     names = {module: name for name, module in model.named_modules()}
@@ -104,8 +130,7 @@ def summary(model: nn.Module, input_shape: tuple[int, ...], *, device: str | tor
         first_call = id(module) not in seen
         seen.add(id(module))
         params = sum(p.numel() for p in module.parameters(recurse=False)) if first_call else 0
-        result.rows.append(LayerRow(names[module] or type(module).__name__, type(module).__name__, shape, size,
-                                    params))
+        result.rows.append(LayerRow(names[module] or type(module).__name__, type(module).__name__, shape, size, params))
 
     for module in model.modules():
         if not list(module.children()):
@@ -139,18 +164,27 @@ class LeNet5(nn.Sequential):
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, variant: str = "modern"):
-        variants = {"modern": ("relu", nn.MaxPool2d), "classic": ("tanh", nn.AvgPool2d),
-                    "classic-sigmoid": ("sigmoid", nn.AvgPool2d)}
+        variants = {
+            "modern": ("relu", nn.MaxPool2d),
+            "classic": ("tanh", nn.AvgPool2d),
+            "classic-sigmoid": ("sigmoid", nn.AvgPool2d),
+        }
         if variant not in variants:
             raise ValueError(f"variant must be one of {sorted(variants)}, got {variant!r}")
         act_name, pool = variants[variant]
         act = _ACTIVATIONS[act_name]
         super().__init__(
-            nn.Conv2d(in_channels, 6, 5), act(), pool(2),
-            nn.Conv2d(6, 16, 5), act(), pool(2),
+            nn.Conv2d(in_channels, 6, 5),
+            act(),
+            pool(2),
+            nn.Conv2d(6, 16, 5),
+            act(),
+            pool(2),
             nn.Flatten(),
-            nn.Linear(16 * 5 * 5, 120), act(),
-            nn.Linear(120, 84), act(),
+            nn.Linear(16 * 5 * 5, 120),
+            act(),
+            nn.Linear(120, 84),
+            act(),
             nn.Linear(84, num_classes),
         )
         self.variant = variant
@@ -170,23 +204,41 @@ class AlexNet(nn.Module):
 
     WIDTHS = {"paper": ((96, 256, 384, 384, 256), 0), "torchvision": ((64, 192, 384, 256, 256), 2)}
 
-    def __init__(self, num_classes: int = 1000, in_channels: int = 3, widths: str = "paper",
-                 hidden: int = 4096, dropout: float = 0.5):
+    def __init__(
+        self,
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        widths: str = "paper",
+        hidden: int = 4096,
+        dropout: float = 0.5,
+    ):
         super().__init__()
         if widths not in self.WIDTHS:
             raise ValueError(f"widths must be one of {sorted(self.WIDTHS)}, got {widths!r}")
         (c1, c2, c3, c4, c5), pad = self.WIDTHS[widths]
         self.features = nn.Sequential(
-            nn.Conv2d(in_channels, c1, 11, stride=4, padding=pad), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
-            nn.Conv2d(c1, c2, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
-            nn.Conv2d(c2, c3, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(c3, c4, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(c4, c5, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
+            nn.Conv2d(in_channels, c1, 11, stride=4, padding=pad),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(c1, c2, 5, padding=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(c2, c3, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c3, c4, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c4, c5, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2),
         )
         self.avgpool = nn.AdaptiveAvgPool2d(6)
         self.classifier = nn.Sequential(
-            nn.Dropout(dropout), nn.Linear(c5 * 6 * 6, hidden), nn.ReLU(inplace=True),
-            nn.Dropout(dropout), nn.Linear(hidden, hidden), nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(c5 * 6 * 6, hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(inplace=True),
             nn.Linear(hidden, num_classes),
         )
 
@@ -199,8 +251,7 @@ VGG_CONFIGS: dict[int, list] = {
     11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     13: [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     16: [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
-    19: [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
-         512, 512, 512, 512, "M"],
+    19: [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
 }
 
 
@@ -215,8 +266,18 @@ class VGG(nn.Module):
     Taught in Chapter 4.
     """
 
-    def __init__(self, depth: int = 16, num_classes: int = 1000, in_channels: int = 3, *, width: int = 1,
-                 hidden: int = 4096, pool_size: int = 7, batch_norm: bool = False, dropout: float = 0.5):
+    def __init__(
+        self,
+        depth: int = 16,
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        *,
+        width: int = 1,
+        hidden: int = 4096,
+        pool_size: int = 7,
+        batch_norm: bool = False,
+        dropout: float = 0.5,
+    ):
         super().__init__()
         if depth not in VGG_CONFIGS:
             raise ValueError(f"depth must be one of {sorted(VGG_CONFIGS)}, got {depth!r}")
@@ -237,8 +298,12 @@ class VGG(nn.Module):
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(pool_size)
         self.classifier = nn.Sequential(
-            nn.Linear(channels * pool_size * pool_size, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
-            nn.Linear(hidden, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
+            nn.Linear(channels * pool_size * pool_size, hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
             nn.Linear(hidden, num_classes),
         )
 
@@ -273,15 +338,26 @@ class BasicBlock(nn.Module):
 
     expansion = 1
 
-    def __init__(self, c_in: int, c_out: int, stride: int = 1, *, residual: bool = True,
-                 shortcut: str = "projection", batch_norm: bool = True):
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        stride: int = 1,
+        *,
+        residual: bool = True,
+        shortcut: str = "projection",
+        batch_norm: bool = True,
+    ):
         super().__init__()
         _positive(c_in=c_in, c_out=c_out, stride=stride)
         if shortcut not in ("projection", "pad"):
             raise ValueError(f"shortcut must be 'projection' or 'pad', got {shortcut!r}")
         self.residual = residual
-        self.body = nn.Sequential(*_conv_bn(c_in, c_out, 3, stride, batch_norm), nn.ReLU(inplace=True),
-                                  *_conv_bn(c_out, c_out, 3, 1, batch_norm))
+        self.body = nn.Sequential(
+            *_conv_bn(c_in, c_out, 3, stride, batch_norm),
+            nn.ReLU(inplace=True),
+            *_conv_bn(c_out, c_out, 3, 1, batch_norm),
+        )
         self.shortcut = _shortcut(c_in, c_out, stride, shortcut) if residual else None
         self.relu = nn.ReLU(inplace=True)
 
@@ -301,15 +377,18 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, c_in: int, width: int, stride: int = 1, *, residual: bool = True,
-                 shortcut: str = "projection"):
+    def __init__(self, c_in: int, width: int, stride: int = 1, *, residual: bool = True, shortcut: str = "projection"):
         super().__init__()
         _positive(c_in=c_in, width=width, stride=stride)
         c_out = width * self.expansion
         self.residual = residual
-        self.body = nn.Sequential(*_conv_bn(c_in, width, 1), nn.ReLU(inplace=True),
-                                  *_conv_bn(width, width, 3, stride), nn.ReLU(inplace=True),
-                                  *_conv_bn(width, c_out, 1))
+        self.body = nn.Sequential(
+            *_conv_bn(c_in, width, 1),
+            nn.ReLU(inplace=True),
+            *_conv_bn(width, width, 3, stride),
+            nn.ReLU(inplace=True),
+            *_conv_bn(width, c_out, 1),
+        )
         self.shortcut = _shortcut(c_in, c_out, stride, shortcut) if residual else None
         self.relu = nn.ReLU(inplace=True)
 
@@ -322,7 +401,7 @@ class _PadShortcut(nn.Module):
         self.extra, self.stride = c_out - c_in, stride
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x[:, :, ::self.stride, ::self.stride]
+        x = x[:, :, :: self.stride, :: self.stride]
         return nn.functional.pad(x, (0, 0, 0, 0, 0, self.extra))
 
 
@@ -344,15 +423,24 @@ class ResNet(nn.Module):
     residual=False gives the plain network of the same shape. Taught in Chapter 5.
     """
 
-    def __init__(self, layers=(2, 2, 2, 2), block=BasicBlock, num_classes: int = 1000, in_channels: int = 3,
-                 *, widths=(64, 128, 256, 512), residual: bool = True):
+    def __init__(
+        self,
+        layers=(2, 2, 2, 2),
+        block=BasicBlock,
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        *,
+        widths=(64, 128, 256, 512),
+        residual: bool = True,
+    ):
         super().__init__()
         if len(tuple(layers)) != len(tuple(widths)):
-            raise ValueError(f"layers must give one block count per stage ({len(tuple(widths))} stages, "
-                             f"as widths), got {tuple(layers)}")
+            raise ValueError(
+                f"layers must give one block count per stage ({len(tuple(widths))} stages, "
+                f"as widths), got {tuple(layers)}"
+            )
         _positive(num_classes=num_classes, in_channels=in_channels)
-        self.stem = nn.Sequential(*_conv_bn(in_channels, widths[0], 7, 2), nn.ReLU(inplace=True),
-                                  nn.MaxPool2d(3, 2, 1))
+        self.stem = nn.Sequential(*_conv_bn(in_channels, widths[0], 7, 2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1))
         stages, c = [], widths[0]
         for k, (n, w) in enumerate(zip(layers, widths)):
             blocks = []
@@ -381,8 +469,17 @@ class CifarResNet(nn.Module):
     setting in which gradients vanish. Taught in Chapter 5.
     """
 
-    def __init__(self, depth: int = 20, num_classes: int = 10, in_channels: int = 3, *,
-                 widths=(16, 32, 64), residual: bool = True, batch_norm: bool = True, init: str = "he"):
+    def __init__(
+        self,
+        depth: int = 20,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        *,
+        widths=(16, 32, 64),
+        residual: bool = True,
+        batch_norm: bool = True,
+        init: str = "he",
+    ):
         super().__init__()
         if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
             raise ValueError(f"depth must be 6n + 2 with n >= 1 (8, 14, 20, 32, 56, ...), got {depth!r}")
@@ -393,8 +490,11 @@ class CifarResNet(nn.Module):
         stages, c = [], widths[0]
         for k, w in enumerate(widths):
             for i in range(n):
-                stages.append(BasicBlock(c, w, 2 if (i == 0 and k > 0) else 1, residual=residual, shortcut="pad",
-                                         batch_norm=batch_norm))
+                stages.append(
+                    BasicBlock(
+                        c, w, 2 if (i == 0 and k > 0) else 1, residual=residual, shortcut="pad", batch_norm=batch_norm
+                    )
+                )
                 c = w
         self.stages = nn.Sequential(*stages)
         self.pool = nn.AdaptiveAvgPool2d(1)
@@ -420,8 +520,11 @@ def _he_init(model: nn.Module) -> None:
 
 class _ConvBNReLU(nn.Sequential):
     def __init__(self, c_in: int, c_out: int, f: int, stride: int = 1, padding: int = 0):
-        super().__init__(nn.Conv2d(c_in, c_out, f, stride=stride, padding=padding, bias=False),
-                         nn.BatchNorm2d(c_out, eps=0.001), nn.ReLU(inplace=True))
+        super().__init__(
+            nn.Conv2d(c_in, c_out, f, stride=stride, padding=padding, bias=False),
+            nn.BatchNorm2d(c_out, eps=0.001),
+            nn.ReLU(inplace=True),
+        )
 
 
 class InceptionModule(nn.Module):
@@ -435,16 +538,18 @@ class InceptionModule(nn.Module):
     Taught in Chapter 5.
     """
 
-    def __init__(self, c_in: int, c1: int, c3_reduce: int, c3: int, c5_reduce: int, c5: int, pool_proj: int,
-                 *, five: int = 5):
+    def __init__(
+        self, c_in: int, c1: int, c3_reduce: int, c3: int, c5_reduce: int, c5: int, pool_proj: int, *, five: int = 5
+    ):
         super().__init__()
         _positive(c_in=c_in, c1=c1, c3_reduce=c3_reduce, c3=c3, c5_reduce=c5_reduce, c5=c5, pool_proj=pool_proj)
         if five not in (3, 5):
             raise ValueError(f"five must be 3 (torchvision's kernel) or 5 (the paper's), got {five!r}")
         self.branch1 = _ConvBNReLU(c_in, c1, 1)
         self.branch3 = nn.Sequential(_ConvBNReLU(c_in, c3_reduce, 1), _ConvBNReLU(c3_reduce, c3, 3, padding=1))
-        self.branch5 = nn.Sequential(_ConvBNReLU(c_in, c5_reduce, 1),
-                                     _ConvBNReLU(c5_reduce, c5, five, padding=five // 2))
+        self.branch5 = nn.Sequential(
+            _ConvBNReLU(c_in, c5_reduce, 1), _ConvBNReLU(c5_reduce, c5, five, padding=five // 2)
+        )
         self.branch_pool = nn.Sequential(nn.MaxPool2d(3, 1, 1, ceil_mode=True), _ConvBNReLU(c_in, pool_proj, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -459,10 +564,14 @@ class GoogLeNet(nn.Module):
     """
 
     CONFIG = {  # name: (c_in, c1, c3_reduce, c3, c5_reduce, c5, pool_proj)
-        "3a": (192, 64, 96, 128, 16, 32, 32), "3b": (256, 128, 128, 192, 32, 96, 64),
-        "4a": (480, 192, 96, 208, 16, 48, 64), "4b": (512, 160, 112, 224, 24, 64, 64),
-        "4c": (512, 128, 128, 256, 24, 64, 64), "4d": (512, 112, 144, 288, 32, 64, 64),
-        "4e": (528, 256, 160, 320, 32, 128, 128), "5a": (832, 256, 160, 320, 32, 128, 128),
+        "3a": (192, 64, 96, 128, 16, 32, 32),
+        "3b": (256, 128, 128, 192, 32, 96, 64),
+        "4a": (480, 192, 96, 208, 16, 48, 64),
+        "4b": (512, 160, 112, 224, 24, 64, 64),
+        "4c": (512, 128, 128, 256, 24, 64, 64),
+        "4d": (512, 112, 144, 288, 32, 64, 64),
+        "4e": (528, 256, 160, 320, 32, 128, 128),
+        "5a": (832, 256, 160, 320, 32, 128, 128),
         "5b": (832, 384, 192, 384, 48, 128, 128),
     }
 
@@ -476,12 +585,21 @@ class GoogLeNet(nn.Module):
             return InceptionModule(*self.CONFIG[name], five=five)
 
         self.stem = nn.Sequential(
-            _ConvBNReLU(in_channels, 64, 7, 2, 3), nn.MaxPool2d(3, 2, ceil_mode=True),
-            _ConvBNReLU(64, 64, 1), _ConvBNReLU(64, 192, 3, padding=1), nn.MaxPool2d(3, 2, ceil_mode=True))
+            _ConvBNReLU(in_channels, 64, 7, 2, 3),
+            nn.MaxPool2d(3, 2, ceil_mode=True),
+            _ConvBNReLU(64, 64, 1),
+            _ConvBNReLU(64, 192, 3, padding=1),
+            nn.MaxPool2d(3, 2, ceil_mode=True),
+        )
         self.inceptions = nn.Sequential(
-            inception("3a"), inception("3b"), nn.MaxPool2d(3, 2, ceil_mode=True),
-            *[inception(k) for k in ("4a", "4b", "4c", "4d", "4e")], nn.MaxPool2d(2, 2, ceil_mode=True),
-            inception("5a"), inception("5b"))
+            inception("3a"),
+            inception("3b"),
+            nn.MaxPool2d(3, 2, ceil_mode=True),
+            *[inception(k) for k in ("4a", "4b", "4c", "4d", "4e")],
+            nn.MaxPool2d(2, 2, ceil_mode=True),
+            inception("5a"),
+            inception("5b"),
+        )
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(1024, num_classes)
@@ -494,8 +612,10 @@ class GoogLeNet(nn.Module):
 
 
 def _conv_bn_act(c_in: int, c_out: int, f: int, stride: int = 1, groups: int = 1, act=nn.ReLU) -> nn.Sequential:
-    layers = [nn.Conv2d(c_in, c_out, f, stride=stride, padding=f // 2, groups=groups, bias=False),
-              nn.BatchNorm2d(c_out)]
+    layers = [
+        nn.Conv2d(c_in, c_out, f, stride=stride, padding=f // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(c_out),
+    ]
     if act is not None:
         layers.append(act(inplace=True))
     return nn.Sequential(*layers)
@@ -512,8 +632,21 @@ class MobileNetV1(nn.Module):
     """
 
     #: (output channels of the pointwise conv, stride of the depthwise conv) per block
-    BODY = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1), (512, 1), (512, 1),
-            (512, 1), (1024, 2), (1024, 1)]
+    BODY = [
+        (64, 1),
+        (128, 2),
+        (128, 1),
+        (256, 2),
+        (256, 1),
+        (512, 2),
+        (512, 1),
+        (512, 1),
+        (512, 1),
+        (512, 1),
+        (512, 1),
+        (1024, 2),
+        (1024, 1),
+    ]
 
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, width: float = 1.0):
         super().__init__()
@@ -548,8 +681,10 @@ class InvertedResidual(nn.Module):
             raise ValueError(f"stride must be 1 or 2, got {stride!r}")
         hidden = c_in * t
         layers = [] if t == 1 else [_conv_bn_act(c_in, hidden, 1, act=nn.ReLU6)]
-        layers += [_conv_bn_act(hidden, hidden, 3, stride, groups=hidden, act=nn.ReLU6),
-                   _conv_bn_act(hidden, c_out, 1, act=None)]
+        layers += [
+            _conv_bn_act(hidden, hidden, 3, stride, groups=hidden, act=nn.ReLU6),
+            _conv_bn_act(hidden, c_out, 1, act=None),
+        ]
         self.body = nn.Sequential(*layers)
         self.residual = stride == 1 and c_in == c_out
 
@@ -564,8 +699,7 @@ class MobileNetV2(nn.Module):
     """
 
     #: (t, c, n, s) rows of the paper's Table 2
-    TABLE = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-             (6, 320, 1, 1)]
+    TABLE = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
 
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.2):
         super().__init__()

@@ -5,7 +5,7 @@ Taught in Chapter 1, used everywhere.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -14,16 +14,18 @@ import torch
 __all__ = ["plot_history", "show_images", "to_display"]
 
 
-def plot_history(history, metrics: Sequence[str] = ("loss", "acc"), *, title: str | None = None,
-                 axes=None, label: str | None = None):
+def plot_history(
+    history, metrics: Sequence[str] = ("loss", "acc"), *, title: str | None = None, axes=None, label: str | None = None
+):
     """Plot train (solid) and validation (dashed) curves of a :class:`cvbook.train.History`.
 
     One panel per metric in ``metrics`` that the history holds. Pass ``axes``
     (from an earlier call) and a ``label`` to overlay several runs. Returns the figure.
     """
     if not hasattr(history, "keys") and not isinstance(history, dict):
-        raise ValueError(f"history must be a mapping metric name -> list of values (or fit's History), "
-                         f"got {type(history).__name__}")
+        raise ValueError(
+            f"history must be a mapping metric name -> list of values (or fit's History), got {type(history).__name__}"
+        )
     present = [m for m in metrics if f"train_{m}" in history or f"val_{m}" in history]
     if not present:
         raise ValueError(f"history has none of {list(metrics)}; it has {history.keys}")
@@ -65,9 +67,17 @@ def to_display(image) -> np.ndarray:
     return image
 
 
-def show_images(images, titles: Sequence[str] | None = None, *, ncols: int = 8,
-                cmap: str | None = None, size: float = 1.6, suptitle: str | None = None,
-                vmin: float | None = None, vmax: float | None = None):
+def show_images(
+    images,
+    titles: Sequence[str] | None = None,
+    *,
+    ncols: int = 8,
+    cmap: str | None = None,
+    size: float = 1.6,
+    suptitle: str | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+):
     """Show images in a grid with optional titles; returns the figure.
 
     images: a tensor (N, C, H, W) or a sequence of tensors (C, H, W) / arrays
@@ -80,15 +90,15 @@ def show_images(images, titles: Sequence[str] | None = None, *, ncols: int = 8,
         raise ValueError(f"got {len(items)} images but {len(titles)} titles")
     ncols = max(1, min(ncols, len(items)))
     nrows = (len(items) + ncols - 1) // ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)), squeeze=False
+    )
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k >= len(items):
             continue
         img = to_display(items[k])
-        ax.imshow(img, cmap=(cmap or "gray") if img.ndim == 2 else None, vmin=vmin, vmax=vmax,
-                  interpolation="nearest")
+        ax.imshow(img, cmap=(cmap or "gray") if img.ndim == 2 else None, vmin=vmin, vmax=vmax, interpolation="nearest")
         if titles is not None:
             ax.set_title(titles[k], fontsize="small")
     if suptitle:

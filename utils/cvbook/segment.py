@@ -62,8 +62,9 @@ def _size_pair(name: str, value) -> tuple[int, int]:
 # --------------------------------------------------------------------------- convolution as a matrix
 
 
-def conv_matrix(kernel: torch.Tensor, input_size: int | tuple[int, int], stride: int = 1,
-                padding: int = 0) -> torch.Tensor:
+def conv_matrix(
+    kernel: torch.Tensor, input_size: int | tuple[int, int], stride: int = 1, padding: int = 0
+) -> torch.Tensor:
     """The matrix ``C`` of a one-channel convolution (cross-correlation, as in PyTorch).
 
     kernel: (f_h, f_w); input_size: ``n`` or ``(H, W)``. With zero padding ``padding``
@@ -101,8 +102,9 @@ def conv_matrix(kernel: torch.Tensor, input_size: int | tuple[int, int], stride:
     return matrix
 
 
-def conv_transpose_output_size(n: int, f: int, stride: int = 1, padding: int = 0,
-                               output_padding: int = 0, dilation: int = 1) -> int:
+def conv_transpose_output_size(
+    n: int, f: int, stride: int = 1, padding: int = 0, output_padding: int = 0, dilation: int = 1
+) -> int:
     """Output size of a transposed convolution along one axis (as ``nn.ConvTranspose2d``).
 
     ``(n - 1) s - 2p + d (f - 1) + output_padding + 1``: each of the ``n`` inputs
@@ -121,17 +123,24 @@ def conv_transpose_output_size(n: int, f: int, stride: int = 1, padding: int = 0
     _int("output_padding", output_padding, 0)
     _int("dilation", dilation, 1)
     if output_padding >= max(stride, dilation):
-        raise ValueError(f"output_padding must be smaller than stride or dilation, got output_padding="
-                         f"{output_padding} with stride={stride}, dilation={dilation}")
+        raise ValueError(
+            f"output_padding must be smaller than stride or dilation, got output_padding="
+            f"{output_padding} with stride={stride}, dilation={dilation}"
+        )
     size = (n - 1) * stride - 2 * padding + dilation * (f - 1) + output_padding + 1
     if size < 1:
-        raise ValueError(f"padding={padding} removes the whole output (size {size}) for n={n}, f={f}, "
-                         f"stride={stride}")
+        raise ValueError(f"padding={padding} removes the whole output (size {size}) for n={n}, f={f}, stride={stride}")
     return size
 
 
-def conv_transpose2d_scatter(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                             stride: int = 1, padding: int = 0, output_padding: int = 0) -> torch.Tensor:
+def conv_transpose2d_scatter(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: int = 1,
+    padding: int = 0,
+    output_padding: int = 0,
+) -> torch.Tensor:
     """Transposed convolution from scratch: every input value pastes a scaled kernel.
 
     x: (N, C_in, H, W); weight: (C_in, C_out, f_h, f_w) (PyTorch's layout for
@@ -161,8 +170,8 @@ def conv_transpose2d_scatter(x: torch.Tensor, weight: torch.Tensor, bias: torch.
         for j in range(w):
             # (N, C_in) x (C_in, C_out, fh, fw) -> (N, C_out, fh, fw)
             patch = torch.einsum("nc,ckuv->nkuv", x[:, :, i, j], weight)
-            canvas[:, :, i * stride:i * stride + fh, j * stride:j * stride + fw] += patch
-    out = canvas[:, :, padding:padding + h_out, padding:padding + w_out]
+            canvas[:, :, i * stride : i * stride + fh, j * stride : j * stride + fw] += patch
+    out = canvas[:, :, padding : padding + h_out, padding : padding + w_out]
     if bias is not None:
         out = out + bias.view(1, -1, 1, 1)
     return out.contiguous()
@@ -218,8 +227,9 @@ class UpBlock(nn.Module):
             if skip is None:
                 raise ValueError("this UpBlock was built with skip=True: pass the skip feature map")
             if skip.shape[0] != x.shape[0] or skip.shape[2:] != x.shape[2:] or skip.shape[1] != x.shape[1]:
-                raise ValueError(f"skip must have shape {tuple(x.shape)} (the upsampled map's), "
-                                 f"got {tuple(skip.shape)}")
+                raise ValueError(
+                    f"skip must have shape {tuple(x.shape)} (the upsampled map's), got {tuple(skip.shape)}"
+                )
             x = torch.cat([skip, x], dim=1)
         return self.conv(x)
 
@@ -245,8 +255,7 @@ class UNet(nn.Module):
     shrinks 572 -> 388 and crops the skips. Taught in Chapter 10.
     """
 
-    def __init__(self, in_channels: int = 3, num_classes: int = 4, depth: int = 4, width: int = 64,
-                 skips: bool = True):
+    def __init__(self, in_channels: int = 3, num_classes: int = 4, depth: int = 4, width: int = 64, skips: bool = True):
         super().__init__()
         _int("in_channels", in_channels, 1)
         _int("num_classes", num_classes, 1)
@@ -254,21 +263,22 @@ class UNet(nn.Module):
         _int("width", width, 1)
         self.in_channels, self.num_classes, self.depth, self.width = in_channels, num_classes, depth, width
         self.skips = bool(skips)
-        widths = [width * 2 ** k for k in range(depth + 1)]
+        widths = [width * 2**k for k in range(depth + 1)]
         self.inc = DoubleConv(in_channels, widths[0])
         self.pool = nn.MaxPool2d(2)
         self.downs = nn.ModuleList(DoubleConv(widths[k], widths[k + 1]) for k in range(depth))
-        self.ups = nn.ModuleList(UpBlock(widths[k + 1], widths[k], skip=self.skips)
-                                 for k in reversed(range(depth)))
+        self.ups = nn.ModuleList(UpBlock(widths[k + 1], widths[k], skip=self.skips) for k in reversed(range(depth)))
         self.head = nn.Conv2d(widths[0], num_classes, kernel_size=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"x must have shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
-        factor = 2 ** self.depth
+        factor = 2**self.depth
         if x.shape[2] % factor or x.shape[3] % factor:
-            raise ValueError(f"a U-Net of depth {self.depth} needs H and W divisible by 2^{self.depth} = "
-                             f"{factor}, got {x.shape[2]} x {x.shape[3]}")
+            raise ValueError(
+                f"a U-Net of depth {self.depth} needs H and W divisible by 2^{self.depth} = "
+                f"{factor}, got {x.shape[2]} x {x.shape[3]}"
+            )
         x = self.inc(x)
         features = [x]
         for down in self.downs:
@@ -285,13 +295,16 @@ class UNet(nn.Module):
 
 def _check_logits_targets(logits: torch.Tensor, targets: torch.Tensor) -> None:
     if not isinstance(targets, torch.Tensor) or targets.is_floating_point() or targets.dtype == torch.bool:
-        raise ValueError(f"targets must be an int64 tensor of class indices, got "
-                         f"{targets.dtype if isinstance(targets, torch.Tensor) else type(targets).__name__}")
+        raise ValueError(
+            f"targets must be an int64 tensor of class indices, got "
+            f"{targets.dtype if isinstance(targets, torch.Tensor) else type(targets).__name__}"
+        )
     if logits.ndim != 4:
         raise ValueError(f"logits must have shape (N, K, H, W), got {tuple(logits.shape)}")
     if targets.ndim != 3 or targets.shape[0] != logits.shape[0] or targets.shape[1:] != logits.shape[2:]:
-        raise ValueError(f"targets must have shape (N, H, W) = {(logits.shape[0], *logits.shape[2:])}, "
-                         f"got {tuple(targets.shape)}")
+        raise ValueError(
+            f"targets must have shape (N, H, W) = {(logits.shape[0], *logits.shape[2:])}, got {tuple(targets.shape)}"
+        )
 
 
 def dice_loss(logits: torch.Tensor, targets: torch.Tensor, eps: float = 1.0) -> torch.Tensor:
@@ -307,8 +320,9 @@ def dice_loss(logits: torch.Tensor, targets: torch.Tensor, eps: float = 1.0) -> 
     _check_logits_targets(logits, targets)
     k = logits.shape[1]
     if targets.numel() and (int(targets.min()) < 0 or int(targets.max()) >= k):
-        raise ValueError(f"targets must be class indices in [0, {k}), got values in "
-                         f"[{int(targets.min())}, {int(targets.max())}]")
+        raise ValueError(
+            f"targets must be class indices in [0, {k}), got values in [{int(targets.min())}, {int(targets.max())}]"
+        )
     probs = logits.float().softmax(dim=1)
     one_hot = F.one_hot(targets, k).permute(0, 3, 1, 2).to(probs.dtype)
     dims = (0, 2, 3)
@@ -336,15 +350,14 @@ def confusion_matrix(pred: torch.Tensor, target: torch.Tensor, num_classes: int)
     """
     _int("num_classes", num_classes, 1)
     if pred.shape != target.shape:
-        raise ValueError(f"pred and target must have the same shape, got {tuple(pred.shape)} and "
-                         f"{tuple(target.shape)}")
+        raise ValueError(f"pred and target must have the same shape, got {tuple(pred.shape)} and {tuple(target.shape)}")
     if pred.is_floating_point() or target.is_floating_point():
         raise ValueError("pred and target must hold integer class indices (take argmax of the logits first)")
     pred, target = pred.reshape(-1).long(), target.reshape(-1).long()
     for name, t in (("pred", pred), ("target", target)):
         if t.numel() and (int(t.min()) < 0 or int(t.max()) >= num_classes):
             raise ValueError(f"{name} values must be in [0, {num_classes}), got [{int(t.min())}, {int(t.max())}]")
-    counts = torch.bincount(target * num_classes + pred, minlength=num_classes ** 2)
+    counts = torch.bincount(target * num_classes + pred, minlength=num_classes**2)
     return counts.reshape(num_classes, num_classes).cpu()
 
 
@@ -416,6 +429,5 @@ def predict_masks(model: nn.Module, images: torch.Tensor, batch_size: int = 64) 
     _int("batch_size", batch_size, 1)
     model.eval()
     dev = next(model.parameters()).device
-    out = [model(images[k:k + batch_size].to(dev)).argmax(dim=1).cpu()
-           for k in range(0, len(images), batch_size)]
+    out = [model(images[k : k + batch_size].to(dev)).argmax(dim=1).cpu() for k in range(0, len(images), batch_size)]
     return torch.cat(out) if out else torch.zeros(0, *images.shape[2:], dtype=torch.int64)

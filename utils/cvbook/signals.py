@@ -21,15 +21,15 @@ Taught in Chapter 13.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .conv import _check_conv_args, _resolve_padding, conv_output_size
 from . import cost
+from .conv import _check_conv_args, _resolve_padding, conv_output_size
 from .cost import Cost
 
 __all__ = [
@@ -130,8 +130,14 @@ def _pad1d(x, f, padding, dilation):
     return F.pad(x, (p, p)) if p else x
 
 
-def conv1d_naive(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                 stride: int = 1, padding: int | str = 0, dilation: int = 1) -> torch.Tensor:
+def conv1d_naive(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: int = 1,
+    padding: int | str = 0,
+    dilation: int = 1,
+) -> torch.Tensor:
     """1D convolution (cross-correlation) with an explicit loop over output positions.
 
     x: (N, C_in, L); weight: (C_out, C_in, f); bias: (C_out,) or None.
@@ -147,15 +153,21 @@ def conv1d_naive(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
     span = dilation * (f - 1) + 1
     out = torch.empty(x.shape[0], weight.shape[0], l_out, dtype=torch.result_type(x, weight), device=x.device)
     for i in range(l_out):
-        window = xp[:, :, i * stride:i * stride + span:dilation]            # (N, C_in, f)
-        out[:, :, i] = (window[:, None] * weight[None]).sum(dim=(2, 3))      # (N, C_out)
+        window = xp[:, :, i * stride : i * stride + span : dilation]  # (N, C_in, f)
+        out[:, :, i] = (window[:, None] * weight[None]).sum(dim=(2, 3))  # (N, C_out)
     if bias is not None:
         out += bias.view(1, -1, 1)
     return out
 
 
-def conv1d_unfold(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                  stride: int = 1, padding: int | str = 0, dilation: int = 1) -> torch.Tensor:
+def conv1d_unfold(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: int = 1,
+    padding: int | str = 0,
+    dilation: int = 1,
+) -> torch.Tensor:
     """1D convolution as one product: ``Tensor.unfold`` cuts every window, ``einsum`` weighs them.
 
     Same arguments, shapes and result as :func:`conv1d_naive`: the windows form a
@@ -166,8 +178,8 @@ def conv1d_unfold(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
     f = weight.shape[2]
     xp = _pad1d(x, f, padding, dilation)
     span = dilation * (f - 1) + 1
-    conv_output_size(xp.shape[2], f, 0, stride, dilation)                    # raises if the filter does not fit
-    windows = xp.unfold(2, span, stride)[..., ::dilation]                    # (N, C_in, L_out, f)
+    conv_output_size(xp.shape[2], f, 0, stride, dilation)  # raises if the filter does not fit
+    windows = xp.unfold(2, span, stride)[..., ::dilation]  # (N, C_in, L_out, f)
     out = torch.einsum("nclf,kcf->nkl", windows, weight)
     if bias is not None:
         out = out + bias.view(1, -1, 1)
@@ -185,15 +197,18 @@ def _beat(t: np.ndarray, kind: int, amp: float) -> np.ndarray:
     """One P-QRS-T complex centred on its R peak at t = 0 (t in seconds)."""
     wide = 2.6 if kind == 2 else 1.0
     p_amp = 0.0 if kind == 3 else 0.15
-    return amp * (p_amp * _gauss(t, -0.17, 0.022)
-                  - 0.12 * _gauss(t, -0.028 * wide, 0.009 * wide)
-                  + 1.0 * _gauss(t, 0.0, 0.011 * wide)
-                  - 0.22 * _gauss(t, 0.03 * wide, 0.011 * wide)
-                  + 0.3 * _gauss(t, 0.3, 0.045))
+    return amp * (
+        p_amp * _gauss(t, -0.17, 0.022)
+        - 0.12 * _gauss(t, -0.028 * wide, 0.009 * wide)
+        + 1.0 * _gauss(t, 0.0, 0.011 * wide)
+        - 0.22 * _gauss(t, 0.03 * wide, 0.011 * wide)
+        + 0.3 * _gauss(t, 0.3, 0.045)
+    )
 
 
-def make_ecg_like(n: int, length: int = 512, seed: int = 0, *, fs: float = 100.0,
-                  noise: float = 0.05, wander: float = 0.3) -> tuple[torch.Tensor, torch.Tensor]:
+def make_ecg_like(
+    n: int, length: int = 512, seed: int = 0, *, fs: float = 100.0, noise: float = 0.05, wander: float = 0.3
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Generate ``n`` ECG-like signals, balanced over the four :data:`ECG_CLASSES`.
 
     Every beat is a P wave, a QRS complex and a T wave (sums of Gaussians), at a
@@ -237,8 +252,9 @@ def make_ecg_like(n: int, length: int = 512, seed: int = 0, *, fs: float = 100.0
     return torch.from_numpy(signals), torch.from_numpy(labels.astype(np.int64))
 
 
-def make_moving_squares(n: int, frames: int = 8, size: int = 16, seed: int = 0, *,
-                        speed: int = 1, noise: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:
+def make_moving_squares(
+    n: int, frames: int = 8, size: int = 16, seed: int = 0, *, speed: int = 1, noise: float = 0.1
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Generate ``n`` short clips of a bright square, balanced over :data:`MOTION_CLASSES`.
 
     In each clip a square (side 3 to 5 pixels, brightness 0.6 to 1) at a random row
@@ -270,10 +286,10 @@ def make_moving_squares(n: int, frames: int = 8, size: int = 16, seed: int = 0, 
         if label == 1:
             cols = [int(rng.integers(0, size - side + 1))] * frames
         else:
-            first = int(rng.integers(0, size - side - travel + 1))       # leftmost position of the path
+            first = int(rng.integers(0, size - side - travel + 1))  # leftmost position of the path
             cols = [first + speed * k for k in range(frames)]
             if label == 0:
                 cols = cols[::-1]
         for k, col in enumerate(cols):
-            clips[i, 0, k, row:row + side, col:col + side] += brightness
+            clips[i, 0, k, row : row + side, col : col + side] += brightness
     return torch.from_numpy(clips), torch.from_numpy(labels.astype(np.int64))

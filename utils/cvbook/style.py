@@ -16,8 +16,8 @@ $n_H, n_W, n_C$ are ``H, W, C``. Taught in Chapter 12.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -51,9 +51,15 @@ def _check_activations(name: str, a) -> torch.Tensor:
     return a
 
 
-def top_activating_patches(activations: torch.Tensor, images: torch.Tensor,
-                           layers: Sequence[Sequence[int]], k: int = 9, *,
-                           units: Sequence[int] | None = None, fill: float = 0.0):
+def top_activating_patches(
+    activations: torch.Tensor,
+    images: torch.Tensor,
+    layers: Sequence[Sequence[int]],
+    k: int = 9,
+    *,
+    units: Sequence[int] | None = None,
+    fill: float = 0.0,
+):
     """The input crops that activate each unit most (Zeiler-Fergus style).
 
     activations: (N, C, h, w), one layer's output on ``images`` (N, 3, H, W).
@@ -73,8 +79,10 @@ def top_activating_patches(activations: torch.Tensor, images: torch.Tensor,
     activations = _check_activations("activations", activations)
     images = _check_activations("images", images)
     if images.shape[0] != activations.shape[0]:
-        raise ValueError(f"images and activations must hold the same number N of examples, "
-                         f"got {images.shape[0]} and {activations.shape[0]}")
+        raise ValueError(
+            f"images and activations must hold the same number N of examples, "
+            f"got {images.shape[0]} and {activations.shape[0]}"
+        )
     n, c, h, w = activations.shape
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
         raise ValueError(f"k must be an int in [1, N={n}], got {k!r}")
@@ -106,7 +114,7 @@ def top_activating_patches(activations: torch.Tensor, images: torch.Tensor,
         for t in range(k):
             i, y, x = (int(v) for v in where[u, t])
             top, left = y * jump + offset + pad, x * jump + offset + pad
-            patches[u, t] = padded[i, :, top:top + r, left:left + r]
+            patches[u, t] = padded[i, :, top : top + r, left : left + r]
     return patches, values, where
 
 
@@ -183,8 +191,9 @@ def _check_weights(weights: Mapping[str, float], *features: Mapping[str, torch.T
             raise ValueError(f"no activations for the weighted layers {missing}; got {sorted(feats)}")
 
 
-def style_cost(features_s: Mapping[str, torch.Tensor], features_g: Mapping[str, torch.Tensor],
-               weights: Mapping[str, float]) -> torch.Tensor:
+def style_cost(
+    features_s: Mapping[str, torch.Tensor], features_g: Mapping[str, torch.Tensor], weights: Mapping[str, float]
+) -> torch.Tensor:
     """Style cost over several layers: ``sum_l lambda_l * J_style^[l](S, G)``.
 
     features_s, features_g: layer name -> (N, C, H, W) activations of the style and
@@ -195,8 +204,7 @@ def style_cost(features_s: Mapping[str, torch.Tensor], features_g: Mapping[str, 
     return sum(float(lam) * layer_style_cost(features_s[name], features_g[name]) for name, lam in weights.items())
 
 
-def total_cost(j_content: torch.Tensor, j_style: torch.Tensor, alpha: float = 10.0,
-               beta: float = 40.0) -> torch.Tensor:
+def total_cost(j_content: torch.Tensor, j_style: torch.Tensor, alpha: float = 10.0, beta: float = 40.0) -> torch.Tensor:
     """``J(G) = alpha * J_content(C, G) + beta * J_style(S, G)``. Taught in Chapter 12."""
     for name, value in (("alpha", alpha), ("beta", beta)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -204,8 +212,9 @@ def total_cost(j_content: torch.Tensor, j_style: torch.Tensor, alpha: float = 10
     return alpha * j_content + beta * j_style
 
 
-def balanced_style_weights(features_s: Mapping[str, torch.Tensor],
-                           layers: Iterable[str] | None = None) -> dict[str, float]:
+def balanced_style_weights(
+    features_s: Mapping[str, torch.Tensor], layers: Iterable[str] | None = None
+) -> dict[str, float]:
     """Weights lambda_l that make every style layer count alike.
 
     ``lambda_l = 1 / (L * J_style^[l](S, 0))``: each layer's cost is measured
@@ -230,8 +239,7 @@ def balanced_style_weights(features_s: Mapping[str, torch.Tensor],
 
 # --------------------------------------------------------------------------- VGG-19 features
 
-_VGG19_CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
-              512, 512, 512, 512, "M"]
+_VGG19_CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
 
 
 def _vgg19_names() -> list[str]:
@@ -299,8 +307,9 @@ class VGGFeatures(nn.Module):
     Taught in Chapter 12.
     """
 
-    def __init__(self, layers: Sequence[str], *, pretrained: bool = False, pool: str = "max",
-                 online: bool | None = None):
+    def __init__(
+        self, layers: Sequence[str], *, pretrained: bool = False, pool: str = "max", online: bool | None = None
+    ):
         super().__init__()
         layers = [layers] if isinstance(layers, str) else list(layers)
         if not layers:
@@ -313,8 +322,10 @@ class VGGFeatures(nn.Module):
         depth = max(VGG19_LAYERS.index(name) for name in layers) + 1
         if pretrained:
             if not pretrained_available(online):
-                raise RuntimeError("VGG-19's ImageNet weights need downloads on (CVBOOK_ONLINE=1) and "
-                                   f"{VGG19_URL} cached or reachable; use pretrained=False offline")
+                raise RuntimeError(
+                    "VGG-19's ImageNet weights need downloads on (CVBOOK_ONLINE=1) and "
+                    f"{VGG19_URL} cached or reachable; use pretrained=False offline"
+                )
             import torchvision
 
             state = torchvision.models.VGG19_Weights.IMAGENET1K_V1.get_state_dict(progress=False)
@@ -334,15 +345,20 @@ class VGGFeatures(nn.Module):
             else:
                 body.append(nn.MaxPool2d(2, 2) if pool == "max" else nn.AvgPool2d(2, 2))
         if pretrained:
-            body.load_state_dict({key[len("features."):]: value for key, value in state.items()
-                                  if key.startswith("features.") and int(key.split(".")[1]) < depth})
+            body.load_state_dict(
+                {
+                    key[len("features.") :]: value
+                    for key, value in state.items()
+                    if key.startswith("features.") and int(key.split(".")[1]) < depth
+                }
+            )
         self.body = body.requires_grad_(False).eval()
         self.layers = tuple(layers)
         self.pretrained = bool(pretrained)
         self.register_buffer("mean", torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1))
 
-    def train(self, mode: bool = True) -> "VGGFeatures":
+    def train(self, mode: bool = True) -> VGGFeatures:
         return super().train(False)  # always eval: no dropout or batch norm to switch anyway
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -383,12 +399,24 @@ def _check_image(name: str, x) -> torch.Tensor:
     return x
 
 
-def style_transfer(content: torch.Tensor, style: torch.Tensor, extractor: Callable, *,
-                   content_layer: str, style_weights: Mapping[str, float], alpha: float = 10.0,
-                   beta: float = 40.0, steps: int = 200, lr: float = 0.02, optimizer: str = "adam",
-                   init: str | torch.Tensor = "content", noise: float = 0.1,
-                   content_norm: str = "half", snapshot_at: Iterable[int] = (),
-                   generator: torch.Generator | None = None) -> TransferResult:
+def style_transfer(
+    content: torch.Tensor,
+    style: torch.Tensor,
+    extractor: Callable,
+    *,
+    content_layer: str,
+    style_weights: Mapping[str, float],
+    alpha: float = 10.0,
+    beta: float = 40.0,
+    steps: int = 200,
+    lr: float = 0.02,
+    optimizer: str = "adam",
+    init: str | torch.Tensor = "content",
+    noise: float = 0.1,
+    content_norm: str = "half",
+    snapshot_at: Iterable[int] = (),
+    generator: torch.Generator | None = None,
+) -> TransferResult:
     """Neural style transfer by gradient descent on the pixels of G.
 
     content, style: (1, 3, H, W) in [0, 1], the same size. extractor: image ->
@@ -406,8 +434,9 @@ def style_transfer(content: torch.Tensor, style: torch.Tensor, extractor: Callab
     content = _check_image("content", content)
     style = _check_image("style", style)
     if content.shape != style.shape:
-        raise ValueError(f"content and style must have the same shape, got {tuple(content.shape)} "
-                         f"and {tuple(style.shape)}")
+        raise ValueError(
+            f"content and style must have the same shape, got {tuple(content.shape)} and {tuple(style.shape)}"
+        )
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
     if optimizer not in ("adam", "lbfgs"):
@@ -435,8 +464,7 @@ def style_transfer(content: torch.Tensor, style: torch.Tensor, extractor: Callab
     if optimizer == "adam":
         opt = torch.optim.Adam([g], lr=lr)
     else:
-        opt = torch.optim.LBFGS([g], lr=1.0, max_iter=1, max_eval=10, history_size=20,
-                                line_search_fn="strong_wolfe")
+        opt = torch.optim.LBFGS([g], lr=1.0, max_iter=1, max_eval=10, history_size=20, line_search_fn="strong_wolfe")
 
     history = {"step": [], "content": [], "style": [], "total": []}
     snapshot_at = set(snapshot_at)
@@ -445,8 +473,9 @@ def style_transfer(content: torch.Tensor, style: torch.Tensor, extractor: Callab
     def costs():
         feats_g = extractor(g)
         j_c = content_cost(target_c, feats_g[content_layer], norm=content_norm)
-        j_s = sum(float(lam) * _style_cost_from_gram(grams_s[name], feats_g[name])
-                  for name, lam in style_weights.items())
+        j_s = sum(
+            float(lam) * _style_cost_from_gram(grams_s[name], feats_g[name]) for name, lam in style_weights.items()
+        )
         return j_c, j_s, total_cost(j_c, j_s, alpha, beta)
 
     def record(step, j_c, j_s, j):
@@ -464,8 +493,9 @@ def style_transfer(content: torch.Tensor, style: torch.Tensor, extractor: Callab
         def closure():
             opt.zero_grad()
             j_c, j_s, j = costs()
-            if not recorded:
-                recorded.append((j_c.detach(), j_s.detach(), j.detach()))
+            # closure() runs within this step, so it sees this step's list (B023 does not apply)
+            if not recorded:  # noqa: B023
+                recorded.append((j_c.detach(), j_s.detach(), j.detach()))  # noqa: B023
             j.backward()
             return j
 
