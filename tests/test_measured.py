@@ -255,7 +255,7 @@ def test_every_band_has_margin_beyond_the_worst_measured_value():
         values = [float(v) for r in SPREAD.REQUIRED_RUNS for v in row[r].split()]
         low = float(row["low"]) if row["low"] else None
         high = float(row["high"]) if row["high"] else None
-        assert SPREAD.band_ok(low, high, values), (
+        assert SPREAD.band_ok(low, high, values, name), (
             f"{name}: band [{low}, {high}] is too close to the measured values "
             f"[{min(values):.6g}, {max(values):.6g}]: the margin must be at least the spread"
         )
@@ -264,20 +264,22 @@ def test_every_band_has_margin_beyond_the_worst_measured_value():
 @pytest.mark.parametrize(
     "low, high, values, ok",
     [
-        (0.90, None, [0.95, 0.96], True),  # margin 0.05 >= range 0.01
-        (0.945, None, [0.95, 0.96], False),  # margin 0.005 < range 0.01
-        (None, 0.5, [0.3, 0.4], True),
-        (None, 0.45, [0.3, 0.4], False),
-        (0.95, None, [0.95, 0.95], False),  # on the edge
-        (0.9, 1.0, [0.95, 0.95], True),  # no spread: any strict margin
-        (100, None, [3356, 10510], True),  # a timing ratio: 100 <= 3356 / (10510 / 3356)
-        (2000, None, [3356, 10510], False),
-        (None, 20, [2.8, 4.5], True),  # 20 >= 4.5 * 4.5 / 2.8
-        (-0.03, 0.03, [0.0, 0.00222], True),
+        (0.90, None, [0.95, 0.96], "a.acc", True),  # margin 0.05 >= range 0.01
+        (0.945, None, [0.95, 0.96], "a.acc", False),  # margin 0.005 < range 0.01
+        (None, 0.5, [0.3, 0.4], "a.loss", True),
+        (None, 0.45, [0.3, 0.4], "a.loss", False),
+        (0.95, None, [0.95, 0.95], "a.acc", False),  # on the edge
+        (0.9, 1.0, [0.95, 0.95], "a.acc", True),  # no spread: any strict margin
+        (100, None, [3356, 10510], "a.naive_over_im2col", True),  # a time ratio: 100 <= 3356 / (10510 / 3356)
+        (100, None, [3356, 10510], "a.naive_minus_im2col", False),  # not a ratio: additive only
+        (2000, None, [3356, 10510], "a.naive_over_im2col", False),
+        (None, 20, [2.8, 4.5], "a.speedup", True),  # 20 >= 4.5 * 4.5 / 2.8
+        (-0.03, 0.03, [0.0, 0.00222], "a.gap", True),
+        (0.0, None, [0.024, 0.053], "a.gain", False),  # a gain between 0.024 and 0.053 is not surely > 0
     ],
 )
-def test_the_margin_rule(low, high, values, ok):
-    assert SPREAD.band_ok(low, high, values) is ok
+def test_the_margin_rule(low, high, values, name, ok):
+    assert SPREAD.band_ok(low, high, values, name) is ok
 
 
 # --------------------------------------------------------------------------- checked cells

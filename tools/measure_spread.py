@@ -305,24 +305,27 @@ def read_log() -> dict[str, dict[str, list[float]]]:
     return values
 
 
-def band_ok(low: float | None, high: float | None, values: list[float]) -> bool:
+def band_ok(low: float | None, high: float | None, values: list[float], name: str = "") -> bool:
     """The margin rule: each band edge lies beyond the worst value by at least the spread.
 
-    The spread is the observed range (max - min), or, for a positive quantity with a positive
-    edge (a speed-up, a time ratio, a loss spanning decades), the observed factor (max / min):
-    a low edge at most min / (max / min), a high edge at least max * (max / min). A band that
-    meets either form passes. Values on the edge itself never pass.
+    The spread is the observed range (max - min). For a *ratio* (a claim whose name says so:
+    ``_over_``, ``ratio`` or ``speedup``, e.g. a time ratio that varies by a factor from one
+    machine to the next) the observed factor (max / min) may be used instead: a positive low
+    edge at most min / (max / min), a high edge at least max * (max / min). Values on the edge
+    itself never pass. Differences (gains, gaps) are additive: a gain seen between 0.02 and
+    0.05 does not justify "the gain is positive" (low=0 needs a minimum of at least 0.03).
     """
+    ratio = any(word in name for word in ("_over_", "ratio", "speedup"))
     lo, hi = min(values), max(values)
     slack = 1e-9 * max(abs(lo), abs(hi), 1e-12)  # rounding in the subtractions, not a margin
     ok = True
     if low is not None:
         additive = lo - low >= hi - lo - slack
-        multiplicative = lo > 0 and low > 0 and low <= lo * lo / hi + slack
+        multiplicative = ratio and lo > 0 and low > 0 and low <= lo * lo / hi + slack
         ok = ok and lo > low and (additive or multiplicative)
     if high is not None:
         additive = high - hi >= hi - lo - slack
-        multiplicative = lo > 0 and high >= hi * hi / lo - slack
+        multiplicative = ratio and lo > 0 and high >= hi * hi / lo - slack
         ok = ok and hi < high and (additive or multiplicative)
     return bool(ok)
 
@@ -403,7 +406,7 @@ def cmd_suggest(args) -> int:
                 print(f"{c['where']}: {c['name']}: no values")
                 continue
             a_lo, m_lo, a_hi, m_hi = limits(every)
-            ok = band_ok(c["low"], c["high"], every)
+            ok = band_ok(c["low"], c["high"], every, c["name"])
             print(
                 f"{c['where']}: {c['name']}: observed [{min(every):.4g}, {max(every):.4g}] over "
                 f"{len(every)} values, band [{c['low']}, {c['high']}] {'ok' if ok else 'TOO TIGHT'}; "
