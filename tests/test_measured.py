@@ -262,7 +262,7 @@ def test_every_band_has_margin_beyond_the_worst_measured_value():
 
 
 @pytest.mark.parametrize(
-    "low, high, values, ok",
+    "low, high, values, name, ok",
     [
         (0.90, None, [0.95, 0.96], "a.acc", True),  # margin 0.05 >= range 0.01
         (0.945, None, [0.95, 0.96], "a.acc", False),  # margin 0.005 < range 0.01
@@ -285,13 +285,15 @@ def test_the_margin_rule(low, high, values, name, ok):
 # --------------------------------------------------------------------------- checked cells
 
 
-_MEASURING = re.compile(r"\bclaim\(|perf_counter|process_time|\btime\.time\(|timeit|\bfit\(|\.step\(|\.backward\(")
+_MEASURING = re.compile(r"\bclaim\(|perf_counter|process_time|\btime\.time\(|timeit")
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_checked_cell_trains_times_or_claims(pair):
-    """A checked cell prints exact numbers only; training, timing and claims happen elsewhere.
-    (The jitter catches a trained number printed from a variable; this catches the obvious.)"""
+    """A checked cell holds no claim and no clock. Training in a checked cell is allowed when
+    what it prints is exact on every machine (one DDP step equals one big-batch step; resumed
+    weights equal uninterrupted ones: True everywhere); a trained *number* printed there is
+    what the jitter catches, since it comes out different under `make test`."""
     cells = re.split(r"^# %%.*$", pair.read_text(), flags=re.M)
     for k, body in enumerate(cells):
         if body.lstrip("\n").startswith(MARKER + "\n"):
