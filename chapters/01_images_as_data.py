@@ -19,8 +19,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown]
 # # Images as data
@@ -160,15 +169,17 @@ print(camera[100:106, 240:250])
 # %%
 # NBVAL_CHECK_OUTPUT
 # The first five rows of the lecture's grid, and two further rows, as printed on the slide.
-slide_rows = np.array([
-    [157, 153, 174, 168, 150, 162, 129, 161, 172, 161, 155, 166],
-    [155, 182, 163, 74, 75, 62, 33, 17, 110, 210, 180, 164],
-    [180, 180, 50, 14, 34, 6, 10, 33, 48, 106, 159, 181],
-    [206, 106, 5, 124, 131, 111, 120, 204, 166, 15, 56, 180],
-    [194, 68, 137, 281, 237, 239, 239, 228, 227, 87, 71, 201],
-    [206, 174, 156, 262, 236, 231, 149, 178, 228, 43, 95, 234],
-    [187, 196, 236, 75, 1, 81, 47, 0, 6, 217, 288, 211],
-])
+slide_rows = np.array(
+    [
+        [157, 153, 174, 168, 150, 162, 129, 161, 172, 161, 155, 166],
+        [155, 182, 163, 74, 75, 62, 33, 17, 110, 210, 180, 164],
+        [180, 180, 50, 14, 34, 6, 10, 33, 48, 106, 159, 181],
+        [206, 106, 5, 124, 131, 111, 120, 204, 166, 15, 56, 180],
+        [194, 68, 137, 281, 237, 239, 239, 228, 227, 87, 71, 201],
+        [206, 174, 156, 262, 236, 231, 149, 178, 228, 43, 95, 234],
+        [187, 196, 236, 75, 1, 81, 47, 0, 6, 217, 288, 211],
+    ]
+)
 bad = np.argwhere(slide_rows > 255)
 print("values above 255 on the slide:", [int(slide_rows[r, c]) for r, c in bad])
 print("stored as uint8 they would wrap to:", [int(v) % 256 for v in slide_rows[slide_rows > 255]])
@@ -208,9 +219,9 @@ fig.tight_layout()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-hwc = astronaut                                   # (H, W, C), uint8, as loaded
-chw = torch.from_numpy(hwc).permute(2, 0, 1)      # (C, H, W): a view, no copy
-batch = chw.unsqueeze(0)                          # (N, C, H, W) with N = 1
+hwc = astronaut  # (H, W, C), uint8, as loaded
+chw = torch.from_numpy(hwc).permute(2, 0, 1)  # (C, H, W): a view, no copy
+batch = chw.unsqueeze(0)  # (N, C, H, W) with N = 1
 print("HWC:", tuple(hwc.shape), " CHW:", tuple(chw.shape), " NCHW:", tuple(batch.shape))
 print("values:", hwc.size, "=", 512 * 512 * 3)
 print("same pixel, both layouts:", hwc[100, 200].tolist(), chw[:, 100, 200].tolist())
@@ -263,7 +274,13 @@ fig.tight_layout()
 by_hand = torch.from_numpy(chelsea).permute(2, 0, 1).float() / 255.0
 packaged = data.image_to_tensor(chelsea)
 with_torchvision = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])(chelsea)
-print("shape:", tuple(by_hand.shape), " dtype:", by_hand.dtype, f" range: [{float(by_hand.min()):.3f}, {float(by_hand.max()):.3f}]")
+print(
+    "shape:",
+    tuple(by_hand.shape),
+    " dtype:",
+    by_hand.dtype,
+    f" range: [{float(by_hand.min()):.3f}, {float(by_hand.max()):.3f}]",
+)
 print("by hand == cvbook:", torch.equal(by_hand, packaged))
 print("by hand ~= torchvision v2:", torch.allclose(by_hand, with_torchvision))
 print("round trip exact:", np.array_equal(data.tensor_to_image(packaged), chelsea))
@@ -285,16 +302,24 @@ print("round trip exact:", np.array_equal(data.tensor_to_image(packaged), chelse
 
 # %%
 # NBVAL_CHECK_OUTPUT
-crops = torch.stack([data.image_to_tensor(data.sample_image(n))[:, :256, :256]
-                     for n in ["astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry"]])
-mean = crops.mean(dim=(0, 2, 3))                      # one value per channel
+crops = torch.stack(
+    [
+        data.image_to_tensor(data.sample_image(n))[:, :256, :256]
+        for n in ["astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry"]
+    ]
+)
+mean = crops.mean(dim=(0, 2, 3))  # one value per channel
 std = crops.std(dim=(0, 2, 3))
 standardised = (crops - mean[None, :, None, None]) / std[None, :, None, None]
 print("batch:", tuple(crops.shape))
 print("per-channel mean:", [f"{v:.4f}" for v in mean.tolist()])
 print("per-channel std: ", [f"{v:.4f}" for v in std.tolist()])
-print("after: mean", [f"{round(v, 4) + 0.0:+.4f}" for v in standardised.mean(dim=(0, 2, 3)).tolist()],
-      " std", [f"{v:.4f}" for v in standardised.std(dim=(0, 2, 3)).tolist()])
+print(
+    "after: mean",
+    [f"{round(v, 4) + 0.0:+.4f}" for v in standardised.mean(dim=(0, 2, 3)).tolist()],
+    " std",
+    [f"{v:.4f}" for v in standardised.std(dim=(0, 2, 3)).tolist()],
+)
 
 # %% [markdown]
 # torchvision's `Normalize` transform computes {eq}`eq-ch01-standardise` with given
@@ -339,6 +364,7 @@ assert torch.allclose(standardised, theirs, atol=1e-5)
 #
 # and $H = 0$ when $\Delta = 0$ (a gray has no hue). Both conversions, from scratch:
 
+
 # %%
 def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
     """(H, W, 3) RGB in [0, 1] -> (H, W) luminance with the BT.709 weights."""
@@ -350,7 +376,7 @@ def rgb_to_hsv(rgb: np.ndarray) -> np.ndarray:
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     big, small = rgb.max(axis=-1), rgb.min(axis=-1)
     delta = big - small
-    safe = np.where(delta > 0, delta, 1.0)            # avoid 0/0 for grays
+    safe = np.where(delta > 0, delta, 1.0)  # avoid 0/0 for grays
     hue = np.select([big == r, big == g], [((g - b) / safe) % 6, (b - r) / safe + 2], (r - g) / safe + 4)
     hue = np.where(delta > 0, hue / 6.0, 0.0)
     saturation = np.where(big > 0, delta / np.where(big > 0, big, 1.0), 0.0)
@@ -366,8 +392,10 @@ coffee = data.sample_image("coffee").astype(np.float64) / 255.0
 gray_diff = np.abs(rgb_to_gray(coffee) - skimage.color.rgb2gray(coffee)).max()
 hsv_mine, hsv_skimage = rgb_to_hsv(coffee), skimage.color.rgb2hsv(coffee)
 hue_gap = np.abs(hsv_mine[..., 0] - hsv_skimage[..., 0])
-hsv_diff = max(np.minimum(hue_gap, 1 - hue_gap).max(),            # hue is an angle: 0 and 1 meet
-               np.abs(hsv_mine[..., 1:] - hsv_skimage[..., 1:]).max())
+hsv_diff = max(
+    np.minimum(hue_gap, 1 - hue_gap).max(),  # hue is an angle: 0 and 1 meet
+    np.abs(hsv_mine[..., 1:] - hsv_skimage[..., 1:]).max(),
+)
 print("grayscale: max |mine - skimage| < 1e-12:", gray_diff < 1e-12)
 print("HSV:       max |mine - skimage| < 1e-12:", hsv_diff < 1e-12)
 assert gray_diff < 1e-12 and hsv_diff < 1e-12
@@ -415,14 +443,14 @@ large_inputs = 1000 * 1000 * 3
 hidden = 1000
 print(f"64 x 64 x 3 image:     n = {small_inputs:,} inputs")
 print(f"1000 x 1000 x 3 image: n = {large_inputs:,} inputs")
-print(f"W[1] of shape ({hidden:,}, {large_inputs:,}): {hidden * large_inputs:,} weights"
-      f" (+ {hidden:,} biases)")
+print(f"W[1] of shape ({hidden:,}, {large_inputs:,}): {hidden * large_inputs:,} weights (+ {hidden:,} biases)")
 print(f"as float32: {hidden * large_inputs * 4 / 1e9:.0f} GB for the first layer alone")
 
 # %% [markdown]
 # The same counts from real PyTorch layers. The big one is created on the `meta`
 # device, which records shapes without allocating memory, so the cell runs even
 # though the layer would need 12 GB:
+
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -454,7 +482,7 @@ assert n_parameters(huge_layer) == 3_000_000_000 + 1000
 binary_patterns = 2 ** (32 * 32)
 gray_patterns = 256 ** (32 * 32)
 print("2^1024 =", str(binary_patterns)[:20] + "...", f"({len(str(binary_patterns))} digits)")
-print("256^1024 = 2^8192:", gray_patterns == 2 ** 8192, f"({len(str(gray_patterns))} digits)")
+print("256^1024 = 2^8192:", gray_patterns == 2**8192, f"({len(str(gray_patterns))} digits)")
 print(f"for scale: about 10^{round(math.log10(binary_patterns))} binary patterns vs ~10^80 atoms in the universe")
 
 # %% [markdown]
@@ -570,8 +598,12 @@ def scramble(images: torch.Tensor) -> torch.Tensor:
 
 
 scrambled_train, scrambled_test = scramble(train_set.images), scramble(test_set.images)
-fig = plot.show_images(torch.cat([test_set.images[:6], scrambled_test[:6]]),
-                       titles=[f"digit {int(t)}" for t in test_set.targets[:6]] * 2, ncols=6, size=1.3)
+fig = plot.show_images(
+    torch.cat([test_set.images[:6], scrambled_test[:6]]),
+    titles=[f"digit {int(t)}" for t in test_set.targets[:6]] * 2,
+    ncols=6,
+    size=1.3,
+)
 
 # %% [markdown]
 # *Top: test digits. Bottom: the same digits with their pixels permuted. The

@@ -19,8 +19,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown]
 # # Convolution from scratch
@@ -101,12 +110,17 @@ print(device.device_report())
 
 # %%
 # NBVAL_CHECK_OUTPUT
-image = torch.tensor([[3, 0, 1, 2, 7, 4],
-                      [1, 5, 8, 9, 3, 1],
-                      [2, 7, 2, 5, 1, 3],
-                      [0, 1, 3, 1, 7, 8],
-                      [4, 2, 1, 6, 2, 8],
-                      [2, 4, 5, 2, 3, 9]], dtype=torch.float32)
+image = torch.tensor(
+    [
+        [3, 0, 1, 2, 7, 4],
+        [1, 5, 8, 9, 3, 1],
+        [2, 7, 2, 5, 1, 3],
+        [0, 1, 3, 1, 7, 8],
+        [4, 2, 1, 6, 2, 8],
+        [2, 4, 5, 2, 3, 9],
+    ],
+    dtype=torch.float32,
+)
 vertical = conv.KERNELS["vertical_edge"]
 patch = image[0:3, 0:3]
 print("patch:\n", patch.int().numpy())
@@ -143,6 +157,7 @@ assert feature_map.tolist() == [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7]
 # flat region the two cancel. The lectures' step image, bright on the left and dark on
 # the right, shows it cleanly; flipping the step flips the sign, and the horizontal-edge
 # kernel (the transposed pattern) responds to rows instead of columns:
+
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -200,10 +215,10 @@ print("true convolution of the step:\n", correlate(step, flipped).int().numpy())
 
 # %%
 # NBVAL_CHECK_OUTPUT
-columns = F.unfold(image[None, None], kernel_size=3)      # (N, C*f*f, L)
+columns = F.unfold(image[None, None], kernel_size=3)  # (N, C*f*f, L)
 print("columns:", tuple(columns.shape), "= (batch, C_in * f * f, positions)")
 print("first column (the top-left window, flattened):", columns[0, :, 0].int().tolist())
-rows = vertical.reshape(1, -1)                             # (C_out, C_in * f * f)
+rows = vertical.reshape(1, -1)  # (C_out, C_in * f * f)
 print("rows @ columns, reshaped to 4 x 4:\n", (rows @ columns).reshape(4, 4).int().numpy())
 
 # %% [markdown]
@@ -231,7 +246,9 @@ for n, c_in, h, w, c_out, f, s, p, d in cases:
     gap_naive = (conv.conv2d_naive(x, weight, bias, s, p, d) - reference).abs().max().item()
     gap_im2col = (conv.conv2d_im2col(x, weight, bias, s, p, d) - reference).abs().max().item()
     assert gap_naive < 1e-12 and gap_im2col < 1e-12
-    print(f"{n:2d} {c_in:4d} {h:2d} {w:2d} {c_out:5d} {f} {s} {p} {d}  {gap_naive < 1e-12!s:>12}  {gap_im2col < 1e-12!s:>14}")
+    print(
+        f"{n:2d} {c_in:4d} {h:2d} {w:2d} {c_out:5d} {f} {s} {p} {d}  {gap_naive < 1e-12!s:>12}  {gap_im2col < 1e-12!s:>14}"
+    )
 
 # %% [markdown]
 # All differences are below $10^{-12}$ (the table prints `True` for that; the exact
@@ -244,8 +261,10 @@ for n, c_in, h, w, c_out, f, s, p, d in cases:
     x = torch.randn(n, c_in, h, w, dtype=torch.float64)
     weight, bias = torch.randn(c_out, c_in, f, f, dtype=torch.float64), torch.randn(c_out, dtype=torch.float64)
     reference = F.conv2d(x, weight, bias, stride=s, padding=p, dilation=d)
-    print(f"C_in={c_in} f={f} s={s} p={p} d={d}:  naive {(conv.conv2d_naive(x, weight, bias, s, p, d) - reference).abs().max().item():.1e}"
-          f"   im2col {(conv.conv2d_im2col(x, weight, bias, s, p, d) - reference).abs().max().item():.1e}")
+    print(
+        f"C_in={c_in} f={f} s={s} p={p} d={d}:  naive {(conv.conv2d_naive(x, weight, bias, s, p, d) - reference).abs().max().item():.1e}"
+        f"   im2col {(conv.conv2d_im2col(x, weight, bias, s, p, d) - reference).abs().max().item():.1e}"
+    )
 
 # %% [markdown]
 # The library is no magic: it computes what our loops compute.
@@ -256,6 +275,7 @@ for n, c_in, h, w, c_out, f, s, p, d in cases:
 # naive loops only on the small inputs, where they finish in reasonable time). Timings
 # vary between machines, so this cell is not checked; the claims at its end hold on any
 # machine:
+
 
 # %%
 def best_time(fn, repeats: int = 3) -> float:
@@ -268,7 +288,7 @@ def best_time(fn, repeats: int = 3) -> float:
     return min(times)
 
 
-sizes = [(3, 8, 16), (16, 16, 28), (64, 64, 56)]   # (C_in, C_out, H = W), 3x3 kernels, same padding
+sizes = [(3, 8, 16), (16, 16, 28), (64, 64, 56)]  # (C_in, C_out, H = W), 3x3 kernels, same padding
 print(f"{'input':>14} {'naive':>10} {'im2col':>10} {'F.conv2d':>10} {'im2col / F.conv2d':>18}")
 ratios, naive_ratios = {}, {}
 for c_in, c_out, size in sizes:
@@ -280,8 +300,10 @@ for c_in, c_out, size in sizes:
     ratios[(c_in, size)] = t_cols / t_torch
     naive_ratios[(c_in, size)] = t_naive / t_cols
     naive_text = f"{t_naive * 1e3:8.1f}ms" if t_naive == t_naive else "    (skip)"
-    print(f"{c_in:>4}x{size}x{size:<5} {naive_text} {t_cols * 1e3:8.2f}ms {t_torch * 1e3:8.2f}ms {ratios[(c_in, size)]:17.1f}x")
-claim("ch02.im2col_over_conv2d_64x56", ratios[(64, 56)], high=10)   # within 10x of F.conv2d
+    print(
+        f"{c_in:>4}x{size}x{size:<5} {naive_text} {t_cols * 1e3:8.2f}ms {t_torch * 1e3:8.2f}ms {ratios[(c_in, size)]:17.1f}x"
+    )
+claim("ch02.im2col_over_conv2d_64x56", ratios[(64, 56)], high=10)  # within 10x of F.conv2d
 claim("ch02.naive_over_im2col_16x28", naive_ratios[(16, 28)], low=100)  # the loops: 100x or worse
 print(f"naive loops / im2col at 16x28x28: {naive_ratios[(16, 28)]:,.0f}x")
 
@@ -316,8 +338,16 @@ print(f"naive loops / im2col at 16x28x28: {naive_ratios[(16, 28)]:,.0f}x")
 # %%
 # NBVAL_CHECK_OUTPUT
 print(" n  f  p       s  d  -> formula  nn.Conv2d")
-for n, f, p, s, d in [(6, 3, 0, 1, 1), (6, 3, "same", 1, 1), (6, 3, "full", 1, 1), (7, 3, 0, 2, 1),
-                      (5, 2, 0, 2, 1), (10, 3, "same", 1, 2), (227, 11, 0, 4, 1), (224, 7, 3, 2, 1)]:
+for n, f, p, s, d in [
+    (6, 3, 0, 1, 1),
+    (6, 3, "same", 1, 1),
+    (6, 3, "full", 1, 1),
+    (7, 3, 0, 2, 1),
+    (5, 2, 0, 2, 1),
+    (10, 3, "same", 1, 2),
+    (227, 11, 0, 4, 1),
+    (224, 7, 3, 2, 1),
+]:
     ours = conv.conv_output_size(n, f, p, s, d)
     pad = p if isinstance(p, int) else {"same": conv.same_padding(f, d), "full": d * (f - 1)}[p]
     theirs = nn.Conv2d(1, 1, f, stride=s, padding=pad, dilation=d)(torch.zeros(1, 1, n, n)).shape[-1]
@@ -340,12 +370,13 @@ for n, f, p, s, d in [(6, 3, 0, 1, 1), (6, 3, "same", 1, 1), (6, 3, "full", 1, 1
 # (plus padding), the input pixels that the first output value reads and the further
 # pixels its right-hand neighbour reads:
 
+
 # %%
 def draw_taps(ax, n, f, p=0, s=1, d=1, title=""):
     size = n + 2 * p
     grid = np.zeros((size, size))
-    grid[p:p + n, p:p + n] = 0.15                       # the real image; padding stays 0
-    for offset, value in ((0, 1.0), (s, 0.6)):          # first output and its neighbour
+    grid[p : p + n, p : p + n] = 0.15  # the real image; padding stays 0
+    for offset, value in ((0, 1.0), (s, 0.6)):  # first output and its neighbour
         for a in range(f):
             for b in range(f):
                 grid[a * d, offset + b * d] = max(grid[a * d, offset + b * d], value)
@@ -400,18 +431,21 @@ fig.tight_layout()
 slide_scharr = torch.tensor([[3, 0, -1], [10, 0, -10], [3, 0, -3]], dtype=torch.float32)
 flat = torch.full((5, 5), 100.0)
 print("sum of weights: slide", int(slide_scharr.sum()), " correct", int(conv.KERNELS["scharr_x"].sum()))
-print("response to a flat gray 100 image: slide", int(correlate(flat, slide_scharr)[0, 0]),
-      " correct", int(correlate(flat, conv.KERNELS["scharr_x"])[0, 0]))
+print(
+    "response to a flat gray 100 image: slide",
+    int(correlate(flat, slide_scharr)[0, 0]),
+    " correct",
+    int(correlate(flat, conv.KERNELS["scharr_x"])[0, 0]),
+)
 
 # %% [markdown]
 # Applied to the `camera` photograph with same padding (we use the fast
 # `conv2d_im2col` from now on):
 
 # %% mystnb={"figure": {"caption": "Classic hand-designed kernels applied to a real photo. Edge filters are shown as magnitudes; gray means zero response.", "name": "fig-ch02-kernels"}}
-camera = data.image_to_tensor(data.sample_image("camera"))[None]          # (1, 1, 512, 512)
+camera = data.image_to_tensor(data.sample_image("camera"))[None]  # (1, 1, 512, 512)
 names = ["gaussian_blur", "sharpen", "laplacian", "outline", "sobel_x", "sobel_y", "scharr_x"]
-filtered = {name: conv.conv2d_im2col(camera, conv.KERNELS[name][None, None], padding="same")[0, 0]
-            for name in names}
+filtered = {name: conv.conv2d_im2col(camera, conv.KERNELS[name][None, None], padding="same")[0, 0] for name in names}
 sobel_magnitude = torch.sqrt(filtered["sobel_x"] ** 2 + filtered["sobel_y"] ** 2)
 panels = [("input", camera[0, 0], "gray", 0, 1)]
 panels += [(n, filtered[n], "gray", 0, 1) for n in ["gaussian_blur", "sharpen"]]
@@ -449,9 +483,16 @@ volume = torch.randn(1, 3, 6, 6, generator=torch.Generator().manual_seed(1))
 filters = torch.randn(2, 3, 3, 3, generator=torch.Generator().manual_seed(2))
 bias = torch.tensor([0.5, -1.0])
 out = conv.conv2d_naive(volume, filters, bias)
-print("input", tuple(volume.shape[1:]), "* two filters", tuple(filters.shape[1:]), "->", tuple(out.shape[1:]),
-      "i.e. 4 x 4 x 2 in the lectures' HWC notation")
-by_hand = (volume[0, :, 0:3, 0:3] * filters[0]).sum() + bias[0]        # one value, all 27 products
+print(
+    "input",
+    tuple(volume.shape[1:]),
+    "* two filters",
+    tuple(filters.shape[1:]),
+    "->",
+    tuple(out.shape[1:]),
+    "i.e. 4 x 4 x 2 in the lectures' HWC notation",
+)
+by_hand = (volume[0, :, 0:3, 0:3] * filters[0]).sum() + bias[0]  # one value, all 27 products
 print("out[0, 0, 0] from the 27 products + bias matches:", torch.allclose(out[0, 0, 0, 0], by_hand))
 layer = nn.Conv2d(3, 2, kernel_size=3)
 print("parameters of this layer: 2 x (3*3*3 + 1) =", sum(p.numel() for p in layer.parameters()))
@@ -477,7 +518,7 @@ mixer = nn.Conv2d(32, 8, kernel_size=1)
 linear = nn.Linear(32, 8)
 linear.weight.data = mixer.weight.data.reshape(8, 32)
 linear.bias.data = mixer.bias.data
-per_pixel = linear(features.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)   # apply the Linear at every pixel
+per_pixel = linear(features.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # apply the Linear at every pixel
 print("1x1 conv:", tuple(features.shape), "->", tuple(mixer(features).shape))
 print("same as a Linear(32, 8) at every pixel:", torch.allclose(mixer(features), per_pixel, atol=1e-6))
 
@@ -495,10 +536,7 @@ print("same as a Linear(32, 8) at every pixel:", torch.allclose(mixer(features),
 
 # %%
 # NBVAL_CHECK_OUTPUT
-grid = torch.tensor([[1, 3, 2, 1],
-                     [2, 9, 1, 1],
-                     [1, 3, 2, 3],
-                     [5, 6, 1, 2]], dtype=torch.float32)[None, None]
+grid = torch.tensor([[1, 3, 2, 1], [2, 9, 1, 1], [1, 3, 2, 3], [5, 6, 1, 2]], dtype=torch.float32)[None, None]
 mine_max, mine_avg = conv.pool2d(grid, 2, 2, "max"), conv.pool2d(grid, 2, 2, "avg")
 print("max pooling:\n", mine_max[0, 0].int().numpy())
 print("average pooling:\n", mine_avg[0, 0].numpy())
@@ -518,9 +556,13 @@ x = torch.randn(2, 3, 11, 9, generator=torch.Generator().manual_seed(4))
 for f, s, p in [(2, 2, 0), (3, 2, 1), (3, 1, 1)]:
     ok_max = torch.allclose(conv.pool2d(x, f, s, "max", p), F.max_pool2d(x, f, s, p))
     ok_avg = torch.allclose(conv.pool2d(x, f, s, "avg", p), F.avg_pool2d(x, f, s, p), atol=1e-6)
-    print(f"f={f} s={s} p={p}: output {tuple(conv.pool2d(x, f, s, 'max', p).shape)}  max ok: {ok_max}  avg ok: {ok_avg}")
-print("global average pooling == AdaptiveAvgPool2d(1):",
-      torch.allclose(x.mean(dim=(2, 3)), nn.AdaptiveAvgPool2d(1)(x).flatten(1)))
+    print(
+        f"f={f} s={s} p={p}: output {tuple(conv.pool2d(x, f, s, 'max', p).shape)}  max ok: {ok_max}  avg ok: {ok_avg}"
+    )
+print(
+    "global average pooling == AdaptiveAvgPool2d(1):",
+    torch.allclose(x.mean(dim=(2, 3)), nn.AdaptiveAvgPool2d(1)(x).flatten(1)),
+)
 
 # %% [markdown]
 # ## The receptive field of a stack
@@ -539,9 +581,15 @@ print("global average pooling == AdaptiveAvgPool2d(1):",
 # %%
 # NBVAL_CHECK_OUTPUT
 print("three 3x3 convs:", conv.receptive_field([(3, 1), (3, 1), (3, 1)]))
-small_net = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2),
-                          nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2),
-                          nn.Conv2d(16, 32, 3, padding=1))
+small_net = nn.Sequential(
+    nn.Conv2d(1, 8, 3, padding=1),
+    nn.ReLU(),
+    nn.AvgPool2d(2),
+    nn.Conv2d(8, 16, 3, padding=1),
+    nn.ReLU(),
+    nn.AvgPool2d(2),
+    nn.Conv2d(16, 32, 3, padding=1),
+)
 for name, r, j in conv.receptive_field_of(small_net):
     print(f"layer {name:>2}: receptive field {r:2d} x {r:<2d} jump {j}")
 
@@ -560,12 +608,12 @@ measured = []
 with torch.no_grad():
     for module in small_net:
         if isinstance(module, nn.Conv2d):  # positive weights and inputs: every path counts,
-            module.weight.abs_()           # no ReLU switches off, nothing cancels
+            module.weight.abs_()  # no ReLU switches off, nothing cancels
             module.bias.abs_()
 for ax, (depth, title) in zip(axes, stages):
     out = small_net[:depth](probe)
     centre = out.shape[-1] // 2
-    grad, = torch.autograd.grad(out[0, 0, centre, centre], probe)
+    (grad,) = torch.autograd.grad(out[0, 0, centre, centre], probe)
     seen = grad[0, 0].abs()
     rows = torch.nonzero(seen.sum(dim=1)).flatten()
     measured.append(int(rows.max() - rows.min() + 1))
@@ -607,7 +655,7 @@ assert measured == theory
 # %%
 inputs = torch.rand(256, 1, 32, 32, generator=torch.Generator().manual_seed(0))  # noise images
 sobel = conv.KERNELS["sobel_x"][None, None]
-targets = F.conv2d(inputs, sobel)                                     # what a Sobel filter gives
+targets = F.conv2d(inputs, sobel)  # what a Sobel filter gives
 
 learnt = nn.Conv2d(1, 1, kernel_size=3, bias=False)
 optimizer = torch.optim.Adam(learnt.parameters(), lr=0.05)

@@ -19,8 +19,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown]
 # # Classic architectures: LeNet-5, AlexNet, VGG
@@ -107,7 +116,7 @@ assert [r.parameters for r in table.rows if r.parameters] == by_hand
 
 # %%
 # NBVAL_CHECK_OUTPUT
-with torch.device("meta"):                 # shapes and counts only: no memory, no time
+with torch.device("meta"):  # shapes and counts only: no memory, no time
     alexnet = models.AlexNet(num_classes=1000, widths="paper")
 table = models.summary(alexnet, (3, 227, 227), device="meta")
 print(table)
@@ -208,9 +217,16 @@ assert table.total_parameters == models.count_parameters(tv_vgg16) == 138_357_54
 C = 64
 stack = nn.Sequential(*[nn.Conv2d(C, C, 3, padding=1, bias=False) for _ in range(3)])
 single = nn.Conv2d(C, C, 7, padding=3, bias=False)
-print("receptive field: stack", conv.receptive_field([(3, 1)] * 3)[-1][0], " single", conv.receptive_field([(7, 1)])[-1][0])
-print(f"weights: stack {models.count_parameters(stack):,} = 27 C^2,  single {models.count_parameters(single):,} = 49 C^2"
-      f"  (ratio {models.count_parameters(stack) / models.count_parameters(single):.2f})")
+print(
+    "receptive field: stack",
+    conv.receptive_field([(3, 1)] * 3)[-1][0],
+    " single",
+    conv.receptive_field([(7, 1)])[-1][0],
+)
+print(
+    f"weights: stack {models.count_parameters(stack):,} = 27 C^2,  single {models.count_parameters(single):,} = 49 C^2"
+    f"  (ratio {models.count_parameters(stack) / models.count_parameters(single):.2f})"
+)
 print("non-linearities: stack 3, single 1")
 assert models.count_parameters(stack) == 27 * C * C and models.count_parameters(single) == 49 * C * C
 
@@ -233,13 +249,21 @@ assert models.count_parameters(stack) == 27 * C * C and models.count_parameters(
 # %%
 train_digits = data.load_digits("train", size=32, transform=data.RandomShift(2))
 test_digits = data.load_digits("test", size=32)
+
+
 def train_lenet(variant: str, epochs: int = 30) -> train.History:
     device.seed_everything(0)
     model = models.LeNet5(10, 1, variant)
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    return train.fit(model, data.make_loader(train_digits, 32, shuffle=True, seed=0),
-                     data.make_loader(test_digits, 256), optimizer=optimizer, scheduler=scheduler, epochs=epochs)
+    return train.fit(
+        model,
+        data.make_loader(train_digits, 32, shuffle=True, seed=0),
+        data.make_loader(test_digits, 256),
+        optimizer=optimizer,
+        scheduler=scheduler,
+        epochs=epochs,
+    )
 
 
 histories = {variant: train_lenet(variant) for variant in ["modern", "classic", "classic-sigmoid"]}

@@ -19,8 +19,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown]
 # # Efficient networks: MobileNet cost arithmetic and EfficientNet
@@ -90,7 +99,9 @@ print(device.device_report())
 # %%
 # NBVAL_CHECK_OUTPUT
 standard = cost.standard_conv_cost(d_k=3, m=3, n=5, d_f=4)
-print(f"standard: 3*3*3 params x 4*4 positions x 5 filters = {standard.mult_adds:,} mult-adds, {standard.params} weights")
+print(
+    f"standard: 3*3*3 params x 4*4 positions x 5 filters = {standard.mult_adds:,} mult-adds, {standard.params} weights"
+)
 
 # %% [markdown]
 # A **depthwise-separable** convolution splits this into two cheaper steps:
@@ -126,8 +137,10 @@ for name, layer in [("standard", std_layer), ("separable", sep_layers)]:
     counted = cost.count_mult_adds(layer, (3, 6, 6))
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         layer(torch.zeros(1, 3, 6, 6))
-    print(f"{name:9s}: cvbook {counted:,} mult-adds, FlopCounterMode {counter.get_total_flops() // 2:,}, "
-          f"weights {models.count_parameters(layer)}")
+    print(
+        f"{name:9s}: cvbook {counted:,} mult-adds, FlopCounterMode {counter.get_total_flops() // 2:,}, "
+        f"weights {models.count_parameters(layer)}"
+    )
     assert counted == counter.get_total_flops() // 2
 
 # %% [markdown]
@@ -248,7 +261,9 @@ with torch.device("meta"):
     for size, paper_ma in paper_resolution.items():
         net = models.MobileNetV1()
         ma = cost.count_mult_adds(net, (3, size, size), device="meta") / 1e6
-        print(f"1.0 MobileNet-{size} {ma:12.1f} {paper_ma:6} {ma / paper_ma - 1:+7.1%} {models.count_parameters(net) / 1e6:9.3f} {4.2:6}")
+        print(
+            f"1.0 MobileNet-{size} {ma:12.1f} {paper_ma:6} {ma / paper_ma - 1:+7.1%} {models.count_parameters(net) / 1e6:9.3f} {4.2:6}"
+        )
         assert abs(ma / paper_ma - 1) < 0.01
 
 # %% [markdown]
@@ -264,7 +279,9 @@ with torch.device("meta"):
     net = models.MobileNetV1()
     with FlopCounterMode(display=False) as counter:
         net(torch.zeros(1, 3, 224, 224))
-print(f"FlopCounterMode / 2: {counter.get_total_flops() // 2:,}   cvbook: {cost.count_mult_adds(net, (3, 224, 224), device='meta'):,}")
+print(
+    f"FlopCounterMode / 2: {counter.get_total_flops() // 2:,}   cvbook: {cost.count_mult_adds(net, (3, 224, 224), device='meta'):,}"
+)
 assert counter.get_total_flops() // 2 == cost.count_mult_adds(net, (3, 224, 224), device="meta")
 
 # %% [markdown]
@@ -274,6 +291,7 @@ assert counter.get_total_flops() // 2 == cost.count_mult_adds(net, (3, 224, 224)
 # convolution against its separable version on this CPU (one thread, medians of repeated
 # runs), in PyTorch's default NCHW memory layout and in `channels_last` (NHWC), which stores
 # the channels of a pixel next to each other:
+
 
 # %%
 def median_time(fn, repeats=7):
@@ -306,9 +324,13 @@ with torch.no_grad():
 largest = [row for row in latency if row[0] == 512]
 # separable is faster at 512 channels (best layout against best layout)
 claim("ch06.separable_speedup_512", min(row[3] for row in largest) / min(row[5] for row in largest), low=1.0)
-print(f"{'C x H':>10} {'layout':>13} {'standard':>9} {'separable':>10} {'speed-up':>9} {'theory':>7} {'dw share of time':>17}")
+print(
+    f"{'C x H':>10} {'layout':>13} {'standard':>9} {'separable':>10} {'speed-up':>9} {'theory':>7} {'dw share of time':>17}"
+)
 for c, size, layout, t_std, t_dw, t_sep, theory in latency:
-    print(f"{c:>4} x {size:<4} {layout:>13} {t_std * 1e3:7.2f}ms {t_sep * 1e3:8.2f}ms {t_std / t_sep:8.1f}x {1 / theory:6.1f}x {t_dw / t_sep:16.0%}")
+    print(
+        f"{c:>4} x {size:<4} {layout:>13} {t_std * 1e3:7.2f}ms {t_sep * 1e3:8.2f}ms {t_std / t_sep:8.1f}x {1 / theory:6.1f}x {t_dw / t_sep:16.0%}"
+    )
 
 # %% [markdown]
 # The separable layer is faster, but typically by less than the theoretical factor (the
@@ -341,8 +363,11 @@ for c, size, layout, t_std, t_dw, t_sep, theory in latency:
 # %%
 # NBVAL_CHECK_OUTPUT
 block = models.InvertedResidual(24, 24, stride=1, t=6)
-steps = [f"{m.in_channels}->{m.out_channels} {m.kernel_size[0]}x{m.kernel_size[0]}" + (" depthwise" if m.groups > 1 else "")
-         for m in block.modules() if isinstance(m, nn.Conv2d)]
+steps = [
+    f"{m.in_channels}->{m.out_channels} {m.kernel_size[0]}x{m.kernel_size[0]}" + (" depthwise" if m.groups > 1 else "")
+    for m in block.modules()
+    if isinstance(m, nn.Conv2d)
+]
 print("block 24 -> 24, t = 6:", ", ".join(steps), "| residual:", block.residual)
 with torch.device("meta"):
     v2, v2_tv = models.MobileNetV2(), torchvision.models.mobilenet_v2(weights=None)
@@ -399,12 +424,24 @@ print(f"{'MobileNet v2':14s} {v2_params / 1e6:8.2f}M {v2_ma / 1e6:9.0f}M {'72.0 
 # NBVAL_CHECK_OUTPUT
 alpha, beta, gamma = 1.2, 1.1, 1.15
 print(f"alpha * beta^2 * gamma^2 = {alpha * beta**2 * gamma**2:.4f}")
-released = {0: (1.0, 1.0, 224), 1: (1.0, 1.1, 240), 2: (1.1, 1.2, 260), 3: (1.2, 1.4, 300),
-            4: (1.4, 1.8, 380), 5: (1.6, 2.2, 456), 6: (1.8, 2.6, 528), 7: (2.0, 3.1, 600)}
-print(f"{'model':5s} {'depth':>6} {'width':>6} {'res':>5} {'FLOPs x':>8} | released: {'width':>5} {'depth':>5} {'res':>4}")
+released = {
+    0: (1.0, 1.0, 224),
+    1: (1.0, 1.1, 240),
+    2: (1.1, 1.2, 260),
+    3: (1.2, 1.4, 300),
+    4: (1.4, 1.8, 380),
+    5: (1.6, 2.2, 456),
+    6: (1.8, 2.6, 528),
+    7: (2.0, 3.1, 600),
+}
+print(
+    f"{'model':5s} {'depth':>6} {'width':>6} {'res':>5} {'FLOPs x':>8} | released: {'width':>5} {'depth':>5} {'res':>4}"
+)
 for phi, (w_rel, d_rel, r_rel) in released.items():
-    print(f"B{phi:<4d} {alpha**phi:6.2f} {beta**phi:6.2f} {round(224 * gamma**phi):5d} {(alpha * beta**2 * gamma**2)**phi:8.2f} |"
-          f" {'':9s} {w_rel:5.1f} {d_rel:5.1f} {r_rel:4d}")
+    print(
+        f"B{phi:<4d} {alpha**phi:6.2f} {beta**phi:6.2f} {round(224 * gamma**phi):5d} {(alpha * beta**2 * gamma**2) ** phi:8.2f} |"
+        f" {'':9s} {w_rel:5.1f} {d_rel:5.1f} {r_rel:4d}"
+    )
 
 # %% [markdown]
 # The released models do not follow the formula exactly. B1 keeps B0's width (1.0 instead
@@ -436,13 +473,22 @@ assert round(b0_params / 1e6, 1) == 5.3 and abs(b0_ma / 0.39e9 - 1) < 0.02
 
 # %% mystnb={"figure": {"caption": "ImageNet top-1 accuracy against multiply-adds (log scale) for EfficientNet B0-B7 and other networks, from the EfficientNet paper's Table 2. Point area is proportional to the number of parameters.", "name": "fig-ch06-efficientnet"}}
 paper_table = [  # name, top-1 %, params (M), FLOPs (B), EfficientNet?
-    ("B0", 77.1, 5.3, 0.39, True), ("B1", 79.1, 7.8, 0.70, True), ("B2", 80.1, 9.2, 1.0, True),
-    ("B3", 81.6, 12, 1.8, True), ("B4", 82.9, 19, 4.2, True), ("B5", 83.6, 30, 9.9, True),
-    ("B6", 84.0, 43, 19, True), ("B7", 84.3, 66, 37, True),
-    ("ResNet-50", 76.0, 26, 4.1, False), ("DenseNet-169", 76.2, 14, 3.5, False),
-    ("ResNet-152", 77.8, 60, 11, False), ("Inception-v3", 78.8, 24, 5.7, False),
-    ("Xception", 79.0, 23, 8.4, False), ("Inception-v4", 80.0, 48, 13, False),
-    ("ResNeXt-101", 80.9, 84, 32, False), ("SENet", 82.7, 146, 42, False),
+    ("B0", 77.1, 5.3, 0.39, True),
+    ("B1", 79.1, 7.8, 0.70, True),
+    ("B2", 80.1, 9.2, 1.0, True),
+    ("B3", 81.6, 12, 1.8, True),
+    ("B4", 82.9, 19, 4.2, True),
+    ("B5", 83.6, 30, 9.9, True),
+    ("B6", 84.0, 43, 19, True),
+    ("B7", 84.3, 66, 37, True),
+    ("ResNet-50", 76.0, 26, 4.1, False),
+    ("DenseNet-169", 76.2, 14, 3.5, False),
+    ("ResNet-152", 77.8, 60, 11, False),
+    ("Inception-v3", 78.8, 24, 5.7, False),
+    ("Xception", 79.0, 23, 8.4, False),
+    ("Inception-v4", 80.0, 48, 13, False),
+    ("ResNeXt-101", 80.9, 84, 32, False),
+    ("SENet", 82.7, 146, 42, False),
     ("AmoebaNet-C", 83.5, 155, 41, False),
 ]
 fig, ax = plt.subplots(figsize=(7.5, 4.2))

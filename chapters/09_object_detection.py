@@ -19,8 +19,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown]
 # # Object detection and YOLO
@@ -89,8 +98,11 @@ def draw_boxes(ax, bxs, labels=None, scores=None, colour=None, lw=1.5, ls="-"):
     """Draw (K, 4) pixel corner boxes on a matplotlib axis, with class and score."""
     for k, (x1, y1, x2, y2) in enumerate(bxs.tolist()):
         c = colour or (COLOURS[int(labels[k])] if labels is not None else "yellow")
-        ax.add_patch(patches.Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False,
-                                       edgecolor=c, linewidth=lw, linestyle=ls))
+        ax.add_patch(
+            patches.Rectangle(
+                (x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, edgecolor=c, linewidth=lw, linestyle=ls
+            )
+        )
         if scores is not None:
             ax.text(x1 - 0.5, y1 - 1.5, f"{float(scores[k]):.2f}", color=c, fontsize=7)
 
@@ -109,6 +121,7 @@ def draw_boxes(ax, bxs, labels=None, scores=None, colour=None, lw=1.5, ls="-"):
 # where $p_c$ is 1 if there is an object and 0 for background, and $c_1, c_2, c_3$ are the
 # one-hot class. When $p_c = 0$ the other seven entries are "don't care". The lecture's car
 # at $b_x = 0.5$, $b_y = 0.7$, $b_h = 0.3$, $b_w = 0.4$:
+
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -142,6 +155,7 @@ print("corners in a 64x64 image:", [round(v, 2) for v in corners[0].tolist()])
 # $p_c$, squared error for the four box numbers, softmax cross-entropy for the class, the last
 # two only when $y_1 = 1$. Both on a prediction for the car and on one for a background image:
 
+
 # %%
 # NBVAL_CHECK_OUTPUT
 def lecture_loss(y_hat, y):
@@ -160,6 +174,7 @@ print(f"background: L = {lecture_loss(y_hat, localization_target()):.4f}  (only 
 # windows out of the book's synthetic scenes (`data.make_shapes`, one shape per scene):
 # three windows in four contain the whole shape, the others avoid it and are background. The
 # box becomes relative to the window.
+
 
 # %%
 def localization_set(n, seed):
@@ -183,28 +198,47 @@ def localization_set(n, seed):
             origin = (ox, oy)
             target = localization_target((b_x, b_y, (y2 - y1) / 32, (x2 - x1) / 32), int(label[0]))
         ox, oy = (int(v) for v in origin)
-        images.append(image[:, oy:oy + 32, ox:ox + 32])
+        images.append(image[:, oy : oy + 32, ox : ox + 32])
         targets.append(target)
     return torch.stack(images), torch.stack(targets)
 
 
 loc_train = localization_set(3000, seed=10)
 loc_test = localization_set(500, seed=11)
-print("train:", tuple(loc_train[0].shape), "targets", tuple(loc_train[1].shape),
-      f"background share {float((loc_train[1][:, 0] == 0).float().mean()):.2f}")
+print(
+    "train:",
+    tuple(loc_train[0].shape),
+    "targets",
+    tuple(loc_train[1].shape),
+    f"background share {float((loc_train[1][:, 0] == 0).float().mean()):.2f}",
+)
 
 # %% [markdown]
 # The network is a small CNN whose last layer has eight outputs; the loss is the practical
 # version of {eq}`eq-ch09-loc-loss`. The box outputs pass through a sigmoid so that they lie
 # in $[0, 1]$ like the targets.
 
+
 # %%
 def small_cnn(outputs):
     return nn.Sequential(
-        nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * 4 * 4, 128), nn.ReLU(), nn.Linear(128, outputs))
+        nn.Conv2d(3, 16, 3, padding=1),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.BatchNorm2d(32),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1),
+        nn.BatchNorm2d(64),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(64 * 4 * 4, 128),
+        nn.ReLU(),
+        nn.Linear(128, outputs),
+    )
 
 
 def localization_loss(out, y):
@@ -212,23 +246,32 @@ def localization_loss(out, y):
     obj = y[:, 0] == 1
     loss = F.binary_cross_entropy_with_logits(out[:, 0], y[:, 0])
     if obj.any():
-        loss = loss + 5 * F.mse_loss(torch.sigmoid(out[obj, 1:5]), y[obj, 1:5]) \
+        loss = (
+            loss
+            + 5 * F.mse_loss(torch.sigmoid(out[obj, 1:5]), y[obj, 1:5])
             + F.cross_entropy(out[obj, 5:], y[obj, 5:].argmax(1))
+        )
     return loss
 
 
 device.seed_everything(0)
 loc_model = small_cnn(8)
 start = time.process_time()
-loc_history = train.fit(loc_model, data.make_loader(data.TensorImageDataset(*loc_train), 64, shuffle=True),
-                        loss_fn=localization_loss, epochs=12, device="cpu",
-                        optimizer=torch.optim.Adam(loc_model.parameters(), lr=3e-3))
+loc_history = train.fit(
+    loc_model,
+    data.make_loader(data.TensorImageDataset(*loc_train), 64, shuffle=True),
+    loss_fn=localization_loss,
+    epochs=12,
+    device="cpu",
+    optimizer=torch.optim.Adam(loc_model.parameters(), lr=3e-3),
+)
 print(f"training: {time.process_time() - start:.1f} CPU-s, final loss {loc_history.last('train_loss'):.3f}")
 
 # %% [markdown]
 # On held-out windows we measure the three parts of the output: is there an object, which
 # class, and how well does the predicted box overlap the true one (IoU, defined properly
 # below).
+
 
 # %%
 def predict_localization(model, images):
@@ -252,16 +295,15 @@ mean_iou = float(boxes.box_iou(to_corners(b[obj]), to_corners(y[obj, 1:5])).diag
 print(f"object/background accuracy {object_acc:.3f}, class accuracy {class_acc:.3f}, mean IoU {mean_iou:.3f}")
 claim("ch09.localization.object_accuracy", object_acc, low=0.95)
 claim("ch09.localization.class_accuracy", class_acc, low=0.9)
-claim("ch09.localization.mean_iou", mean_iou, low=0.6);
-
+claim("ch09.localization.mean_iou", mean_iou, low=0.6)
 # %% mystnb={"figure": {"caption": "Classification with localization on held-out 32x32 windows: predicted box (solid) with its class and p_c, true box (dashed white). Background windows show no box when p_c < 0.5.", "name": "fig-ch09-localization"}}
 fig, axes = plt.subplots(2, 6, figsize=(9, 3.4))
 for ax, i in zip(axes.flat, range(12)):
     ax.imshow(loc_test[0][i].permute(1, 2, 0))
     if obj[i]:
-        draw_boxes(ax, to_corners(y[i:i + 1, 1:5]), colour="white", ls="--", lw=1)
+        draw_boxes(ax, to_corners(y[i : i + 1, 1:5]), colour="white", ls="--", lw=1)
     if p_c[i] > 0.5:
-        draw_boxes(ax, to_corners(b[i:i + 1]), cls[i:i + 1], colour=None, lw=1.5)
+        draw_boxes(ax, to_corners(b[i : i + 1]), cls[i : i + 1], colour=None, lw=1.5)
     title = f"{CLASSES[int(cls[i])]} {float(p_c[i]):.2f}" if p_c[i] > 0.5 else f"bg {float(p_c[i]):.2f}"
     ax.set_title(title, fontsize=8)
     ax.axis("off")
@@ -281,6 +323,7 @@ fig.tight_layout()
 # positions, sizes and tilts), three landmarks, six numbers to regress with a squared-error
 # loss.
 
+
 # %%
 def make_faces(n, seed, size=32):
     """n synthetic faces (n, 3, size, size) and landmarks (n, 6) = (left eye, right eye, mouth) x (x, y) in [0, 1]."""
@@ -293,7 +336,7 @@ def make_faces(n, seed, size=32):
         cx, cy = rng.uniform(r + 1, size - r - 1, size=2)
         a = rng.uniform(-0.5, 0.5)  # tilt in radians
         rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-        offsets = np.array([[-0.4, -0.3], [0.4, -0.3], [0.0, 0.45]]) * r   # left eye, right eye, mouth
+        offsets = np.array([[-0.4, -0.3], [0.4, -0.3], [0.0, 0.45]]) * r  # left eye, right eye, mouth
         pts = offsets @ rot.T + [cx, cy]
         img = np.ones((3, size, size), dtype=np.float32) * rng.uniform(0.1, 0.4, size=(3, 1, 1))
         img[:, (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r] = rng.uniform(0.6, 1.0, size=(3, 1))
@@ -308,16 +351,20 @@ faces_train, faces_test = make_faces(2000, seed=20), make_faces(300, seed=21)
 device.seed_everything(0)
 landmark_model = small_cnn(6)
 start = time.process_time()
-train.fit(landmark_model, data.make_loader(data.TensorImageDataset(*faces_train), 64, shuffle=True),
-          loss_fn=lambda out, y: F.mse_loss(torch.sigmoid(out), y), epochs=8, device="cpu",
-          optimizer=torch.optim.Adam(landmark_model.parameters(), lr=2e-3))
+train.fit(
+    landmark_model,
+    data.make_loader(data.TensorImageDataset(*faces_train), 64, shuffle=True),
+    loss_fn=lambda out, y: F.mse_loss(torch.sigmoid(out), y),
+    epochs=8,
+    device="cpu",
+    optimizer=torch.optim.Adam(landmark_model.parameters(), lr=2e-3),
+)
 landmark_model.eval()
 with torch.no_grad():
     pred_points = torch.sigmoid(landmark_model(faces_test[0]))
 error_px = float(((pred_points - faces_test[1]).view(-1, 3, 2) * 32).norm(dim=-1).mean())
 print(f"training: {time.process_time() - start:.1f} CPU-s; mean landmark error on held-out faces: {error_px:.2f} px")
-claim("ch09.landmarks.error_px", error_px, high=1.5);
-
+claim("ch09.landmarks.error_px", error_px, high=1.5)
 # %% mystnb={"figure": {"caption": "Landmark detection on held-out synthetic faces: predicted points (crosses: left eye red, right eye blue, mouth orange) against the true ones (white circles).", "name": "fig-ch09-landmarks"}}
 fig, axes = plt.subplots(1, 6, figsize=(9, 1.9))
 for ax, i in zip(axes, range(6)):
@@ -354,9 +401,13 @@ print("relative", boxes.to_relative(box, 64).tolist())
 g = torch.Generator().manual_seed(0)
 xy = torch.rand(1000, 2, generator=g) * 50
 rand_boxes = torch.cat([xy, xy + torch.rand(1000, 2, generator=g) * 20 + 1], 1)
-print("same as torchvision:", all(torch.allclose(boxes.box_convert(rand_boxes, "xyxy", f),
-                                                 torchvision.ops.box_convert(rand_boxes, "xyxy", f))
-                                  for f in ("xywh", "cxcywh")))
+print(
+    "same as torchvision:",
+    all(
+        torch.allclose(boxes.box_convert(rand_boxes, "xyxy", f), torchvision.ops.box_convert(rand_boxes, "xyxy", f))
+        for f in ("xywh", "cxcywh")
+    ),
+)
 
 # %% [markdown]
 # How good is a predicted box? The lectures use **intersection over union** (IoU, also called
@@ -368,6 +419,7 @@ print("same as torchvision:", all(torch.allclose(boxes.box_convert(rand_boxes, "
 # It is 1 for identical boxes and 0 for disjoint ones; by convention a localization is
 # **"correct" if IoU ≥ 0.5**. For two axis-aligned boxes the intersection is again a box,
 # from the larger of the two top-left corners to the smaller of the two bottom-right ones:
+
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -404,8 +456,14 @@ print(f"identical: {iou_two_boxes(truth, truth)}, disjoint: {iou_two_boxes(truth
 a, b_ = rand_boxes[:300], rand_boxes[300:800]
 iou = boxes.box_iou(a, b_)
 print("shape:", tuple(iou.shape))
-print("loop == vectorised:", all(abs(iou_two_boxes(a[i].tolist(), b_[j].tolist()) - float(iou[i, j])) < 1e-6
-                               for i in range(0, 300, 7) for j in range(0, 500, 11)))
+print(
+    "loop == vectorised:",
+    all(
+        abs(iou_two_boxes(a[i].tolist(), b_[j].tolist()) - float(iou[i, j])) < 1e-6
+        for i in range(0, 300, 7)
+        for j in range(0, 500, 11)
+    ),
+)
 print("identical to torchvision.ops.box_iou:", torch.equal(iou, torchvision.ops.box_iou(a, b_)))
 
 # %% [markdown]
@@ -424,6 +482,7 @@ print("identical to torchvision.ops.box_iou:", torch.equal(iou, torchvision.ops.
 # the whole volume, giving $1 \times 1 \times 400$), and a fully connected layer on 400 numbers is a
 # $1 \times 1$ convolution. We train the FC version on $14 \times 14$ crops of shapes (4 classes:
 # background, circle, square, triangle).
+
 
 # %%
 class WindowClassifier(nn.Module):
@@ -448,12 +507,12 @@ def window_set(n_scenes, seed):
         for (x1, y1, x2, y2), c in zip(bxs.tolist(), lab.tolist()):
             ox = int(np.clip(round((x1 + x2) / 2 - 7 + rng.integers(-1, 2)), 0, 50))
             oy = int(np.clip(round((y1 + y2) / 2 - 7 + rng.integers(-1, 2)), 0, 50))
-            crops.append(image[:, oy:oy + 14, ox:ox + 14])
+            crops.append(image[:, oy : oy + 14, ox : ox + 14])
             labels.append(c + 1)
         for _ in range(20):
             ox, oy = (int(v) for v in rng.integers(0, 51, size=2))
             if all(ox >= x2 or ox + 14 <= x1 or oy >= y2 or oy + 14 <= y1 for x1, y1, x2, y2 in bxs.tolist()):
-                crops.append(image[:, oy:oy + 14, ox:ox + 14])
+                crops.append(image[:, oy : oy + 14, ox : ox + 14])
                 labels.append(0)
                 break
     return torch.stack(crops), torch.tensor(labels)
@@ -466,7 +525,7 @@ train.fit(fc_net, data.make_loader(data.TensorImageDataset(*windows), 64, shuffl
 windows_test = window_set(300, seed=31)
 window_acc = train.evaluate(fc_net, data.make_loader(data.TensorImageDataset(*windows_test), 256), device="cpu")["acc"]
 print(f"{len(windows[1])} training windows; held-out window accuracy {window_acc:.3f}")
-claim("ch09.sliding_window.accuracy", window_acc, low=0.85);
+claim("ch09.sliding_window.accuracy", window_acc, low=0.85)
 
 # %% [markdown]
 # Now the conversion. The convolutional version copies the weights: `fc1`'s $400 \times 400$ matrix
@@ -474,12 +533,20 @@ claim("ch09.sliding_window.accuracy", window_acc, low=0.85);
 # the same order as a filter's weights), `fc2` and `fc3` become $1 \times 1$ convolutions. The
 # shapes, layer by layer, on the lecture's three input sizes:
 
+
 # %%
 # NBVAL_CHECK_OUTPUT
 def to_convolutional(net):
-    conv_net = nn.Sequential(nn.Conv2d(3, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
-                             nn.Conv2d(16, 400, 5), nn.ReLU(), nn.Conv2d(400, 400, 1), nn.ReLU(),
-                             nn.Conv2d(400, 4, 1))
+    conv_net = nn.Sequential(
+        nn.Conv2d(3, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 400, 5),
+        nn.ReLU(),
+        nn.Conv2d(400, 400, 1),
+        nn.ReLU(),
+        nn.Conv2d(400, 4, 1),
+    )
     with torch.no_grad():
         conv_net[0].load_state_dict(net.conv.state_dict())
         for conv, fc in ((conv_net[3], net.fc1), (conv_net[5], net.fc2), (conv_net[7], net.fc3)):
@@ -515,16 +582,22 @@ image = scene.images[:1]
 with torch.no_grad():
     start = time.perf_counter()
     for _ in range(3):
-        naive = torch.stack([torch.stack([fc_net(image[:, :, 2 * i:2 * i + 14, 2 * j:2 * j + 14])[0]
-                                          for j in range(26)]) for i in range(26)])      # (26, 26, 4)
+        naive = torch.stack(
+            [
+                torch.stack([fc_net(image[:, :, 2 * i : 2 * i + 14, 2 * j : 2 * j + 14])[0] for j in range(26)])
+                for i in range(26)
+            ]
+        )  # (26, 26, 4)
     naive_ms = (time.perf_counter() - start) / 3 * 1000
     start = time.perf_counter()
     for _ in range(5):
-        dense = conv_net(image)[0].permute(1, 2, 0)                                      # (26, 26, 4)
+        dense = conv_net(image)[0].permute(1, 2, 0)  # (26, 26, 4)
     conv_ms = (time.perf_counter() - start) / 5 * 1000
-print(f"naive: 676 crops one by one {naive_ms:.1f} ms; convolutional: one pass {conv_ms:.2f} ms "
-      f"({naive_ms / conv_ms:.0f}x faster)")
-claim("ch09.sliding_window.conv_speedup", naive_ms / conv_ms, low=3.0);   # a timing: a band, not digits
+print(
+    f"naive: 676 crops one by one {naive_ms:.1f} ms; convolutional: one pass {conv_ms:.2f} ms "
+    f"({naive_ms / conv_ms:.0f}x faster)"
+)
+claim("ch09.sliding_window.conv_speedup", naive_ms / conv_ms, low=3.0)  # a timing: a band, not digits
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -575,15 +648,21 @@ fig.tight_layout()
 cell = 32.0
 cx, cy, h, w = cell + 0.3 * cell, cell + 0.4 * cell, 0.5 * cell, 1.1 * cell
 car_box = torch.tensor([[cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]])
-y = boxes.encode_yolo_targets(car_box, torch.tensor([1]), grid_size=3, anchors=[(1.0, 1.0)],
-                              num_classes=3, image_size=96)
+y = boxes.encode_yolo_targets(
+    car_box, torch.tensor([1]), grid_size=3, anchors=[(1.0, 1.0)], num_classes=3, image_size=96
+)
 print("target shape:", tuple(y.shape), "= 3x3 cells x 1 anchor x 8")
 print("centre cell:", [round(v, 4) + 0.0 for v in y[1, 1, 0].tolist()])
 print("other cells have p_c = 0:", float(y[..., 0].sum()) == 1.0)
 decoded = boxes.decode_yolo(y, 96)
 LECTURE_CLASSES = ("pedestrian", "car", "motorcycle")
-print("decoded back:", [round(v, 2) for v in decoded["boxes"][0].tolist()], LECTURE_CLASSES[int(decoded["labels"][0])],
-      "| original:", [round(v, 2) for v in car_box[0].tolist()])
+print(
+    "decoded back:",
+    [round(v, 2) for v in decoded["boxes"][0].tolist()],
+    LECTURE_CLASSES[int(decoded["labels"][0])],
+    "| original:",
+    [round(v, 2) for v in car_box[0].tolist()],
+)
 
 # %% [markdown]
 # ### Anchor boxes
@@ -605,9 +684,13 @@ print("decoded back:", [round(v, 2) for v in decoded["boxes"][0].tolist()], LECT
 # %%
 # NBVAL_CHECK_OUTPUT
 anchors_lecture = [(2.0, 0.8), (0.8, 2.0)]  # (height, width) in cell units: tall, wide
-scene_boxes = torch.tensor([[40.0, 20.0, 56.0, 80.0],   # pedestrian (class 0), midpoint (48, 50): centre cell
-                            [20.0, 40.0, 76.0, 60.0],   # car (class 1), midpoint (48, 50): centre cell
-                            [2.0, 70.0, 30.0, 86.0]])   # car, midpoint (16, 78): cell (row 2, column 0)
+scene_boxes = torch.tensor(
+    [
+        [40.0, 20.0, 56.0, 80.0],  # pedestrian (class 0), midpoint (48, 50): centre cell
+        [20.0, 40.0, 76.0, 60.0],  # car (class 1), midpoint (48, 50): centre cell
+        [2.0, 70.0, 30.0, 86.0],
+    ]
+)  # car, midpoint (16, 78): cell (row 2, column 0)
 scene_labels = torch.tensor([0, 1, 1])
 y = boxes.encode_yolo_targets(scene_boxes, scene_labels, 3, anchors_lecture, 3, 96)
 print("y shape:", tuple(y.shape))
@@ -621,7 +704,10 @@ print("centre cell (2 objects):   ", show_cell(y[1, 1]))
 print("bottom-left cell (1 car):  ", show_cell(y[2, 0]))
 print("top-left cell (no object): ", show_cell(y[0, 0]))
 dec = boxes.decode_yolo(y, 96)
-print("decoded:", [(LECTURE_CLASSES[int(c)], [round(v, 1) for v in bx.tolist()]) for bx, c in zip(dec["boxes"], dec["labels"])])
+print(
+    "decoded:",
+    [(LECTURE_CLASSES[int(c)], [round(v, 1) for v in bx.tolist()]) for bx, c in zip(dec["boxes"], dec["labels"])],
+)
 
 # %% [markdown]
 # In the book's convention the "?" (don't care) entries are stored as 0; the loss never looks at
@@ -647,6 +733,7 @@ print("decoded:", [(LECTURE_CLASSES[int(c)], [round(v, 1) for v in bx.tolist()])
 # With several classes, run it once per class. From scratch, on a hand-made example with two
 # objects and six detections:
 
+
 # %%
 # NBVAL_CHECK_OUTPUT
 def nms_from_scratch(bxs, scores, iou_threshold=0.5, score_threshold=0.6):
@@ -668,8 +755,10 @@ print("IoU with box 0:", [round(iou_two_boxes(dets[0], d), 2) for d in dets])
 print("IoU with box 4:", [round(iou_two_boxes(dets[4], d), 2) for d in dets])
 kept = nms_from_scratch(dets, det_scores)
 print("kept:", kept)
-print("package:", boxes.nms(torch.tensor(dets, dtype=torch.float32), torch.tensor(det_scores), 0.5,
-                            score_threshold=0.6).tolist())
+print(
+    "package:",
+    boxes.nms(torch.tensor(dets, dtype=torch.float32), torch.tensor(det_scores), 0.5, score_threshold=0.6).tolist(),
+)
 
 # %% [markdown]
 # Boxes 2 and 5 are dropped by the score threshold (0.6 is not above 0.6); box 4 (0.85) is not
@@ -685,9 +774,9 @@ print("package:", boxes.nms(torch.tensor(dets, dtype=torch.float32), torch.tenso
 g = torch.Generator().manual_seed(1)
 xy = torch.rand(3000, 2, generator=g) * 200
 many = ((torch.cat([xy, xy + torch.rand(3000, 2, generator=g) * 40 + 2], 1)) / 2).round() * 2
-many_scores = (torch.rand(3000, generator=g) * 20).round() / 20           # ties
+many_scores = (torch.rand(3000, generator=g) * 20).round() / 20  # ties
 many_labels = torch.randint(0, 3, (3000,), generator=g)
-below_half = float(np.nextafter(0.5, 0))                                   # IoU > below_half  <=>  IoU >= 0.5
+below_half = float(np.nextafter(0.5, 0))  # IoU > below_half  <=>  IoU >= 0.5
 mine = boxes.nms(many, many_scores, 0.5, score_threshold=0.6)
 passed = torch.nonzero(many_scores > 0.6).flatten()
 theirs = passed[torchvision.ops.nms(many[passed], many_scores[passed], below_half)]
@@ -695,9 +784,13 @@ print(f"nms: kept {len(mine)} of 3000, identical indices to torchvision: {torch.
 mine = boxes.batched_nms(many, many_scores, many_labels, 0.5)
 theirs = torchvision.ops.batched_nms(many, many_scores, many_labels, below_half)
 print(f"per class: kept {len(mine)}, same indices: {torch.equal(mine.sort().values, theirs.sort().values)}")
-pair = torch.tensor([[0.0, 0.0, 2.0, 1.0], [0.0, 0.0, 1.0, 1.0]])           # IoU exactly 0.5
-print("IoU exactly 0.5 -> lecture keeps", boxes.nms(pair, torch.tensor([0.9, 0.8]), 0.5).tolist(),
-      "| torchvision at 0.5 keeps", torchvision.ops.nms(pair, torch.tensor([0.9, 0.8]), 0.5).tolist())
+pair = torch.tensor([[0.0, 0.0, 2.0, 1.0], [0.0, 0.0, 1.0, 1.0]])  # IoU exactly 0.5
+print(
+    "IoU exactly 0.5 -> lecture keeps",
+    boxes.nms(pair, torch.tensor([0.9, 0.8]), 0.5).tolist(),
+    "| torchvision at 0.5 keeps",
+    torchvision.ops.nms(pair, torch.tensor([0.9, 0.8]), 0.5).tolist(),
+)
 
 # %% [markdown]
 # ## A YOLO-style detector on synthetic scenes
@@ -711,13 +804,18 @@ print("IoU exactly 0.5 -> lecture keeps", boxes.nms(pair, torch.tensor([0.9, 0.8
 # box on one is a false positive). 2,000 scenes for training, 500 held out.
 
 # %%
-SHAPES = dict(min_objects=1, max_objects=4, min_radius=4.5, max_radius=15, noise=0.08,
-              overlap=0.3, clutter=3)
+SHAPES = dict(min_objects=1, max_objects=4, min_radius=4.5, max_radius=15, noise=0.08, overlap=0.3, clutter=3)
 det_train = data.ShapesDetection(2000, 64, seed=1, **SHAPES)
 det_test = data.ShapesDetection(500, 64, seed=2, **SHAPES)
 images, targets = data.detection_collate([det_test[i] for i in range(8)])
-print("a batch:", tuple(images.shape), "and", len(targets), "targets, the first:",
-      {k: tuple(v.shape) for k, v in targets[0].items()})
+print(
+    "a batch:",
+    tuple(images.shape),
+    "and",
+    len(targets),
+    "targets, the first:",
+    {k: tuple(v.shape) for k, v in targets[0].items()},
+)
 sizes = torch.cat([t["boxes"][:, 2:] - t["boxes"][:, :2] for _, t in det_train]).flatten()
 print(f"{len(sizes) // 2} training objects, box sides {int(sizes.min())} to {int(sizes.max())} px")
 
@@ -741,7 +839,7 @@ fig.tight_layout()
 
 # %%
 S, NUM_CLASSES = 8, 3
-side = (sizes.view(-1, 2).float().prod(1).sqrt() / (64 / S))
+side = sizes.view(-1, 2).float().prod(1).sqrt() / (64 / S)
 q = torch.quantile(side, torch.tensor([0.25, 0.75]))
 a_small, a_large = (round(v, 2) for v in q.tolist())
 ANCHORS = torch.tensor([[a_small, a_small], [a_large, a_large]])
@@ -763,14 +861,23 @@ print(f"{sum(p.numel() for p in yolo.parameters()):,} parameters")
 EPOCHS = 15
 loader = data.make_loader(data.TensorImageDataset(det_train.scenes.images, Y_train), 32, shuffle=True)
 optimizer = torch.optim.AdamW(yolo.parameters(), lr=3e-3, weight_decay=1e-4)
-scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=EPOCHS * len(loader),
-                                                pct_start=0.2)
+scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=EPOCHS * len(loader), pct_start=0.2)
 start = time.process_time()
-yolo_history = train.fit(yolo, loader, loss_fn=detection.YOLOLoss(ANCHORS), optimizer=optimizer,
-                         scheduler=scheduler, scheduler_step="batch", epochs=EPOCHS, device="cpu")
+yolo_history = train.fit(
+    yolo,
+    loader,
+    loss_fn=detection.YOLOLoss(ANCHORS),
+    optimizer=optimizer,
+    scheduler=scheduler,
+    scheduler_step="batch",
+    epochs=EPOCHS,
+    device="cpu",
+)
 yolo_cpu_s = time.process_time() - start
-print(f"training: {yolo_cpu_s:.1f} CPU-s for {EPOCHS} epochs; loss {yolo_history['train_loss'][0]:.1f} -> "
-      f"{yolo_history.last('train_loss'):.1f}")
+print(
+    f"training: {yolo_cpu_s:.1f} CPU-s for {EPOCHS} epochs; loss {yolo_history['train_loss'][0]:.1f} -> "
+    f"{yolo_history.last('train_loss'):.1f}"
+)
 
 # %% [markdown]
 # ### Before and after non-max suppression
@@ -853,7 +960,7 @@ result = boxes.evaluate_detections(dets, test_targets, NUM_CLASSES)
 print(f"evaluation: {time.process_time() - start:.1f} CPU-s")
 print(f"mAP@0.5 = {result.map_50:.3f}, COCO mAP@[.5:.05:.95] = {result.coco_map:.3f}")
 claim("ch09.detector.map_50", result.map_50, low=0.90)
-claim("ch09.detector.coco_map", result.coco_map, low=0.65);
+claim("ch09.detector.coco_map", result.coco_map, low=0.65)
 
 # %% [markdown]
 # ### The same numbers from pycocotools
@@ -861,6 +968,7 @@ claim("ch09.detector.coco_map", result.coco_map, low=0.65);
 # The COCO evaluation code, `pycocotools`, is the reference every detection paper reports with.
 # We hand it the same detections and ground truth in COCO's JSON layout (boxes as
 # $(x, y, w, h)$, classes numbered from 1) and compare:
+
 
 # %%
 def pycocotools_map(predictions, targets, num_classes):
@@ -874,15 +982,28 @@ def pycocotools_map(predictions, targets, num_classes):
     annotations = []
     for i, t in enumerate(targets):
         for (x1, y1, x2, y2), c in zip(t["boxes"].tolist(), t["labels"].tolist()):
-            annotations.append({"id": len(annotations) + 1, "image_id": i + 1, "category_id": c + 1, "iscrowd": 0,
-                                "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1)})
-    results = [{"image_id": i + 1, "category_id": int(c) + 1, "score": float(s), "bbox": [x1, y1, x2 - x1, y2 - y1]}
-               for i, p in enumerate(predictions)
-               for (x1, y1, x2, y2), s, c in zip(p["boxes"].tolist(), p["scores"].tolist(), p["labels"].tolist())]
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": i + 1,
+                    "category_id": c + 1,
+                    "iscrowd": 0,
+                    "bbox": [x1, y1, x2 - x1, y2 - y1],
+                    "area": (x2 - x1) * (y2 - y1),
+                }
+            )
+    results = [
+        {"image_id": i + 1, "category_id": int(c) + 1, "score": float(s), "bbox": [x1, y1, x2 - x1, y2 - y1]}
+        for i, p in enumerate(predictions)
+        for (x1, y1, x2, y2), s, c in zip(p["boxes"].tolist(), p["scores"].tolist(), p["labels"].tolist())
+    ]
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its progress
         truth = COCO()
-        truth.dataset = {"images": images, "annotations": annotations,
-                         "categories": [{"id": c + 1} for c in range(num_classes)]}
+        truth.dataset = {
+            "images": images,
+            "annotations": annotations,
+            "categories": [{"id": c + 1} for c in range(num_classes)],
+        }
         truth.createIndex()
         evaluator = COCOeval(truth, truth.loadRes(results), "bbox")
         evaluator.evaluate()
@@ -919,8 +1040,13 @@ for c in range(NUM_CLASSES):
     _, tp, n_gt = boxes.match_detections(dets, test_targets, c, (0.5, 0.9))
     for ti, (thr, ls) in enumerate(((0.5, "-"), (0.9, "--"))):
         p, r = boxes.precision_recall(tp[ti], n_gt)
-        ax.plot(r, p, ls, color=COLOURS[c],
-                label=f"{CLASSES[c]}, IoU {thr}: AP {boxes.average_precision(tp[ti], n_gt, 'coco'):.2f}")
+        ax.plot(
+            r,
+            p,
+            ls,
+            color=COLOURS[c],
+            label=f"{CLASSES[c]}, IoU {thr}: AP {boxes.average_precision(tp[ti], n_gt, 'coco'):.2f}",
+        )
 ax.set_xlabel("recall")
 ax.set_ylabel("precision")
 ax.set_xlim(0, 1.02)
@@ -942,11 +1068,11 @@ fig.tight_layout()
 print("IoU    " + "".join(f"{name:>10s}" for name in CLASSES) + "       mAP")
 for thr, ap_row, m in zip(result.iou_thresholds, result.ap, result.map):
     print(f"{thr:.2f}   " + "".join(f"{v:10.3f}" for v in ap_row) + f"{m:10.3f}")
-print(f"mean   " + "".join(f"{v:10.3f}" for v in result.ap.mean(0)) + f"{result.coco_map:10.3f}")
-assert result.map[0] >= result.map[5] >= result.map[-1]      # always: a stricter IoU matches less
+print("mean   " + "".join(f"{v:10.3f}" for v in result.ap.mean(0)) + f"{result.coco_map:10.3f}")
+assert result.map[0] >= result.map[5] >= result.map[-1]  # always: a stricter IoU matches less
 claim("ch09.detector.map_drop_0_5_to_0_6", result.map[0] - result.map[2], high=0.05)
 claim("ch09.detector.triangle_gap_at_0_75", min(result.ap[5][:2]) - result.ap[5][2], low=0.1)
-claim("ch09.detector.map_at_0_95", result.map[-1], high=0.05);
+claim("ch09.detector.map_at_0_95", result.map[-1], high=0.05)
 
 # %% [markdown]
 # Up to IoU 0.6 mAP hardly moves: the detector finds nearly every shape and puts a box roughly
@@ -986,32 +1112,62 @@ claim("ch09.detector.map_at_0_95", result.map[-1], high=0.05);
 # - **Faster R-CNN** {cite}`ren2015faster`: a small **region proposal network** (RPN) on the same
 #   feature map proposes the regions, with anchor boxes, so the whole detector is one network.
 
+
 # %% mystnb={"figure": {"caption": "The R-CNN family. R-CNN runs the CNN once per proposed region; Fast R-CNN runs it once per image and crops each region's features; Faster R-CNN also proposes the regions with a network (RPN) on the shared features.", "name": "fig-ch09-rcnn"}}
 def pipeline(ax, y, title, stages):
     ax.text(0.0, y + 0.42, title, fontsize=10, fontweight="bold")
     x = 0.0
     for k, (label, colour) in enumerate(stages):
         width = 0.9 + 0.035 * len(label)
-        ax.add_patch(patches.FancyBboxPatch((x, y - 0.3), width, 0.6, boxstyle="round,pad=0.02",
-                                            facecolor=colour, edgecolor="black"))
+        ax.add_patch(
+            patches.FancyBboxPatch(
+                (x, y - 0.3), width, 0.6, boxstyle="round,pad=0.02", facecolor=colour, edgecolor="black"
+            )
+        )
         ax.text(x + width / 2, y, label, ha="center", va="center", fontsize=8)
         if k < len(stages) - 1:
-            ax.annotate("", xy=(x + width + 0.35, y), xytext=(x + width + 0.02, y),
-                        arrowprops=dict(arrowstyle="->"))
+            ax.annotate("", xy=(x + width + 0.35, y), xytext=(x + width + 0.02, y), arrowprops=dict(arrowstyle="->"))
         x += width + 0.4
 
 
 grey, blue, green, orange = "#dddddd", "#9ecae1", "#a1d99b", "#fdae6b"
 fig, ax = plt.subplots(figsize=(10, 4.2))
-pipeline(ax, 4.0, "R-CNN (2014)", [("image", grey), ("selective search\n~2,000 regions", orange),
-                                   ("warp each region", grey), ("CNN per region\n(2,000 passes)", blue),
-                                   ("classes (SVM)\n+ box refinement", green)])
-pipeline(ax, 2.3, "Fast R-CNN (2015)", [("image", grey), ("CNN once\n-> feature map", blue),
-                                        ("selective search\nregions", orange), ("RoI pooling\nper region", blue),
-                                        ("FC: classes\n+ boxes", green)])
-pipeline(ax, 0.6, "Faster R-CNN (2015)", [("image", grey), ("CNN once\n-> feature map", blue),
-                                          ("region proposal\nnetwork (anchors)", blue), ("RoI pooling\nper region", blue),
-                                          ("FC: classes\n+ boxes", green)])
+pipeline(
+    ax,
+    4.0,
+    "R-CNN (2014)",
+    [
+        ("image", grey),
+        ("selective search\n~2,000 regions", orange),
+        ("warp each region", grey),
+        ("CNN per region\n(2,000 passes)", blue),
+        ("classes (SVM)\n+ box refinement", green),
+    ],
+)
+pipeline(
+    ax,
+    2.3,
+    "Fast R-CNN (2015)",
+    [
+        ("image", grey),
+        ("CNN once\n-> feature map", blue),
+        ("selective search\nregions", orange),
+        ("RoI pooling\nper region", blue),
+        ("FC: classes\n+ boxes", green),
+    ],
+)
+pipeline(
+    ax,
+    0.6,
+    "Faster R-CNN (2015)",
+    [
+        ("image", grey),
+        ("CNN once\n-> feature map", blue),
+        ("region proposal\nnetwork (anchors)", blue),
+        ("RoI pooling\nper region", blue),
+        ("FC: classes\n+ boxes", green),
+    ],
+)
 ax.set_xlim(-0.1, 11.5)
 ax.set_ylim(0.1, 4.6)
 ax.axis("off")

@@ -19,8 +19,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown]
 # # Semantic segmentation and U-Net
@@ -66,8 +75,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.patches import Rectangle
 from scipy import ndimage
 from skimage import filters, morphology
-from sklearn.metrics import confusion_matrix as sk_confusion_matrix
-from sklearn.metrics import jaccard_score
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix, jaccard_score
 from torch import nn
 
 from cvbook import conv, data, device, segment, train
@@ -116,7 +124,7 @@ x1, y1, x2, y2 = (int(v) for v in scenes.boxes[0][0])
 row = (y1 + y2) // 2
 print(f"mask {tuple(mask.shape)}, dtype {mask.dtype}, labels present: {mask.unique().tolist()}")
 print(f"rows {row - 3}..{row + 3}, columns {x1 - 2}..{x1 + 9}:")
-print(mask[row - 3:row + 4, x1 - 2:x1 + 10].numpy())
+print(mask[row - 3 : row + 4, x1 - 2 : x1 + 10].numpy())
 
 # %% [markdown]
 # Segmentation is therefore classification, done once per pixel. The lecture's example of a
@@ -244,7 +252,7 @@ by_matrix = (C.T @ small.flatten()).view(4, 4)
 by_pasting = torch.zeros(4, 4)
 for i in range(2):
     for j in range(2):
-        by_pasting[i:i + 3, j:j + 3] += small[i, j] * kernel
+        by_pasting[i : i + 3, j : j + 3] += small[i, j] * kernel
 by_torch = F.conv_transpose2d(small[None, None], kernel[None, None])[0, 0]
 print("C^T @ y, reshaped to 4 x 4:")
 print(by_matrix.int().numpy())
@@ -284,11 +292,17 @@ print((C.T @ (C @ x.flatten())).view(4, 4).int().numpy())
 # NBVAL_CHECK_OUTPUT
 C_s2 = segment.conv_matrix(kernel, 4, stride=2, padding=1)
 print(f"stride 2, padding 1: C has shape {tuple(C_s2.shape)}")
-print("C @ x:", (C_s2 @ x.flatten()).view(2, 2).int().tolist(),
-      "  F.conv2d:", F.conv2d(x[None, None], kernel[None, None], stride=2, padding=1)[0, 0].int().tolist())
+print(
+    "C @ x:",
+    (C_s2 @ x.flatten()).view(2, 2).int().tolist(),
+    "  F.conv2d:",
+    F.conv2d(x[None, None], kernel[None, None], stride=2, padding=1)[0, 0].int().tolist(),
+)
 plain = F.conv_transpose2d(small[None, None], kernel[None, None], stride=2, padding=1)[0, 0]
 padded = F.conv_transpose2d(small[None, None], kernel[None, None], stride=2, padding=1, output_padding=1)[0, 0]
-print(f"F.conv_transpose2d(stride=2, padding=1) gives {tuple(plain.shape)}; with output_padding=1, {tuple(padded.shape)}")
+print(
+    f"F.conv_transpose2d(stride=2, padding=1) gives {tuple(plain.shape)}; with output_padding=1, {tuple(padded.shape)}"
+)
 print("C^T @ y equals the output_padding=1 version:", torch.equal((C_s2.T @ small.flatten()).view(4, 4), padded))
 print((C_s2.T @ small.flatten()).view(4, 4).int().numpy())
 assert torch.equal((C_s2.T @ small.flatten()).view(4, 4), padded)
@@ -335,8 +349,10 @@ for n_in in range(1, 7):
                         rejected += mine is None
 print(f"{agree + rejected} configurations: {agree} sizes equal PyTorch's, {rejected} invalid for both")
 for args in [(2, 3, 1, 0, 0), (2, 3, 2, 1, 0), (2, 3, 2, 1, 1), (16, 2, 2, 0, 0), (7, 4, 2, 1, 0)]:
-    print(f"n={args[0]:2d}, f={args[1]}, s={args[2]}, p={args[3]}, output_padding={args[4]}: "
-          f"{segment.conv_transpose_output_size(*args)}")
+    print(
+        f"n={args[0]:2d}, f={args[1]}, s={args[2]}, p={args[3]}, output_padding={args[4]}: "
+        f"{segment.conv_transpose_output_size(*args)}"
+    )
 
 # %% [markdown]
 # The last two rows are the two common "double the size" recipes: $f = 2, s = 2, p = 0$ (U-Net's
@@ -352,8 +368,10 @@ w_ = torch.randn(3, 2, 3, 3, generator=g)  # (C_in, C_out, f, f): PyTorch's layo
 b_ = torch.randn(2, generator=g)
 mine = segment.conv_transpose2d_scatter(xs_, w_, b_, stride=2, padding=1, output_padding=1)
 ref = F.conv_transpose2d(xs_, w_, b_, stride=2, padding=1, output_padding=1)
-print(f"output {tuple(mine.shape)}, max difference from F.conv_transpose2d below 1e-5:",
-      bool((mine - ref).abs().max() < 1e-5))
+print(
+    f"output {tuple(mine.shape)}, max difference from F.conv_transpose2d below 1e-5:",
+    bool((mine - ref).abs().max() < 1e-5),
+)
 assert torch.allclose(mine, ref, atol=1e-5)
 
 # %% [markdown]
@@ -382,8 +400,11 @@ print("nearest resize + 3x3 conv, away from the border: values", resized[1:-1, 1
 
 # %% mystnb={"figure": {"caption": "Upsampling a flat 8x8 input to 16x16: a transposed convolution with f = 3, s = 2 makes a checkerboard (left); f = s = 2 (middle) and resize-then-convolve (right, whose darker frame is only the zero padding at the border) do not.", "name": "fig-ch10-checkerboard"}}
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
-for ax, img, title in zip(axes, [checker, tiles, resized],
-                          ["transposed conv f=3, s=2", "transposed conv f=2, s=2", "nearest resize + 3x3 conv"]):
+for ax, img, title in zip(
+    axes,
+    [checker, tiles, resized],
+    ["transposed conv f=3, s=2", "transposed conv f=2, s=2", "nearest resize + 3x3 conv"],
+):
     shown = ax.imshow(img, cmap="viridis", interpolation="nearest")
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("x (pixels)")
@@ -424,12 +445,12 @@ for level in range(4):
     size = conv.conv_output_size(conv.conv_output_size(size, 3), 3)  # two unpadded 3x3 convs
     skips.append(size)
     path.append(size)
-    size = conv.conv_output_size(size, 2, s=2)                       # 2x2 max-pool
+    size = conv.conv_output_size(size, 2, s=2)  # 2x2 max-pool
     path.append(size)
-size = conv.conv_output_size(conv.conv_output_size(size, 3), 3)       # bottleneck
+size = conv.conv_output_size(conv.conv_output_size(size, 3), 3)  # bottleneck
 path.append(size)
 for level in range(4):
-    size = segment.conv_transpose_output_size(size, 2, stride=2)     # up-convolution
+    size = segment.conv_transpose_output_size(size, 2, stride=2)  # up-convolution
     crop = skips.pop()
     print(f"up to {size:3d} x {size:<3d}: crop the skip from {crop} to {size}")
     size = conv.conv_output_size(conv.conv_output_size(size, 3), 3)
@@ -450,9 +471,15 @@ print("sizes along the U:", " -> ".join(map(str, path)))
 # NBVAL_CHECK_OUTPUT
 net = segment.UNet(in_channels=3, num_classes=4, depth=3, width=8)
 shapes = []
-hooks = [m.register_forward_hook(lambda m, i, o, name=name: shapes.append((name, tuple(o.shape[1:]))))
-         for name, m in [("inc", net.inc), *[(f"downs.{k}", d) for k, d in enumerate(net.downs)],
-                         *[(f"ups.{k}", u) for k, u in enumerate(net.ups)], ("head", net.head)]]
+hooks = [
+    m.register_forward_hook(lambda m, i, o, name=name: shapes.append((name, tuple(o.shape[1:]))))
+    for name, m in [
+        ("inc", net.inc),
+        *[(f"downs.{k}", d) for k, d in enumerate(net.downs)],
+        *[(f"ups.{k}", u) for k, u in enumerate(net.ups)],
+        ("head", net.head),
+    ]
+]
 with torch.no_grad():
     net.eval()(torch.zeros(1, 3, 48, 48))
 for h in hooks:
@@ -509,8 +536,10 @@ def mean_iou_from_scratch(pred, target, num_classes):
 
 lazy = torch.zeros_like(test_masks)
 ious, miou = mean_iou_from_scratch(lazy, test_masks, 4)
-print(f"all-background predictor: pixel accuracy {(lazy == test_masks).float().mean():.3f}, "
-      f"IoU per class {[round(v, 3) for v in ious]}, mean IoU {miou:.3f}")
+print(
+    f"all-background predictor: pixel accuracy {(lazy == test_masks).float().mean():.3f}, "
+    f"IoU per class {[round(v, 3) for v in ious]}, mean IoU {miou:.3f}"
+)
 
 # %% [markdown]
 # A pixel accuracy of 0.90 and a mean IoU of 0.23: the IoU exposes the predictor. The package
@@ -523,8 +552,9 @@ print(f"all-background predictor: pixel accuracy {(lazy == test_masks).float().m
 # %%
 # NBVAL_CHECK_OUTPUT
 g = torch.Generator().manual_seed(0)
-noisy = torch.where(torch.rand(test_masks.shape, generator=g) < 0.8, test_masks,
-                    torch.randint(0, 4, test_masks.shape, generator=g))
+noisy = torch.where(
+    torch.rand(test_masks.shape, generator=g) < 0.8, test_masks, torch.randint(0, 4, test_masks.shape, generator=g)
+)
 scores = segment.segmentation_scores(noisy, test_masks, num_classes=4)
 ious, miou = mean_iou_from_scratch(noisy, test_masks, 4)
 sk_cm = sk_confusion_matrix(test_masks.flatten(), noisy.flatten(), labels=range(4))
@@ -533,8 +563,10 @@ print("confusion matrix (rows truth, columns prediction):")
 print(scores.confusion.numpy())
 print(f"pixel accuracy {scores.pixel_accuracy:.4f}, IoU {np.round(scores.iou.numpy(), 4)}, mIoU {scores.mean_iou:.4f}")
 print("equals scikit-learn's confusion matrix:", np.array_equal(scores.confusion.numpy(), sk_cm))
-print("IoUs equal the loops and scikit-learn's jaccard_score:",
-      np.allclose(scores.iou.numpy(), ious) and np.allclose(scores.iou.numpy(), sk_iou))
+print(
+    "IoUs equal the loops and scikit-learn's jaccard_score:",
+    np.allclose(scores.iou.numpy(), ious) and np.allclose(scores.iou.numpy(), sk_iou),
+)
 assert np.array_equal(scores.confusion.numpy(), sk_cm) and np.allclose(scores.iou.numpy(), sk_iou)
 assert np.allclose(scores.iou.numpy(), ious) and abs(scores.mean_iou - miou) < 1e-12
 
@@ -561,6 +593,7 @@ assert np.allclose(scores.iou.numpy(), ious) and abs(scores.mean_iou - miou) < 1
 # the model ourselves. The epochs, not the clock, fix the budget, so the results do not depend
 # on the machine's speed.
 
+
 # %%
 def train_unet(depth, skips, epochs=12, seed=0):
     """Train a width-8 U-Net on train_set; return the model and its CPU seconds."""
@@ -570,8 +603,15 @@ def train_unet(depth, skips, epochs=12, seed=0):
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=epochs * len(loader))
     start = time.process_time()
-    train.fit(model, loader, loss_fn=segment.ce_dice_loss, optimizer=optimizer, scheduler=scheduler,
-              scheduler_step="batch", epochs=epochs)
+    train.fit(
+        model,
+        loader,
+        loss_fn=segment.ce_dice_loss,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        scheduler_step="batch",
+        epochs=epochs,
+    )
     return model.cpu(), time.process_time() - start
 
 
@@ -593,15 +633,16 @@ print(f"U-Net (depth 3, width 8) trained in {cpu_s:.1f} CPU-s")
 pred_unet, s_unet = test_scores(unet)
 sk_iou = jaccard_score(test_masks.flatten(), pred_unet.flatten(), labels=range(4), average=None)
 assert np.allclose(s_unet.iou.numpy(), sk_iou)  # the package's scores equal scikit-learn's
-print(f"{len(test_masks)} test scenes of {tuple(test_masks.shape[1:])} pixels; "
-      f"the package's IoUs equal scikit-learn's jaccard_score: {np.allclose(s_unet.iou.numpy(), sk_iou)}")
+print(
+    f"{len(test_masks)} test scenes of {tuple(test_masks.shape[1:])} pixels; "
+    f"the package's IoUs equal scikit-learn's jaccard_score: {np.allclose(s_unet.iou.numpy(), sk_iou)}"
+)
 
 # %%
 print(f"pixel accuracy {s_unet.pixel_accuracy:.3f}, mean IoU {s_unet.mean_iou:.3f}")
 for name, v in zip(CLASSES, s_unet.iou.tolist()):
     print(f"  IoU {name:10s} {v:.3f}")
-claim("ch10.unet.mean_iou", s_unet.mean_iou, low=0.95);
-
+claim("ch10.unet.mean_iou", s_unet.mean_iou, low=0.95)
 # %% [markdown]
 # A mean IoU above 0.95 (close to 0.99) after 12 epochs on the CPU: the shapes are easy to
 # see, but the network must also get their outlines right to the pixel and tell squares from
@@ -646,26 +687,34 @@ boundary = segment.boundary_mask(test_masks, width=1)
 print(f"boundary pixels: {boundary.float().mean():.1%} of the test pixels")
 
 # %%
-print(f"{'model':22s} {'pixel acc':>9} {'mIoU':>6} {'IoU bg/circle/square/triangle':>30} "
-      f"{'err boundary':>13} {'err interior':>13}")
+print(
+    f"{'model':22s} {'pixel acc':>9} {'mIoU':>6} {'IoU bg/circle/square/triangle':>30} "
+    f"{'err boundary':>13} {'err interior':>13}"
+)
 results = {}
 for key, (model, _) in runs.items():
     pred, s = test_scores(model)
     wrong = pred != test_masks
-    results[key] = dict(pred=pred, miou=s.mean_iou, iou=s.iou, b_err=wrong[boundary].float().mean().item(),
-                        i_err=wrong[~boundary].float().mean().item())
+    results[key] = dict(
+        pred=pred,
+        miou=s.mean_iou,
+        iou=s.iou,
+        b_err=wrong[boundary].float().mean().item(),
+        i_err=wrong[~boundary].float().mean().item(),
+    )
     r = results[key]
-    print(f"{key[0] + ', ' + key[1]:22s} {s.pixel_accuracy:9.3f} {s.mean_iou:6.3f} "
-          f"{' / '.join(f'{v:.2f}' for v in s.iou.tolist()):>30} {r['b_err']:13.3f} {r['i_err']:13.4f}")
+    print(
+        f"{key[0] + ', ' + key[1]:22s} {s.pixel_accuracy:9.3f} {s.mean_iou:6.3f} "
+        f"{' / '.join(f'{v:.2f}' for v in s.iou.tolist()):>30} {r['b_err']:13.3f} {r['i_err']:13.4f}"
+    )
 with3, no3 = results[("depth 3", "with skips")], results[("depth 3", "no skips")]
 with2, no2 = results[("depth 2", "with skips")], results[("depth 2", "no skips")]
-claim("ch10.skips.depth3_miou_gain", with3["miou"] - no3["miou"], low=0.1)     # far worse without skips
-claim("ch10.skips.depth2_miou_gain", with2["miou"] - no2["miou"], low=0.01)    # worse without skips
+claim("ch10.skips.depth3_miou_gain", with3["miou"] - no3["miou"], low=0.1)  # far worse without skips
+claim("ch10.skips.depth2_miou_gain", with2["miou"] - no2["miou"], low=0.01)  # worse without skips
 claim("ch10.skips.depth2_boundary_error_ratio", no2["b_err"] / with2["b_err"], low=1.5)
 claim("ch10.skips.depth3_boundary_error_ratio", no3["b_err"] / with3["b_err"], low=3.0)
-claim("ch10.skips.depth2_interior_error_with", with2["i_err"], high=0.01)      # both nearly perfect inside
-claim("ch10.skips.depth2_interior_error_without", no2["i_err"], high=0.01);
-
+claim("ch10.skips.depth2_interior_error_with", with2["i_err"], high=0.01)  # both nearly perfect inside
+claim("ch10.skips.depth2_interior_error_without", no2["i_err"], high=0.01)
 # %% [markdown]
 # Two different failures. At depth 3 the network without skips falls far behind (a mean IoU
 # at least 0.1 lower): within this budget it struggles with the rarest classes (in the stored
@@ -687,8 +736,9 @@ fig, axes = plt.subplots(len(shown), 1 + len(keys), figsize=(1.8 * (1 + len(keys
 for row, k in enumerate(shown):
     axes[row, 0].imshow(test_masks[k], cmap=LABEL_CMAP, vmin=-0.5, vmax=3.5, interpolation="nearest")
     for col, key in enumerate(keys, start=1):
-        axes[row, col].imshow((results[key]["pred"][k] != test_masks[k]).numpy(), cmap="gray", vmin=0, vmax=1,
-                              interpolation="nearest")
+        axes[row, col].imshow(
+            (results[key]["pred"][k] != test_masks[k]).numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest"
+        )
 axes[0, 0].set_title("truth", fontsize=9)
 for col, key in enumerate(keys, start=1):
     axes[0, col].set_title(f"{key[0]}\n{key[1]}", fontsize=9)

@@ -19,8 +19,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown]
 # # What CNNs learn, and neural style transfer
@@ -60,7 +69,6 @@ if "google.colab" in sys.modules:
 import time
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -94,18 +102,26 @@ def conv_block(c_in, c_out, f):
 
 
 net = nn.Sequential(
-    *conv_block(3, 16, 5), nn.MaxPool2d(2),    # layer 1: 32x32 -> 16x16
-    *conv_block(16, 32, 3), nn.MaxPool2d(2),   # layer 2: 16x16 -> 8x8
-    *conv_block(32, 64, 3),                    # layer 3: 8x8
-    nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(64, 3),
+    *conv_block(3, 16, 5),
+    nn.MaxPool2d(2),  # layer 1: 32x32 -> 16x16
+    *conv_block(16, 32, 3),
+    nn.MaxPool2d(2),  # layer 2: 16x16 -> 8x8
+    *conv_block(32, 64, 3),  # layer 3: 8x8
+    nn.AdaptiveMaxPool2d(1),
+    nn.Flatten(),
+    nn.Linear(64, 3),
 )
 start = time.process_time()
-history = train.fit(net, data.make_loader(train_set, 64, shuffle=True), data.make_loader(test_set, 256),
-                    optimizer=torch.optim.Adam(net.parameters(), lr=3e-3), epochs=8, device="cpu")
-print(f"held-out accuracy after 8 epochs: {history.last('val_acc'):.3f} "
-      f"({time.process_time() - start:.1f} CPU-s)")
-claim("ch12.shapes.val_accuracy", history.last("val_acc"), low=0.9);
-
+history = train.fit(
+    net,
+    data.make_loader(train_set, 64, shuffle=True),
+    data.make_loader(test_set, 256),
+    optimizer=torch.optim.Adam(net.parameters(), lr=3e-3),
+    epochs=8,
+    device="cpu",
+)
+print(f"held-out accuracy after 8 epochs: {history.last('val_acc'):.3f} ({time.process_time() - start:.1f} CPU-s)")
+claim("ch12.shapes.val_accuracy", history.last("val_acc"), low=0.9)
 # %% [markdown]
 # The network tells the three shapes apart on images it has never seen. Now we look at how.
 #
@@ -207,19 +223,23 @@ padded = F.pad(images, (2, 2, 2, 2))
 crops = []
 for i in top_images.tolist():
     y, x = divmod(int(best_pos[i]), 32)
-    crops.append(padded[i, :, y:y + 5, x:x + 5])
+    crops.append(padded[i, :, y : y + 5, x : x + 5])
 crops = torch.stack(crops)
 
 patches, values, where = style.top_activating_patches(acts[1], images, stacks[1], k=9, units=[0])
 assert torch.equal(patches[0], crops)
 assert torch.equal(where[0, :, 0], top_images)
-print("by hand and style.top_activating_patches: identical crops; top activations",
-      [round(v, 2) for v in values[0].tolist()[:3]], "...")
+print(
+    "by hand and style.top_activating_patches: identical crops; top activations",
+    [round(v, 2) for v in values[0].tolist()[:3]],
+    "...",
+)
 
 # %% [markdown]
 # The package's `style.top_activating_patches` does this for every unit and any depth.
 # For layer 1 the crops are $5 \times 5$, for layer 2 $10 \times 10$, for layer 3
 # $20 \times 20$ (crops that run off the image are padded with black).
+
 
 # %%
 def show_top_patches(layer, n_units=8, k=9):
@@ -260,11 +280,11 @@ for layer in (1, 2, 3):
     top_classes = classes[where[:, :, 0]]  # (units, 9)
     majority = torch.mode(top_classes, dim=1).values
     purity[layer] = (top_classes == majority[:, None]).float().mean().item()
-    print(f"layer {layer}: mean class purity of the top-9 patches over {acts[layer].shape[1]} units "
-          f"= {purity[layer]:.2f}")
+    print(
+        f"layer {layer}: mean class purity of the top-9 patches over {acts[layer].shape[1]} units = {purity[layer]:.2f}"
+    )
 claim("ch12.purity.layer3_minus_layer1", purity[3] - purity[1], low=0.1)
-claim("ch12.purity.layer3", purity[3], low=0.75);
-
+claim("ch12.purity.layer3", purity[3], low=0.75)
 # %% [markdown]
 # Deeper units are more class-selective, measured on images the network never trained on.
 #
@@ -318,14 +338,16 @@ claim("ch12.purity.layer3", purity[3], low=0.75);
 
 # %%
 # NBVAL_CHECK_OUTPUT
-a_C = torch.tensor([[[[2., 0.], [1., 1.]], [[0., 1.], [1., 2.]]]])  # (1, n_C=2, n_H=2, n_W=2)
-a_G = torch.tensor([[[[1., 1.], [0., 1.]], [[1., 0.], [0., 2.]]]])
-a_S = torch.tensor([[[[1., 0.], [2., 1.]], [[0., 1.], [1., 3.]]]])
+a_C = torch.tensor([[[[2.0, 0.0], [1.0, 1.0]], [[0.0, 1.0], [1.0, 2.0]]]])  # (1, n_C=2, n_H=2, n_W=2)
+a_G = torch.tensor([[[[1.0, 1.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 2.0]]]])
+a_S = torch.tensor([[[[1.0, 0.0], [2.0, 1.0]], [[0.0, 1.0], [1.0, 3.0]]]])
 squared = ((a_C - a_G) ** 2).sum()
 print(f"sum of squared differences: {squared.item():.0f}")
 print(f"1/2 normalisation:          {squared.item() / 2:.4f}   package: {style.content_cost(a_C, a_G).item():.4f}")
-print(f"1/(4 n_H n_W n_C) = 1/32:   {squared.item() / 32:.4f}   package: "
-      f"{style.content_cost(a_C, a_G, norm='size').item():.4f}")
+print(
+    f"1/(4 n_H n_W n_C) = 1/32:   {squared.item() / 32:.4f}   package: "
+    f"{style.content_cost(a_C, a_G, norm='size').item():.4f}"
+)
 
 # %% [markdown]
 # ### The Gram matrix: style as correlations between channels
@@ -342,6 +364,7 @@ print(f"1/(4 n_H n_W n_C) = 1/32:   {squared.item() / 32:.4f}   package: "
 # away *where* things are and keeps *what goes with what*, which is why it captures texture
 # and colour but not layout. Flattening the activations to a matrix $A$ of shape
 # $n_C \times n_H n_W$, the Gram matrix is $A A^\top$. Three ways, which must agree:
+
 
 # %%
 def gram_loops(a):
@@ -411,13 +434,15 @@ print("Gram(G) =", style.gram_matrix(a_G)[0].int().tolist())
 # NBVAL_CHECK_OUTPUT
 j_style_layer = style.layer_style_cost(a_S, a_G)
 diff = style.gram_matrix(a_S) - style.gram_matrix(a_G)
-print(f"by hand: {(diff ** 2).sum().item():.0f} / {(2 * 2 * 2 * 2) ** 2} = {(diff ** 2).sum().item() / 256:.8f}")
+print(f"by hand: {(diff**2).sum().item():.0f} / {(2 * 2 * 2 * 2) ** 2} = {(diff**2).sum().item() / 256:.8f}")
 print(f"style.layer_style_cost:   {j_style_layer.item():.8f}")
 j_style = style.style_cost({"a": a_S, "b": a_S}, {"a": a_G, "b": a_G}, weights={"a": 0.3, "b": 0.7})
 print(f"style.style_cost, lambda = 0.3 + 0.7: {j_style.item():.8f}")
 j_content = style.content_cost(a_C, a_G)
-print(f"J(G) = 10 * {j_content.item():.1f} + 40 * {j_style.item():.8f} = "
-      f"{style.total_cost(j_content, j_style, alpha=10, beta=40).item():.5f}")
+print(
+    f"J(G) = 10 * {j_content.item():.1f} + 40 * {j_style.item():.8f} = "
+    f"{style.total_cost(j_content, j_style, alpha=10, beta=40).item():.5f}"
+)
 
 # %% [markdown]
 # ### Gradients with respect to the activations
@@ -462,13 +487,17 @@ pretrained = style.pretrained_available()
 if pretrained:
     print("Using VGG-19 with its ImageNet weights.")
 else:
-    print("Notice: VGG-19's ImageNet weights are not available (downloads are off or the server does "
-          "not answer); using VGG-19 with random weights. Set CVBOOK_ONLINE=1 for the real thing.")
+    print(
+        "Notice: VGG-19's ImageNet weights are not available (downloads are off or the server does "
+        "not answer); using VGG-19 with random weights. Set CVBOOK_ONLINE=1 for the real thing."
+    )
 style_layers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1"]
 content_layer = "relu4_2" if pretrained else "relu3_1"
 extractor = style.VGGFeatures(style_layers + [content_layer], pretrained=pretrained, pool="avg")
-print(f"{len(extractor.body)} of VGG-19's 37 feature layers kept (up to {style.VGG19_LAYERS[len(extractor.body) - 1]}), "
-      f"{sum(p.numel() for p in extractor.parameters()):,} parameters")
+print(
+    f"{len(extractor.body)} of VGG-19's 37 feature layers kept (up to {style.VGG19_LAYERS[len(extractor.body) - 1]}), "
+    f"{sum(p.numel() for p in extractor.parameters()):,} parameters"
+)
 
 # %% [markdown]
 # We leave out `conv5_1` and use average pooling, as Gatys et al. suggest for image synthesis
@@ -505,7 +534,7 @@ def load_square(name, size=SIZE):
         t = t.repeat(3, 1, 1)
     _, h, w = t.shape
     s = min(h, w)
-    t = t[:, (h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
+    t = t[:, (h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s]
     return F.interpolate(t[None], size=(size, size), mode="bilinear", antialias=True).clamp(0, 1)
 
 
@@ -534,9 +563,11 @@ black = torch.zeros_like(feats_C[content_layer])
 alpha = 1.0 / style.content_cost(feats_C[content_layer], black).item()
 beta = 100.0
 for name in style_layers:
-    print(f"{name}: activation {tuple(feats_S[name].shape[1:])}, "
-          f"J_style(S, black) = {style.layer_style_cost(feats_S[name], torch.zeros_like(feats_S[name])).item():.3g}, "
-          f"lambda = {lambdas[name]:.3g}")
+    print(
+        f"{name}: activation {tuple(feats_S[name].shape[1:])}, "
+        f"J_style(S, black) = {style.layer_style_cost(feats_S[name], torch.zeros_like(feats_S[name])).item():.3g}, "
+        f"lambda = {lambdas[name]:.3g}"
+    )
 print(f"alpha = {alpha:.3g}, beta = {beta}")
 
 # %% [markdown]
@@ -564,8 +595,7 @@ with torch.no_grad():
     G_step = (G - 0.02 * G.grad.sign()).clamp(0, 1)  # a step of 0.02 per pixel, against the gradient
     j_after = cost_of(G_step)
 print(f"J(G) before: {j_before.item():.3f}, after one step: {j_after.item():.3f}")
-claim("ch12.one_step.cost_decrease", (j_before - j_after).item(), low=0.0);
-
+claim("ch12.one_step.cost_decrease", (j_before - j_after).item(), low=0.0)
 # %% [markdown]
 # ```{warning}
 # **A slip in the lecture.** The update is written $G := G - \frac{\partial J(G)}{\partial G}$, without a
@@ -584,11 +614,24 @@ claim("ch12.one_step.cost_decrease", (j_before - j_after).item(), low=0.0);
 # %%
 STEPS = 200
 start = time.process_time()
-result = style.style_transfer(content_image, style_image, extractor, content_layer=content_layer,
-                              style_weights=lambdas, alpha=alpha, beta=beta, steps=STEPS, lr=0.02,
-                              init="content", noise=0.0, snapshot_at=[0, 10, 30, 100])
-print(f"{STEPS} steps at {SIZE}x{SIZE}: {result.seconds_per_step * 1000:.0f} ms per step (wall), "
-      f"{time.process_time() - start:.1f} CPU-s in all")
+result = style.style_transfer(
+    content_image,
+    style_image,
+    extractor,
+    content_layer=content_layer,
+    style_weights=lambdas,
+    alpha=alpha,
+    beta=beta,
+    steps=STEPS,
+    lr=0.02,
+    init="content",
+    noise=0.0,
+    snapshot_at=[0, 10, 30, 100],
+)
+print(
+    f"{STEPS} steps at {SIZE}x{SIZE}: {result.seconds_per_step * 1000:.0f} ms per step (wall), "
+    f"{time.process_time() - start:.1f} CPU-s in all"
+)
 
 # %% mystnb={"figure": {"caption": "The content and style costs during style transfer (log scale; each is unweighted, J_style includes the layer weights). The style cost falls by orders of magnitude in the first hundred steps; the content cost rises from zero, since G starts as the content image, as G gives up some content for style.", "name": "fig-ch12-costs"}}
 h = result.history
@@ -628,11 +671,12 @@ for name in style_layers:
     gram_S, gram_C, gram_G = (style.gram_matrix(f[name]) for f in (feats_S, feats_C, feats_G))
     to_style = ((gram_G - gram_S).norm() / gram_S.norm()).item()
     to_content = ((gram_G - gram_C).norm() / gram_S.norm()).item()
-    print(f"{name}: |Gram(G) - Gram(S)| = {to_style:.3f}, |Gram(G) - Gram(C)| = {to_content:.3f}  "
-          f"(C vs S: {((gram_C - gram_S).norm() / gram_S.norm()).item():.3f})")
+    print(
+        f"{name}: |Gram(G) - Gram(S)| = {to_style:.3f}, |Gram(G) - Gram(C)| = {to_content:.3f}  "
+        f"(C vs S: {((gram_C - gram_S).norm() / gram_S.norm()).item():.3f})"
+    )
     claim("ch12.transfer.gram_to_style_over_to_content", to_style / to_content, high=0.5)
-claim("ch12.transfer.style_cost_drop", drop, low=50);
-
+claim("ch12.transfer.style_cost_drop", drop, low=50)
 # %% [markdown]
 # ### Starting from noise, as in the lecture
 #
@@ -642,16 +686,28 @@ claim("ch12.transfer.style_cost_drop", drop, low=50);
 # darker regions. With ImageNet weights, the content layer pulls the cat's shapes out of the noise.
 
 # %%
-noise_result = style.style_transfer(content_image, style_image, extractor, content_layer=content_layer,
-                                    style_weights=lambdas, alpha=alpha, beta=beta, steps=STEPS, lr=0.05,
-                                    init="noise", generator=torch.Generator().manual_seed(0),
-                                    snapshot_at=[0])
+noise_result = style.style_transfer(
+    content_image,
+    style_image,
+    extractor,
+    content_layer=content_layer,
+    style_weights=lambdas,
+    alpha=alpha,
+    beta=beta,
+    steps=STEPS,
+    lr=0.05,
+    init="noise",
+    generator=torch.Generator().manual_seed(0),
+    snapshot_at=[0],
+)
 hn = noise_result.history
-print(f"from noise: style cost {hn['style'][0]:.3g} -> {hn['style'][-1]:.3g}, "
-      f"content cost {hn['content'][0]:.3g} -> {hn['content'][-1]:.3g}")
+print(
+    f"from noise: style cost {hn['style'][0]:.3g} -> {hn['style'][-1]:.3g}, "
+    f"content cost {hn['content'][0]:.3g} -> {hn['content'][-1]:.3g}"
+)
 print(f"from the content image: content cost {h['content'][0]:.3g} -> {h['content'][-1]:.3g}")
 claim("ch12.noise.style_cost_drop", hn["style"][0] / hn["style"][-1], low=50)
-claim("ch12.noise.content_cost_ratio", hn["content"][-1] / h["content"][-1], low=0.7, high=1.3);  # about as close
+claim("ch12.noise.content_cost_ratio", hn["content"][-1] / h["content"][-1], low=0.7, high=1.3)  # about as close
 
 # %% [markdown]
 # The numbers expose the weakness of random features: measured by the random `relu3_1`, the texture
@@ -661,9 +717,14 @@ claim("ch12.noise.content_cost_ratio", hn["content"][-1] / h["content"][-1], low
 
 # %% mystnb={"figure": {"caption": "Starting from noise (left): after 200 steps the style's colours and texture are there, but with random VGG weights the cat survives only as faint darker regions; starting from the content image (right) keeps its structure.", "name": "fig-ch12-noise"}}
 fig, axes = plt.subplots(1, 3, figsize=(7, 2.6))
-for ax, (img, title) in zip(axes, [(noise_result.snapshots[0], "noise, step 0"),
-                                   (noise_result.image, f"from noise, step {STEPS}"),
-                                   (result.image, f"from C, step {STEPS}")]):
+for ax, (img, title) in zip(
+    axes,
+    [
+        (noise_result.snapshots[0], "noise, step 0"),
+        (noise_result.image, f"from noise, step {STEPS}"),
+        (result.image, f"from C, step {STEPS}"),
+    ],
+):
     ax.imshow(img[0].permute(1, 2, 0).numpy())
     ax.set_title(title, fontsize=9)
     ax.axis("off")

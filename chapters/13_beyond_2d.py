@@ -19,8 +19,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown]
 # # Beyond 2D: 1D and 3D convolutions
@@ -102,11 +111,15 @@ print(device.device_report())
 # holds `(C_out, C_in, f_d, f_h, f_w)`.
 
 # %%
-for layer, x in [(nn.Conv1d(1, 16, 5), torch.zeros(2, 1, 14)),
-                 (nn.Conv2d(1, 16, 5), torch.zeros(2, 1, 14, 14)),
-                 (nn.Conv3d(1, 16, 5), torch.zeros(2, 1, 14, 14, 14))]:
-    print(f"{type(layer).__name__}: input {tuple(x.shape)} -> output {tuple(layer(x).shape)}, "
-          f"weight {tuple(layer.weight.shape)}")
+for layer, x in [
+    (nn.Conv1d(1, 16, 5), torch.zeros(2, 1, 14)),
+    (nn.Conv2d(1, 16, 5), torch.zeros(2, 1, 14, 14)),
+    (nn.Conv3d(1, 16, 5), torch.zeros(2, 1, 14, 14, 14)),
+]:
+    print(
+        f"{type(layer).__name__}: input {tuple(x.shape)} -> output {tuple(layer(x).shape)}, "
+        f"weight {tuple(layer.weight.shape)}"
+    )
 
 # %% [markdown]
 # ## 1D convolution by hand
@@ -120,11 +133,12 @@ for layer, x in [(nn.Conv1d(1, 16, 5), torch.zeros(2, 1, 14)),
 # one sample to the right. We write the loop of {eq}`eq-ch13-conv1d` for one channel and
 # one filter:
 
+
 # %%
 def conv1d_loop(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """Valid 1D cross-correlation of a 1D signal x (L,) with a filter w (f,): a loop over positions."""
     f = len(w)
-    return torch.stack([(x[i:i + f] * w).sum() for i in range(len(x) - f + 1)])
+    return torch.stack([(x[i : i + f] * w).sum() for i in range(len(x) - f + 1)])
 
 
 # %%
@@ -193,8 +207,10 @@ for stride, padding, dilation in [(1, 0, 1), (2, 2, 1), (1, "same", 2), (3, 1, 2
     naive = signals.conv1d_naive(x, w, b, stride=stride, padding=padding, dilation=dilation)
     unfolded = signals.conv1d_unfold(x, w, b, stride=stride, padding=padding, dilation=dilation)
     assert torch.allclose(naive, reference, atol=1e-12) and torch.allclose(unfolded, reference, atol=1e-12)
-    print(f"s={stride} p={padding!s:4} d={dilation}: output {tuple(reference.shape)}, "
-          f"loop and unfold equal F.conv1d: True")
+    print(
+        f"s={stride} p={padding!s:4} d={dilation}: output {tuple(reference.shape)}, "
+        f"loop and unfold equal F.conv1d: True"
+    )
 
 # %% [markdown]
 # ### The lecture's 1D network: 14 → 10 → 6
@@ -216,9 +232,11 @@ for layer in (net_1d[0], net_1d[2]):
     formula = conv.conv_output_size(n_in, 5)
     x = layer(x)
     assert (formula,) == signals.conv_output_shape(n_in, 5) == tuple(x.shape[2:])
-    print(f"{layer.out_channels} filters of {layer.kernel_size[0]} x {layer.in_channels}: "
-          f"formula {n_in} - 5 + 1 = {formula}, nn.Conv1d -> {x.shape[-1]} x {x.shape[1]}, "
-          f"{models.count_parameters(layer):,} parameters")
+    print(
+        f"{layer.out_channels} filters of {layer.kernel_size[0]} x {layer.in_channels}: "
+        f"formula {n_in} - 5 + 1 = {formula}, nn.Conv1d -> {x.shape[-1]} x {x.shape[1]}, "
+        f"{models.count_parameters(layer):,} parameters"
+    )
 
 # %% [markdown]
 # **14 × 1 → 10 × 1** with one filter, **10 × 16** with sixteen, **6 × 32** after the second
@@ -246,12 +264,19 @@ for layer in (net_1d[0], net_1d[2]):
 # %%
 ecg_train, ecg_train_labels = signals.make_ecg_like(1200, 512, seed=1)
 ecg_test, ecg_test_labels = signals.make_ecg_like(800, 512, seed=2)
-print(f"train {tuple(ecg_train.shape)}, test {tuple(ecg_test.shape)}, "
-      f"per class {torch.bincount(ecg_train_labels).tolist()}")
+print(
+    f"train {tuple(ecg_train.shape)}, test {tuple(ecg_test.shape)}, "
+    f"per class {torch.bincount(ecg_train_labels).tolist()}"
+)
 
 # %% mystnb={"figure": {"caption": "One synthetic ECG-like signal per class (5.12 s at 100 Hz). Beats start at a random phase and ride on a slow baseline wander; the classes differ in the spacing of the beats, the width of the tall QRS spike or the small P wave before it.", "name": "fig-ch13-ecg"}}
 t_axis = np.arange(512) / 100
-pretty = {"normal": "normal", "irregular_rr": "irregular RR intervals", "wide_qrs": "wide QRS", "no_p_wave": "no P wave"}
+pretty = {
+    "normal": "normal",
+    "irregular_rr": "irregular RR intervals",
+    "wide_qrs": "wide QRS",
+    "no_p_wave": "no P wave",
+}
 fig, axes = plt.subplots(4, 1, figsize=(9, 6.5), sharex=True)
 for k, (ax, name) in enumerate(zip(axes, signals.ECG_CLASSES)):
     i = int((ecg_train_labels == k).nonzero()[0])
@@ -269,6 +294,7 @@ fig.tight_layout()
 # (`conv.receptive_field`): enough to compare the spacing of neighbouring beats. The global
 # pool makes the output independent of *where* a pattern occurs.
 
+
 # %%
 def ecg_cnn() -> nn.Sequential:
     layers, c_in = [], 1
@@ -281,11 +307,14 @@ def ecg_cnn() -> nn.Sequential:
 
 
 def ecg_mlp() -> nn.Sequential:
-    return nn.Sequential(nn.Flatten(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
-                         nn.Linear(128, 4))
+    return nn.Sequential(
+        nn.Flatten(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 4)
+    )
 
 
-print("receptive field of the last conv layer:", conv.receptive_field([(7, 1), (2, 2)] * 4 + [(7, 1)])[-1][0], "samples")
+print(
+    "receptive field of the last conv layer:", conv.receptive_field([(7, 1), (2, 2)] * 4 + [(7, 1)])[-1][0], "samples"
+)
 ecg_train_set, ecg_test_set = TensorDataset(ecg_train, ecg_train_labels), TensorDataset(ecg_test, ecg_test_labels)
 ecg_test_loader = data.make_loader(ecg_test_set, 256)
 ecg_models = {}
@@ -295,8 +324,10 @@ for name, make, epochs in [("1D CNN", ecg_cnn, 8), ("MLP", ecg_mlp, 40)]:
     start = time.process_time()
     history = train.fit(model, data.make_loader(ecg_train_set, 64, shuffle=True), epochs=epochs)
     ecg_models[name] = (model, history, time.process_time() - start)
-    print(f"{name}: {models.count_parameters(model):,} parameters, {epochs} epochs, "
-          f"{time.process_time() - start:.1f} CPU-s")
+    print(
+        f"{name}: {models.count_parameters(model):,} parameters, {epochs} epochs, "
+        f"{time.process_time() - start:.1f} CPU-s"
+    )
 
 # %% [markdown]
 # The fully connected network (MLP) gets more epochs, since each costs it little. Test
@@ -314,11 +345,10 @@ confusion = torch.bincount(targets * 4 + outputs.argmax(1), minlength=16).reshap
 print(f"{'':13s}" + "".join(f"{c[:9]:>10s}" for c in signals.ECG_CLASSES))
 for name, row in zip(signals.ECG_CLASSES, confusion.tolist()):
     print(f"{name:13s}" + "".join(f"{v:10d}" for v in row))
-claim("ch13.ecg.cnn_accuracy", ecg_acc["1D CNN"], low=0.95)              # almost perfect
-claim("ch13.ecg.mlp_train_accuracy", ecg_models["MLP"][1].last("train_acc"), low=0.95)   # memorises ...
-claim("ch13.ecg.mlp_accuracy", ecg_acc["MLP"], high=0.7)                  # ... and fails to generalise
-claim("ch13.ecg.cnn_minus_mlp", ecg_acc["1D CNN"] - ecg_acc["MLP"], low=0.25);
-
+claim("ch13.ecg.cnn_accuracy", ecg_acc["1D CNN"], low=0.95)  # almost perfect
+claim("ch13.ecg.mlp_train_accuracy", ecg_models["MLP"][1].last("train_acc"), low=0.95)  # memorises ...
+claim("ch13.ecg.mlp_accuracy", ecg_acc["MLP"], high=0.7)  # ... and fails to generalise
+claim("ch13.ecg.cnn_minus_mlp", ecg_acc["1D CNN"] - ecg_acc["MLP"], low=0.25)
 # %% [markdown]
 # The 1D CNN classifies almost all of the test signals correctly (more than 95 %); the
 # confusion matrix shows where its few errors are (in the stored run, irregular rhythms whose
@@ -336,7 +366,7 @@ claim("ch13.ecg.cnn_minus_mlp", ecg_acc["1D CNN"] - ecg_acc["MLP"], low=0.25);
 cnn = ecg_models["1D CNN"][0]
 long_ecg, long_labels = signals.make_ecg_like(800, 812, seed=3)
 for offset in (0, 50, 137, 300):
-    window = data.make_loader(TensorDataset(long_ecg[..., offset:offset + 512], long_labels), 256)
+    window = data.make_loader(TensorDataset(long_ecg[..., offset : offset + 512], long_labels), 256)
     acc = train.evaluate(cnn, window)["acc"]
     print(f"window starting at sample {offset:3d}: 1D CNN accuracy {acc:.2f}")
     claim("ch13.ecg.shifted_accuracy", acc, low=0.95)
@@ -369,9 +399,11 @@ for layer in (net_3d[0], net_3d[2]):
     formula = signals.conv_output_shape(size_in, 5)
     x = layer(x)
     assert formula == tuple(x.shape[2:])
-    print(f"{layer.out_channels} filters of 5 x 5 x 5 x {layer.in_channels}: formula {formula}, "
-          f"nn.Conv3d -> {' x '.join(map(str, x.shape[2:]))} x {x.shape[1]}, "
-          f"{models.count_parameters(layer):,} parameters")
+    print(
+        f"{layer.out_channels} filters of 5 x 5 x 5 x {layer.in_channels}: formula {formula}, "
+        f"nn.Conv3d -> {' x '.join(map(str, x.shape[2:]))} x {x.shape[1]}, "
+        f"{models.count_parameters(layer):,} parameters"
+    )
 
 # %% [markdown]
 # ```{note}
@@ -407,11 +439,15 @@ for k in (1, 2, 3):
         assert formula.mult_adds == hooks == counter.get_total_flops() // 2 and formula.params == layer.weight.numel()
         totals[k] = totals.get(k, cost.Cost(0, 0)) + formula
         shape = " x ".join([str(n)] * k)
-        print(f"{k}D  {shape + f' x {c_in} -> {c_out} filters':34s} {formula.params:8,} {formula.mult_adds:11,} "
-              f"{hooks:11,} {counter.get_total_flops() // 2:11,}")
+        print(
+            f"{k}D  {shape + f' x {c_in} -> {c_out} filters':34s} {formula.params:8,} {formula.mult_adds:11,} "
+            f"{hooks:11,} {counter.get_total_flops() // 2:11,}"
+        )
 for k in (2, 3):
-    print(f"{k}D / {k - 1}D: weights x{totals[k].params / totals[k - 1].params:.0f}, "
-          f"mult-adds x{totals[k].mult_adds / totals[k - 1].mult_adds:.1f}")
+    print(
+        f"{k}D / {k - 1}D: weights x{totals[k].params / totals[k - 1].params:.0f}, "
+        f"mult-adds x{totals[k].mult_adds / totals[k - 1].mult_adds:.1f}"
+    )
 
 # %% [markdown]
 # Each extra axis multiplies the weights by $f = 5$ and the mult-adds by $f \cdot n_{out}$,
@@ -466,12 +502,21 @@ fig.tight_layout()
 #   averaged over the 8 frames, then a linear layer. It sees all the frames, but never two
 #   at once.
 
+
 # %%
 def clip_cnn_3d() -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv3d(1, 8, 3, padding=1), nn.BatchNorm3d(8), nn.ReLU(), nn.MaxPool3d(2),
-        nn.Conv3d(8, 16, 3, padding=1), nn.BatchNorm3d(16), nn.ReLU(),
-        nn.AdaptiveMaxPool3d(1), nn.Flatten(), nn.Linear(16, 3))
+        nn.Conv3d(1, 8, 3, padding=1),
+        nn.BatchNorm3d(8),
+        nn.ReLU(),
+        nn.MaxPool3d(2),
+        nn.Conv3d(8, 16, 3, padding=1),
+        nn.BatchNorm3d(16),
+        nn.ReLU(),
+        nn.AdaptiveMaxPool3d(1),
+        nn.Flatten(),
+        nn.Linear(16, 3),
+    )
 
 
 class PerFrameCNN(nn.Module):
@@ -480,19 +525,29 @@ class PerFrameCNN(nn.Module):
     def __init__(self):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
-            nn.AdaptiveMaxPool2d(1), nn.Flatten())
+            nn.Conv2d(1, 8, 3, padding=1),
+            nn.BatchNorm2d(8),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1),
+            nn.BatchNorm2d(16),
+            nn.ReLU(),
+            nn.AdaptiveMaxPool2d(1),
+            nn.Flatten(),
+        )
         self.head = nn.Linear(16, 3)
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
         n, c, t, h, w = clips.shape
-        frames = clips.transpose(1, 2).reshape(n * t, c, h, w)       # every frame is one image
-        per_frame = self.features(frames).reshape(n, t, -1)          # (N, T, 16)
+        frames = clips.transpose(1, 2).reshape(n * t, c, h, w)  # every frame is one image
+        per_frame = self.features(frames).reshape(n, t, -1)  # (N, T, 16)
         return self.head(per_frame.mean(dim=1))
 
 
-clip_train_set, clip_test_set = TensorDataset(clips_train, clips_train_labels), TensorDataset(clips_test, clips_test_labels)
+clip_train_set, clip_test_set = (
+    TensorDataset(clips_train, clips_train_labels),
+    TensorDataset(clips_test, clips_test_labels),
+)
 clip_test_loader = data.make_loader(clip_test_set, 200)
 clip_models = {}
 for name, make in [("3D CNN", clip_cnn_3d), ("per-frame 2D CNN", PerFrameCNN)]:
@@ -510,8 +565,8 @@ for name, model in clip_models.items():
     clip_acc[name] = float((outputs.argmax(1) == targets).float().mean())
     confusion = torch.bincount(targets * 3 + outputs.argmax(1), minlength=9).reshape(3, 3)
     print(f"{name:17s} test accuracy {clip_acc[name]:.2f}; confusion (rows left/static/right): {confusion.tolist()}")
-claim("ch13.clips.cnn3d_accuracy", clip_acc["3D CNN"], low=0.95)               # sees the direction of motion
-claim("ch13.clips.per_frame_accuracy", clip_acc["per-frame 2D CNN"], high=0.55);  # cannot see it
+claim("ch13.clips.cnn3d_accuracy", clip_acc["3D CNN"], low=0.95)  # sees the direction of motion
+claim("ch13.clips.per_frame_accuracy", clip_acc["per-frame 2D CNN"], high=0.55)  # cannot see it
 
 # %% [markdown]
 # The 3D CNN classifies (almost) every test clip correctly; the per-frame model stays close
@@ -528,12 +583,12 @@ claim("ch13.clips.per_frame_accuracy", clip_acc["per-frame 2D CNN"], high=0.55);
 
 # %%
 # NBVAL_CHECK_OUTPUT
-reversed_clips = torch.flip(clips_test, dims=[2])                   # play every clip backwards
-swapped_labels = 2 - clips_test_labels                               # left <-> right, static stays
+reversed_clips = torch.flip(clips_test, dims=[2])  # play every clip backwards
+swapped_labels = 2 - clips_test_labels  # left <-> right, static stays
 with torch.no_grad():
     per_frame = clip_models["per-frame 2D CNN"].eval()
     symmetric = torch.allclose(per_frame(clips_test), per_frame(reversed_clips), atol=1e-5)
-assert symmetric                                                     # built in: an average ignores order
+assert symmetric  # built in: an average ignores order
 print(f"{len(clips_test)} test clips; per-frame 2D CNN, same output on reversed clips: {symmetric}")
 
 # %% [markdown]
@@ -547,10 +602,12 @@ with torch.no_grad():
         forward, backward = model(clips_test), model(reversed_clips)
         same = torch.allclose(forward, backward, atol=1e-5)
         acc = float((backward.argmax(1) == swapped_labels).float().mean())
-        print(f"{name:17s} same output on reversed clips: {same}; "
-              f"accuracy on reversed clips with swapped labels: {acc:.2f}")
+        print(
+            f"{name:17s} same output on reversed clips: {same}; "
+            f"accuracy on reversed clips with swapped labels: {acc:.2f}"
+        )
         if name == "3D CNN":
-            claim("ch13.clips.cnn3d_reversed_swapped_accuracy", acc, low=0.95)   # swaps its answers
+            claim("ch13.clips.cnn3d_reversed_swapped_accuracy", acc, low=0.95)  # swaps its answers
 
 # %% [markdown]
 # ```{note}

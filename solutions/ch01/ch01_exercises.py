@@ -18,8 +18,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # # Chapter 1 exercises: images as data
@@ -110,6 +119,7 @@ from cvbook.data import load_digits
 # Points: `hwc_uint8_to_chw_float` 2, `chw_float_to_hwc_uint8` 1, the `ValueError`s of
 # both 1.
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def hwc_uint8_to_chw_float(image):
     """uint8 array (H, W, C) or (H, W) -> float32 tensor (C, H, W) with values in [0, 1]."""
@@ -152,18 +162,22 @@ assert torch.allclose(tensor, expected, atol=1e-6), f"expected\n{expected}\ngot\
 photo = np.random.default_rng(0).integers(0, 256, size=(4, 5, 3), dtype=np.uint8)
 tensor = hwc_uint8_to_chw_float(photo)
 assert tuple(tensor.shape) == (3, 4, 5), f"expected shape (3, 4, 5), got {tuple(tensor.shape)}"
-assert abs(tensor[2, 1, 3].item() - photo[1, 3, 2] / 255) < 1e-6, \
+assert abs(tensor[2, 1, 3].item() - photo[1, 3, 2] / 255) < 1e-6, (
     "channel c of the pixel at row y, column x must end up at tensor[c, y, x]"
+)
 gray = hwc_uint8_to_chw_float(photo[:, :, 0])
 assert tuple(gray.shape) == (1, 4, 5), f"a grayscale (4, 5) image must give shape (1, 4, 5), got {tuple(gray.shape)}"
 before = photo.copy()
 try:
     flipped = hwc_uint8_to_chw_float(photo[::-1])  # a view with a negative stride
 except ValueError as error:
-    raise AssertionError(f"a flipped view photo[::-1] must work, but it raised ValueError ({error}): "
-                         "torch.from_numpy refuses views with negative strides, copy the array first") from None
-assert torch.allclose(flipped, tensor.flip(1), atol=1e-6), \
+    raise AssertionError(
+        f"a flipped view photo[::-1] must work, but it raised ValueError ({error}): "
+        "torch.from_numpy refuses views with negative strides, copy the array first"
+    ) from None
+assert torch.allclose(flipped, tensor.flip(1), atol=1e-6), (
     "a flipped view photo[::-1] must give the tensor of the flipped photo (copy the view first)"
+)
 assert np.array_equal(photo, before), "hwc_uint8_to_chw_float must not change its input"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
@@ -173,14 +187,17 @@ _rng = np.random.default_rng(2024)
 for _shape in [(7, 3, 3), (2, 9, 1), (6, 8), (1, 1, 4), (5, 6, 2)]:
     _image = _rng.integers(0, 256, size=_shape, dtype=np.uint8)
     _got, _want = hwc_uint8_to_chw_float(_image), _reference(_image)
-    assert tuple(_got.shape) == tuple(_want.shape), f"shape {_shape}: expected {tuple(_want.shape)}, got {tuple(_got.shape)}"
+    assert tuple(_got.shape) == tuple(_want.shape), (
+        f"shape {_shape}: expected {tuple(_want.shape)}, got {tuple(_got.shape)}"
+    )
     assert _got.dtype == torch.float32, f"expected torch.float32, got {_got.dtype}"
     assert torch.allclose(_got, _want, atol=1e-6, rtol=0), f"wrong values for an image of shape {_shape}"
 _image = _rng.integers(0, 256, size=(6, 7, 3), dtype=np.uint8)
 _before = _image.copy()
 _view = _image[::-1, 1:5]
-assert torch.allclose(hwc_uint8_to_chw_float(_view), _reference(np.ascontiguousarray(_view)), atol=1e-6), \
+assert torch.allclose(hwc_uint8_to_chw_float(_view), _reference(np.ascontiguousarray(_view)), atol=1e-6), (
     "a flipped view must work"
+)
 assert np.array_equal(_image, _before), "the input image must not change"
 ### END HIDDEN TESTS
 
@@ -193,7 +210,9 @@ assert image.shape == (1, 2, 3), f"expected shape (1, 2, 3), that is (H, W, C), 
 assert image.dtype == np.uint8, f"expected dtype uint8, got {image.dtype}"
 expected = np.array([[[0, 254, 255], [1, 255, 51]]], dtype=np.uint8)
 assert image[0, 0, 0] == 0, f"-0.2 must be clipped to 0, got {image[0, 0, 0]}"
-assert image[0, 1, 1] == 255, f"1.3 must be clipped to 1 (which gives 255) before the cast to uint8, got {image[0, 1, 1]}"
+assert image[0, 1, 1] == 255, (
+    f"1.3 must be clipped to 1 (which gives 255) before the cast to uint8, got {image[0, 1, 1]}"
+)
 assert image[0, 0, 2] == 255, f"0.999 * 255 = 254.7 must round to 255, got {image[0, 0, 2]} (did you truncate?)"
 assert np.array_equal(image, expected), f"expected\n{expected}\ngot\n{image}"
 
@@ -205,8 +224,9 @@ assert np.array_equal(back, photo), "converting photo / 255 back must give the p
 gray = chw_float_to_hwc_uint8(tensor[:1])
 assert gray.shape == (4, 5), f"a one-channel (1, 4, 5) tensor must give shape (4, 5), got {gray.shape}"
 output = (tensor * 1.0).requires_grad_()  # like the output of a network
-assert np.array_equal(chw_float_to_hwc_uint8(output), photo), \
+assert np.array_equal(chw_float_to_hwc_uint8(output), photo), (
     "a tensor that requires grad must work too (call .detach() before .numpy())"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.data import tensor_to_image as _reference
@@ -225,8 +245,9 @@ _before = _tensor.clone()
 assert np.array_equal(chw_float_to_hwc_uint8(_tensor), _reference(_tensor)), "float64 tensors must work too"
 assert torch.equal(_tensor, _before), "the input tensor must not change (no in-place clamp_)"
 _tensor = torch.rand(3, 4, 4, generator=_gen).requires_grad_()
-assert np.array_equal(chw_float_to_hwc_uint8(_tensor * 1), _reference(_tensor)), \
+assert np.array_equal(chw_float_to_hwc_uint8(_tensor * 1), _reference(_tensor)), (
     "a tensor that requires grad must work (detach it)"
+)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -241,8 +262,11 @@ with expect_error(ValueError, "chw_float_to_hwc_uint8 of a tensor of shape (4, 5
 with expect_error(ValueError, "chw_float_to_hwc_uint8 of a uint8 tensor (it must be floating point)"):
     chw_float_to_hwc_uint8(torch.zeros(3, 4, 5, dtype=torch.uint8))
 for call, case in [
-    (lambda: hwc_uint8_to_chw_float(photo[:, :, 0]), 'hwc_uint8_to_chw_float of a (4, 5) uint8 grayscale image'),
-    (lambda: chw_float_to_hwc_uint8(torch.zeros(1, 4, 5, dtype=torch.float64)), 'chw_float_to_hwc_uint8 of a (1, 4, 5) float64 tensor'),
+    (lambda: hwc_uint8_to_chw_float(photo[:, :, 0]), "hwc_uint8_to_chw_float of a (4, 5) uint8 grayscale image"),
+    (
+        lambda: chw_float_to_hwc_uint8(torch.zeros(1, 4, 5, dtype=torch.float64)),
+        "chw_float_to_hwc_uint8 of a (1, 4, 5) float64 tensor",
+    ),
 ]:
     try:
         call()
@@ -294,6 +318,7 @@ with expect_error(ValueError, "a tensor of shape (1, 3, 2, 2)"):
 # Hint: `images.mean(dim=(0, 2, 3))`, and `.view(1, C, 1, 1)` (or `[None, :, None, None]`)
 # to broadcast a per-channel vector over a batch.
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def standardize(images, eps=1e-8):
     """Standardise a batch (N, C, H, W) per channel; return (normalized, mean (C,), std (C,))."""
@@ -311,8 +336,9 @@ def standardize(images, eps=1e-8):
 # Tests of standardize (3 points).
 normalized, mean, std = standardize(torch.tensor([[[[0.0, 2.0], [4.0, 6.0]]]]))  # the worked example
 assert torch.allclose(mean, torch.tensor([3.0])), f"expected mean tensor([3.]), got {mean}"
-assert torch.allclose(std, torch.tensor([5 ** 0.5])), \
+assert torch.allclose(std, torch.tensor([5**0.5])), (
     f"expected std tensor([2.2361]) (population std, correction=0), got {std}"
+)
 expected = torch.tensor([[[[-1.3416, -0.4472], [0.4472, 1.3416]]]])
 assert torch.allclose(normalized, expected, atol=1e-4), f"expected\n{expected}\ngot\n{normalized}"
 
@@ -321,26 +347,34 @@ scale, offset = torch.tensor([1.0, 2.0, 0.5]).view(1, 3, 1, 1), torch.tensor([0.
 images = torch.rand(8, 3, 5, 6) * scale + offset
 before = images.clone()
 normalized, mean, std = standardize(images)
-assert tuple(mean.shape) == (3,) and tuple(std.shape) == (3,), \
+assert tuple(mean.shape) == (3,) and tuple(std.shape) == (3,), (
     f"expected mean and std of shape (3,), one value per channel, got {tuple(mean.shape)} and {tuple(std.shape)}"
-assert torch.allclose(mean, torch.tensor([0.4902, 2.0313, -2.7557]), atol=1e-4), \
+)
+assert torch.allclose(mean, torch.tensor([0.4902, 2.0313, -2.7557]), atol=1e-4), (
     f"expected mean tensor([ 0.4902,  2.0313, -2.7557]), got {mean}"
-assert torch.allclose(std, torch.tensor([0.2955, 0.5699, 0.1490]), atol=1e-4), \
+)
+assert torch.allclose(std, torch.tensor([0.2955, 0.5699, 0.1490]), atol=1e-4), (
     f"expected std tensor([0.2955, 0.5699, 0.1490]), got {std}"
+)
 assert normalized.shape == images.shape, f"expected shape {tuple(images.shape)}, got {tuple(normalized.shape)}"
 per_channel_mean = normalized.mean(dim=(0, 2, 3))
 per_channel_std = normalized.std(dim=(0, 2, 3), correction=0)
-assert torch.allclose(per_channel_mean, torch.zeros(3), atol=1e-5), \
+assert torch.allclose(per_channel_mean, torch.zeros(3), atol=1e-5), (
     f"each channel of the result must have mean 0, got {per_channel_mean}"
-assert torch.allclose(per_channel_std, torch.ones(3), atol=1e-5), \
+)
+assert torch.allclose(per_channel_std, torch.ones(3), atol=1e-5), (
     f"each channel of the result must have std 1, got {per_channel_std}"
+)
 assert torch.equal(images, before), "standardize must not change its input"
 doubles = images.double()
 doubles[:, 1] = 0.25  # a constant channel: its std is 0
 normalized, mean, std = standardize(doubles)
-assert normalized.dtype == torch.float64, f"float64 images must give a float64 result (the dtype of images), got {normalized.dtype}"
-assert torch.isfinite(normalized).all() and torch.equal(normalized[:, 1], torch.zeros_like(normalized[:, 1])), \
+assert normalized.dtype == torch.float64, (
+    f"float64 images must give a float64 result (the dtype of images), got {normalized.dtype}"
+)
+assert torch.isfinite(normalized).all() and torch.equal(normalized[:, 1], torch.zeros_like(normalized[:, 1])), (
     "a constant channel must become zeros, not NaN: raise its std to eps"
+)
 assert 0 < std[1].item() <= 1e-6, f"the std of a constant channel must be eps = 1e-8, got {std[1].item()}"
 with expect_error(ValueError, "a single image of shape (3, 5, 6)"):
     standardize(images[0])
@@ -394,6 +428,7 @@ with expect_error(ValueError, "a 5-d tensor"):
 # array([[0.2125, 0.7154, 0.0721, 1.    ]])
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def rgb_to_gray(image):
     """RGB array (H, W, 3), uint8 or float in [0, 1] -> float64 luminance (H, W) in [0, 1]."""
@@ -417,14 +452,17 @@ assert gray.shape == (1, 4), f"expected shape (1, 4), that is (H, W), got {gray.
 assert gray.dtype == np.float64, f"expected dtype float64, got {gray.dtype}"
 expected = np.array([[0.2125, 0.7154, 0.0721, 1.0]])
 if gray.max() > 1:
-    raise AssertionError(f"the worked example gave {gray}: a uint8 image must be divided by 255 first (gray lies in [0, 1])")
+    raise AssertionError(
+        f"the worked example gave {gray}: a uint8 image must be divided by 255 first (gray lies in [0, 1])"
+    )
 assert np.allclose(gray, expected), f"worked example: expected {expected}, got {gray}"
 
 photo = np.random.default_rng(3).integers(0, 256, size=(4, 5, 3), dtype=np.uint8)
 from_uint8, from_float = rgb_to_gray(photo), rgb_to_gray(photo / 255)
 assert np.allclose(from_uint8, from_float), "a uint8 image and the same image as floats / 255 must give the same gray"
-assert np.isclose(from_uint8[2, 1], 0.2125 * photo[2, 1, 0] / 255 + 0.7154 * photo[2, 1, 1] / 255
-                  + 0.0721 * photo[2, 1, 2] / 255), "the gray of pixel (2, 1) is wrong"
+assert np.isclose(
+    from_uint8[2, 1], 0.2125 * photo[2, 1, 0] / 255 + 0.7154 * photo[2, 1, 1] / 255 + 0.0721 * photo[2, 1, 2] / 255
+), "the gray of pixel (2, 1) is wrong"
 gray32 = rgb_to_gray((photo / 255).astype(np.float32))
 assert gray32.dtype == np.float64, f"a float32 image must give a float64 result too, got {gray32.dtype}"
 print("Visible tests passed.")
@@ -450,8 +488,8 @@ with expect_error(ValueError, "a grayscale image of shape (4, 5) (it must be (H,
 with expect_error(ValueError, "an RGBA image of shape (4, 5, 4) (it must be (H, W, 3))"):
     rgb_to_gray(np.zeros((4, 5, 4), dtype=np.uint8))
 for call, case in [
-    (lambda: rgb_to_gray(np.zeros((4, 5, 3), dtype=np.float32)), 'rgb_to_gray of a (4, 5, 3) float32 image'),
-    (lambda: rgb_to_gray(np.zeros((1, 1, 3), dtype=np.uint8)), 'rgb_to_gray of a single uint8 pixel (1, 1, 3)'),
+    (lambda: rgb_to_gray(np.zeros((4, 5, 3), dtype=np.float32)), "rgb_to_gray of a (4, 5, 3) float32 image"),
+    (lambda: rgb_to_gray(np.zeros((1, 1, 3), dtype=np.uint8)), "rgb_to_gray of a single uint8 pixel (1, 1, 3)"),
 ]:
     try:
         call()
@@ -490,6 +528,7 @@ with expect_error(ValueError, "a batch of shape (2, 4, 5, 3)"):
 # 12289
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def fc_parameters(height, width, channels, hidden, bias=True):
     """Number of parameters of a linear layer from a flattened H x W x C image to `hidden` units."""
@@ -517,8 +556,13 @@ print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from torch import nn as _nn
 
-for _h, _w, _c, _hidden, _bias in [(28, 28, 1, 128, True), (32, 32, 3, 10, False), (7, 5, 2, 3, True),
-                                   (224, 224, 3, 4096, True), (1, 1, 1, 1, False)]:
+for _h, _w, _c, _hidden, _bias in [
+    (28, 28, 1, 128, True),
+    (32, 32, 3, 10, False),
+    (7, 5, 2, 3, True),
+    (224, 224, 3, 4096, True),
+    (1, 1, 1, 1, False),
+]:
     _layer = _nn.Linear(_h * _w * _c, _hidden, bias=_bias, device="meta")  # shapes only, no memory
     _want = sum(_p.numel() for _p in _layer.parameters())
     _got = fc_parameters(_h, _w, _c, _hidden, bias=_bias)
@@ -532,7 +576,7 @@ for args in [(64, 64, 3, 0), (0, 64, 3, 10), (64, 64, 2.5, 10)]:
     with expect_error(ValueError, f"fc_parameters{args} (every size must be a positive integer)"):
         fc_parameters(*args)
 for call, case in [
-    (lambda: fc_parameters(1, 1, 1, 1, bias=False), 'fc_parameters(1, 1, 1, 1, bias=False)'),
+    (lambda: fc_parameters(1, 1, 1, 1, bias=False), "fc_parameters(1, 1, 1, 1, bias=False)"),
 ]:
     try:
         call()
@@ -587,6 +631,7 @@ for h, w, c, hidden in [(64, 64, 3, 1000), (1000, 1000, 3, 1000)]:
 # Hint: start from `torch.zeros_like(image)` and copy one rectangle with slices on the
 # last two axes (`out[..., y0:y1, x0:x1] = image[..., ...]`).
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def shift_image(image, dx, dy):
     """Move the content of `image` (..., H, W) dx pixels right and dy pixels down, filling with 0."""
@@ -610,8 +655,9 @@ image = torch.tensor([[1, 2, 3], [4, 5, 6]])  # the worked example
 before = image.clone()
 shifted = shift_image(image, dx=1, dy=0)
 assert isinstance(shifted, torch.Tensor), f"expected a torch.Tensor, got {type(shifted).__name__}"
-assert shifted.shape == image.shape and shifted.dtype == image.dtype, \
+assert shifted.shape == image.shape and shifted.dtype == image.dtype, (
     f"expected shape (2, 3) and dtype {image.dtype}, got {tuple(shifted.shape)} and {shifted.dtype}"
+)
 expected = torch.tensor([[0, 1, 2], [0, 4, 5]])
 if torch.equal(shifted, torch.tensor([[3, 1, 2], [6, 4, 5]])):
     raise AssertionError("the content wrapped around (like torch.roll): pixels moved in must be 0")
@@ -633,22 +679,27 @@ assert (shift_image(image, dx=5, dy=0) == 0).all(), "a shift by the width or mor
 assert (shift_image(image, dx=0, dy=-9) == 0).all(), "a shift up by more than the height must give all zeros"
 pixels = torch.tensor([[[10, 20], [30, 40]]], dtype=torch.uint8)
 moved = shift_image(pixels, dx=-1, dy=-1)
-assert moved.dtype == torch.uint8 and torch.equal(moved, torch.tensor([[[40, 0], [0, 0]]], dtype=torch.uint8)), \
+assert moved.dtype == torch.uint8 and torch.equal(moved, torch.tensor([[[40, 0], [0, 0]]], dtype=torch.uint8)), (
     f"a uint8 (1, 2, 2) image shifted by dx=-1, dy=-1: expected [[[40, 0], [0, 0]]] as uint8, got {moved.tolist()} ({moved.dtype})"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.data import shift_images as _reference
 
 _gen = torch.Generator().manual_seed(3)
-for _image in [torch.rand(4, 5, generator=_gen), torch.rand(2, 4, 5, generator=_gen),
-               torch.randint(1, 255, (2, 3, 6, 4), generator=_gen, dtype=torch.uint8)]:
+for _image in [
+    torch.rand(4, 5, generator=_gen),
+    torch.rand(2, 4, 5, generator=_gen),
+    torch.randint(1, 255, (2, 3, 6, 4), generator=_gen, dtype=torch.uint8),
+]:
     _before = _image.clone()
     for _dx in range(-7, 8):
         for _dy in range(-7, 8):
             _got = shift_image(_image, _dx, _dy)
             _want = _reference(_image, _dx, _dy)
-            assert _got.shape == _want.shape and _got.dtype == _want.dtype, \
+            assert _got.shape == _want.shape and _got.dtype == _want.dtype, (
                 f"dx={_dx}, dy={_dy}: expected shape {tuple(_want.shape)}, dtype {_want.dtype}"
+            )
             assert torch.equal(_got, _want), f"dx={_dx}, dy={_dy}, image shape {tuple(_image.shape)}: wrong result"
     assert torch.equal(_image, _before), "shift_image must not change its input"
 ### END HIDDEN TESTS

@@ -18,8 +18,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # # Chapter 2 exercises: convolution from scratch
@@ -76,9 +85,7 @@ import torch
 from cvbook.checks import expect_error, refusing
 from cvbook.conv import conv2d_naive as _book_conv2d
 
-
-CONV_LIBRARY = ("torch.conv2d", "torch.nn.functional.conv2d",
-                "cvbook.conv.conv2d_naive", "cvbook.conv.conv2d_im2col")
+CONV_LIBRARY = ("torch.conv2d", "torch.nn.functional.conv2d", "cvbook.conv.conv2d_naive", "cvbook.conv.conv2d_im2col")
 
 
 @contextmanager
@@ -90,7 +97,9 @@ def book_conv2d_single(_reference=_book_conv2d):
 
     def book(image, kernel, stride=1, padding=0):
         dtype = torch.result_type(image, kernel)
-        return _reference(image[None, None].to(dtype), kernel[None, None].to(dtype), stride=stride, padding=padding)[0, 0]
+        return _reference(image[None, None].to(dtype), kernel[None, None].to(dtype), stride=stride, padding=padding)[
+            0, 0
+        ]
 
     conv2d_single = book
     try:
@@ -100,10 +109,15 @@ def book_conv2d_single(_reference=_book_conv2d):
 
 
 del _book_conv2d
-POOL_LIBRARY = ("torch.max_pool2d", "torch.nn.functional.max_pool2d",
-                "torch.nn.functional.max_pool2d_with_indices", "torch.nn.functional.avg_pool2d",
-                "torch.nn.functional.adaptive_max_pool2d", "torch.nn.functional.adaptive_avg_pool2d",
-                "cvbook.conv.pool2d")
+POOL_LIBRARY = (
+    "torch.max_pool2d",
+    "torch.nn.functional.max_pool2d",
+    "torch.nn.functional.max_pool2d_with_indices",
+    "torch.nn.functional.avg_pool2d",
+    "torch.nn.functional.adaptive_max_pool2d",
+    "torch.nn.functional.adaptive_avg_pool2d",
+    "cvbook.conv.pool2d",
+)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex1_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 1: the output size of a convolution (3 points)
@@ -129,6 +143,7 @@ POOL_LIBRARY = ("torch.max_pool2d", "torch.nn.functional.max_pool2d",
 # ```
 #
 # Points: the size 2, the `ValueError`s 1.
+
 
 # %% nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def output_size(n, f, p=0, s=1):
@@ -163,14 +178,25 @@ from torch import nn as _nn
 
 from cvbook.conv import conv_output_size as _reference
 
-for _n, _f, _p, _s in [(28, 5, 0, 1), (227, 11, 0, 4), (7, 3, 1, 2), (5, 5, 0, 3), (224, 7, 3, 2),
-                       (13, 3, 1, 1), (10, 4, 0, 3), (1, 1, 0, 1), (2, 5, 2, 1), (9, 2, 0, 2)]:
+for _n, _f, _p, _s in [
+    (28, 5, 0, 1),
+    (227, 11, 0, 4),
+    (7, 3, 1, 2),
+    (5, 5, 0, 3),
+    (224, 7, 3, 2),
+    (13, 3, 1, 1),
+    (10, 4, 0, 3),
+    (1, 1, 0, 1),
+    (2, 5, 2, 1),
+    (9, 2, 0, 2),
+]:
     _got = output_size(_n, _f, p=_p, s=_s)
     _conv = _nn.Conv2d(1, 1, _f, stride=_s, padding=_p, device="meta")  # shapes only, no memory
     _want = _conv(torch.empty(1, 1, _n, _n, device="meta")).shape[-1]
     assert isinstance(_got, int), f"expected a Python int, got {type(_got).__name__}"
-    assert _got == _want == _reference(_n, _f, _p, _s), \
+    assert _got == _want == _reference(_n, _f, _p, _s), (
         f"output_size({_n}, {_f}, p={_p}, s={_s}): expected {_want}, got {_got}"
+    )
 assert output_size(3, 5, p=1) == 1, "a 5 x 5 filter fits a 3 x 3 input padded by 1"
 ### END HIDDEN TESTS
 
@@ -185,7 +211,9 @@ try:
     refused = None
 except ValueError as error:
     refused = error
-assert refused is None, f"output_size(3, 5, p=1) (a 5 x 5 filter fits a 3 x 3 input padded by 1) is valid input, but it raised ValueError: {refused}"
+assert refused is None, (
+    f"output_size(3, 5, p=1) (a 5 x 5 filter fits a 3 x 3 input padded by 1) is valid input, but it raised ValueError: {refused}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 for _args in [(3, 5, 0, 1), (2, 7, 2, 1), (0, 1, 0, 1), (5, 0, 0, 1), (5, 3, -1, 1), (5, 3, 0, -2)]:
@@ -248,6 +276,7 @@ for _args in [(3, 5, 0, 1), (2, 7, 2, 1), (0, 1, 0, 1), (5, 0, 0, 1), (5, 3, -1,
 #
 # Points: valid convolutions 2, stride and padding 2, the `ValueError`s 1.
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def conv2d_single(image, kernel, stride=1, padding=0):
     """Cross-correlate an (H, W) image with an (f, f) kernel; return (H_out, W_out)."""
@@ -265,14 +294,14 @@ def conv2d_single(image, kernel, stride=1, padding=0):
         raise ValueError(f"a {f} x {f} kernel does not fit a {height} x {width} image padded by {padding}")
     dtype = torch.result_type(image, kernel)
     padded = torch.zeros(height + 2 * padding, width + 2 * padding, dtype=dtype, device=image.device)
-    padded[padding:padding + height, padding:padding + width] = image
+    padded[padding : padding + height, padding : padding + width] = image
     kernel = kernel.to(dtype)
     h_out = (height + 2 * padding - f) // stride + 1
     w_out = (width + 2 * padding - f) // stride + 1
     out = torch.empty(h_out, w_out, dtype=dtype, device=image.device)
     for i in range(h_out):
         for j in range(w_out):
-            window = padded[i * stride:i * stride + f, j * stride:j * stride + f]
+            window = padded[i * stride : i * stride + f, j * stride : j * stride + f]
             out[i, j] = (window * kernel).sum()
     return out
     ### END SOLUTION
@@ -280,18 +309,30 @@ def conv2d_single(image, kernel, stride=1, padding=0):
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_valid_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Tests of conv2d_single without stride or padding (2 points).
-image = torch.tensor([[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3],
-                      [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8], [2, 4, 5, 2, 3, 9]])  # the worked example
+image = torch.tensor(
+    [
+        [3, 0, 1, 2, 7, 4],
+        [1, 5, 8, 9, 3, 1],
+        [2, 7, 2, 5, 1, 3],
+        [0, 1, 3, 1, 7, 8],
+        [4, 2, 1, 6, 2, 8],
+        [2, 4, 5, 2, 3, 9],
+    ]
+)  # the worked example
 kernel = torch.tensor([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
 before = image.clone()
 with refusing(*CONV_LIBRARY):
     result = conv2d_single(image, kernel)
 assert isinstance(result, torch.Tensor), f"expected a torch.Tensor, got {type(result).__name__}"
-assert tuple(result.shape) == (4, 4), f"a 6 x 6 image and a 3 x 3 kernel give 6 - 3 + 1 = 4: expected shape (4, 4), got {tuple(result.shape)}"
+assert tuple(result.shape) == (4, 4), (
+    f"a 6 x 6 image and a 3 x 3 kernel give 6 - 3 + 1 = 4: expected shape (4, 4), got {tuple(result.shape)}"
+)
 assert result.dtype == torch.int64, f"two int64 tensors must give int64, got {result.dtype}"
 expected = torch.tensor([[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]])
 if torch.equal(result, -expected):
-    raise AssertionError("you flipped the kernel (true convolution): CNNs slide the kernel as it is (cross-correlation)")
+    raise AssertionError(
+        "you flipped the kernel (true convolution): CNNs slide the kernel as it is (cross-correlation)"
+    )
 if torch.equal(result, expected.T):
     raise AssertionError("the result is transposed: i runs down the rows, j along the columns")
 assert torch.equal(result, expected), f"expected\n{expected}\ngot\n{result}"
@@ -300,22 +341,28 @@ assert torch.equal(image, before), "conv2d_single must not change its input"
 step = torch.tensor([[10.0, 10.0, 10.0, 0.0, 0.0, 0.0]] * 6)  # bright left half, dark right half
 result = conv2d_single(step, kernel.float())
 expected = torch.tensor([[0.0, 30.0, 30.0, 0.0]] * 4)
-assert torch.equal(result, expected), f"the bright/dark step must give a band of 30s: expected\n{expected}\ngot\n{result}"
+assert torch.equal(result, expected), (
+    f"the bright/dark step must give a band of 30s: expected\n{expected}\ngot\n{result}"
+)
 
-image = torch.tensor([[4, 9, 3, 0, 3, 9, 7], [3, 7, 3, 1, 6, 6, 9], [8, 6, 6, 8, 4, 3, 6],
-                      [9, 1, 4, 4, 1, 9, 9], [9, 0, 1, 2, 3, 0, 5]])  # 5 x 7: not square
+image = torch.tensor(
+    [[4, 9, 3, 0, 3, 9, 7], [3, 7, 3, 1, 6, 6, 9], [8, 6, 6, 8, 4, 3, 6], [9, 1, 4, 4, 1, 9, 9], [9, 0, 1, 2, 3, 0, 5]]
+)  # 5 x 7: not square
 result = conv2d_single(image.float(), torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
 assert tuple(result.shape) == (4, 6), f"a 5 x 7 image and a 2 x 2 kernel give shape (4, 6), got {tuple(result.shape)}"
-assert result[0, 0].item() == 4 * 1 + 9 * 2 + 3 * 3 + 7 * 4, \
+assert result[0, 0].item() == 4 * 1 + 9 * 2 + 3 * 3 + 7 * 4, (
     f"y[0, 0] must be 4*1 + 9*2 + 3*3 + 7*4 = 59, got {result[0, 0].item()}"
-assert result[3, 5].item() == 9 * 1 + 9 * 2 + 0 * 3 + 5 * 4, \
+)
+assert result[3, 5].item() == 9 * 1 + 9 * 2 + 0 * 3 + 5 * 4, (
     f"y[3, 5] must be 9*1 + 9*2 + 0*3 + 5*4 = 47, got {result[3, 5].item()}"
+)
 
 photo = torch.full((4, 4), 200, dtype=torch.uint8)
 blurred = conv2d_single(photo, torch.full((3, 3), 1 / 9))
 assert blurred.dtype == torch.float32, f"a uint8 image and a float32 kernel must give float32, got {blurred.dtype}"
-assert torch.allclose(blurred, torch.full((2, 2), 200.0)), \
+assert torch.allclose(blurred, torch.full((2, 2), 200.0)), (
     f"a box blur of a flat image of 200s must give 200s, got\n{blurred}\n(did uint8 arithmetic overflow?)"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as _F
@@ -328,8 +375,9 @@ for _h, _w, _f in [(5, 5, 3), (8, 6, 3), (4, 9, 2), (7, 7, 5), (3, 4, 1), (6, 5,
     with refusing(*CONV_LIBRARY):
         _got = conv2d_single(_image, _kernel)
     _want = _F.conv2d(_image[None, None], _kernel[None, None])[0, 0]
-    assert tuple(_got.shape) == tuple(_want.shape), \
+    assert tuple(_got.shape) == tuple(_want.shape), (
         f"image {_h} x {_w}, kernel {_f} x {_f}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+    )
     assert _got.dtype == torch.float64, f"float64 inputs must give float64, got {_got.dtype}"
     assert torch.allclose(_got, _want, atol=1e-10), f"image {_h} x {_w}, kernel {_f} x {_f}: wrong values"
     assert torch.equal(_image, _before), "conv2d_single must not change its input"
@@ -346,59 +394,89 @@ assert torch.allclose(_got, _F.conv2d(_image.float()[None, None], _kernel.float(
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_stride_padding_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Tests of conv2d_single with stride and padding (2 points).
-image = torch.tensor([[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3],
-                      [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8], [2, 4, 5, 2, 3, 9]])  # the worked example
+image = torch.tensor(
+    [
+        [3, 0, 1, 2, 7, 4],
+        [1, 5, 8, 9, 3, 1],
+        [2, 7, 2, 5, 1, 3],
+        [0, 1, 3, 1, 7, 8],
+        [4, 2, 1, 6, 2, 8],
+        [2, 4, 5, 2, 3, 9],
+    ]
+)  # the worked example
 kernel = torch.tensor([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
 with refusing(*CONV_LIBRARY):
     result = conv2d_single(image, kernel, stride=2, padding=1)
 expected = torch.tensor([[-5, -6, 6], [-13, -2, 3], [-7, -2, -16]])
-assert tuple(result.shape) == (3, 3), \
+assert tuple(result.shape) == (3, 3), (
     f"n=6, f=3, p=1, s=2 gives floor((6 + 2 - 3) / 2) + 1 = 3: expected shape (3, 3), got {tuple(result.shape)}"
+)
 assert torch.equal(result, expected), f"expected\n{expected}\ngot\n{result}"
 
 same = conv2d_single(image, kernel, padding=1)
-assert tuple(same.shape) == (6, 6), f"'same' padding p = (f - 1) / 2 = 1 must keep the 6 x 6 size, got {tuple(same.shape)}"
-assert same[0, 0].item() == -5, \
+assert tuple(same.shape) == (6, 6), (
+    f"'same' padding p = (f - 1) / 2 = 1 must keep the 6 x 6 size, got {tuple(same.shape)}"
+)
+assert same[0, 0].item() == -5, (
     f"y[0, 0] with padding 1 sees a column of zeros on the left: 0 - (0 + 5) = -5, got {same[0, 0].item()}"
-assert torch.equal(same[1:5, 1:5], conv2d_single(image, kernel)), \
+)
+assert torch.equal(same[1:5, 1:5], conv2d_single(image, kernel)), (
     "with padding 1 the inner 4 x 4 values must equal the unpadded result"
+)
 assert same[5, 5].item() == 5, f"y[5, 5] must be 2 + 3 + 0 (the padding) = 5, got {same[5, 5].item()}"
 
 strided = conv2d_single(image, kernel, stride=2)
-assert torch.equal(strided, torch.tensor([[-5, 0], [0, -4]])), \
+assert torch.equal(strided, torch.tensor([[-5, 0], [0, -4]])), (
     f"stride 2 keeps every other value of the stride-1 result: expected [[-5, 0], [0, -4]], got\n{strided}"
+)
 strided = conv2d_single(image, kernel, stride=3)
-assert tuple(strided.shape) == (2, 2), \
+assert tuple(strided.shape) == (2, 2), (
     f"n=6, f=3, s=3 gives floor(3 / 3) + 1 = 2: expected shape (2, 2), got {tuple(strided.shape)}"
+)
 
 laplacian = torch.tensor([[0, 1, 0], [1, -4, 1], [0, 1, 0]])
-image = torch.tensor([[4, 9, 3, 0, 3, 9, 7], [3, 7, 3, 1, 6, 6, 9], [8, 6, 6, 8, 4, 3, 6],
-                      [9, 1, 4, 4, 1, 9, 9], [9, 0, 1, 2, 3, 0, 5]])
+image = torch.tensor(
+    [[4, 9, 3, 0, 3, 9, 7], [3, 7, 3, 1, 6, 6, 9], [8, 6, 6, 8, 4, 3, 6], [9, 1, 4, 4, 1, 9, 9], [9, 0, 1, 2, 3, 0, 5]]
+)
 result = conv2d_single(image, laplacian, stride=2, padding=1)
 expected = torch.tensor([[-4, 0, 3, -10], [-14, -3, 2, -3], [-27, 2, -9, -11]])
-assert torch.equal(result, expected), f"5 x 7 image, Laplacian, stride 2, padding 1: expected\n{expected}\ngot\n{result}"
+assert torch.equal(result, expected), (
+    f"5 x 7 image, Laplacian, stride 2, padding 1: expected\n{expected}\ngot\n{result}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as _F
 
 _gen = torch.Generator().manual_seed(2024)
-for _h, _w, _f, _s, _p in [(7, 7, 3, 2, 1), (8, 5, 3, 3, 2), (6, 9, 2, 2, 0), (5, 5, 5, 1, 2),
-                           (9, 7, 4, 3, 1), (4, 4, 3, 5, 1), (2, 3, 5, 1, 2), (10, 6, 1, 4, 0)]:
+for _h, _w, _f, _s, _p in [
+    (7, 7, 3, 2, 1),
+    (8, 5, 3, 3, 2),
+    (6, 9, 2, 2, 0),
+    (5, 5, 5, 1, 2),
+    (9, 7, 4, 3, 1),
+    (4, 4, 3, 5, 1),
+    (2, 3, 5, 1, 2),
+    (10, 6, 1, 4, 0),
+]:
     _image = torch.randn(_h, _w, generator=_gen, dtype=torch.float64)
     _kernel = torch.randn(_f, _f, generator=_gen, dtype=torch.float64)
     with refusing(*CONV_LIBRARY):
         _got = conv2d_single(_image, _kernel, stride=_s, padding=_p)
     _want = _F.conv2d(_image[None, None], _kernel[None, None], stride=_s, padding=_p)[0, 0]
     _case = f"image {_h} x {_w}, kernel {_f} x {_f}, stride {_s}, padding {_p}"
-    assert tuple(_got.shape) == tuple(_want.shape), f"{_case}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+    assert tuple(_got.shape) == tuple(_want.shape), (
+        f"{_case}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+    )
     assert torch.allclose(_got, _want, atol=1e-10), f"{_case}: wrong values"
 _image = torch.randint(-9, 10, (5, 6), generator=_gen)
 _kernel = torch.randint(-9, 10, (3, 3), generator=_gen)
-assert torch.equal(conv2d_single(_image, _kernel, stride=2, padding=2),
-                   _F.conv2d(_image[None, None], _kernel[None, None], stride=2, padding=2)[0, 0]), \
-    "integer tensors, stride 2, padding 2: wrong values"
-assert tuple(conv2d_single(torch.ones(2, 2), torch.ones(4, 4), padding=1).shape) == (1, 1), \
+assert torch.equal(
+    conv2d_single(_image, _kernel, stride=2, padding=2),
+    _F.conv2d(_image[None, None], _kernel[None, None], stride=2, padding=2)[0, 0],
+), "integer tensors, stride 2, padding 2: wrong values"
+assert tuple(conv2d_single(torch.ones(2, 2), torch.ones(4, 4), padding=1).shape) == (1, 1), (
     "a 4 x 4 kernel fits a 2 x 2 image padded by 1"
+)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -416,7 +494,9 @@ try:
     refused = None
 except ValueError as error:
     refused = error
-assert refused is None, f"a 7 x 7 kernel on a 5 x 5 image padded by 1 (5 + 2 = 7) is valid input, but it raised ValueError: {refused}"
+assert refused is None, (
+    f"a 7 x 7 kernel on a 5 x 5 image padded by 1 (5 + 2 = 7) is valid input, but it raised ValueError: {refused}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 with expect_error(ValueError, "a 1-d image"):
@@ -439,8 +519,16 @@ with expect_error(ValueError, "stride=1.5"):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-lecture_image = torch.tensor([[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3],
-                              [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8], [2, 4, 5, 2, 3, 9]])
+lecture_image = torch.tensor(
+    [
+        [3, 0, 1, 2, 7, 4],
+        [1, 5, 8, 9, 3, 1],
+        [2, 7, 2, 5, 1, 3],
+        [0, 1, 3, 1, 7, 8],
+        [4, 2, 1, 6, 2, 8],
+        [2, 4, 5, 2, 3, 9],
+    ]
+)
 vertical = torch.tensor([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
 horizontal = vertical.T.contiguous()
 step = torch.tensor([[10, 10, 10, 0, 0, 0]] * 6)
@@ -501,6 +589,7 @@ print("horizontal edges of four blocks:\n", conv2d_single(blocks, horizontal))
 #
 # Points: the convolution 3, the `ValueError`s 1.
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def conv2d_volume(x, weights, bias=None):
     """Convolve a (C, H, W) volume with K filters (K, C, f, f) plus bias (K,); return (K, H_out, W_out)."""
@@ -524,8 +613,16 @@ def conv2d_volume(x, weights, bias=None):
 # %% nbgrader={"grade": true, "grade_id": "ex3_volume_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # Tests of conv2d_volume (3 points).
 with book_conv2d_single():  # the book's conv2d_single stands in for yours (see the text)
-    lecture = torch.tensor([[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3],
-                            [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8], [2, 4, 5, 2, 3, 9]])  # the worked example
+    lecture = torch.tensor(
+        [
+            [3, 0, 1, 2, 7, 4],
+            [1, 5, 8, 9, 3, 1],
+            [2, 7, 2, 5, 1, 3],
+            [0, 1, 3, 1, 7, 8],
+            [4, 2, 1, 6, 2, 8],
+            [2, 4, 5, 2, 3, 9],
+        ]
+    )  # the worked example
     step = torch.tensor([[10, 10, 10, 0, 0, 0]] * 6)
     x = torch.stack([lecture, step, torch.zeros(6, 6, dtype=torch.int64)])
     edge, zero = torch.tensor([[1, 0, -1]] * 3), torch.zeros(3, 3, dtype=torch.int64)
@@ -533,32 +630,45 @@ with book_conv2d_single():  # the book's conv2d_single stands in for yours (see 
     with refusing(*CONV_LIBRARY):
         result = conv2d_volume(x, weights, bias=torch.tensor([0, 1]))
     assert isinstance(result, torch.Tensor), f"expected a torch.Tensor, got {type(result).__name__}"
-    assert tuple(result.shape) == (2, 4, 4), \
+    assert tuple(result.shape) == (2, 4, 4), (
         f"a (3, 6, 6) image and two (3, 3, 3) filters give (K, H_out, W_out) = (2, 4, 4), got {tuple(result.shape)}"
-    expected = torch.stack([torch.tensor([[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]]),
-                            torch.full((4, 4), 31) - 30 * torch.tensor([[1, 0, 0, 1]] * 4)])
-    assert torch.equal(result[0], expected[0]), \
+    )
+    expected = torch.stack(
+        [
+            torch.tensor([[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]]),
+            torch.full((4, 4), 31) - 30 * torch.tensor([[1, 0, 0, 1]] * 4),
+        ]
+    )
+    assert torch.equal(result[0], expected[0]), (
         f"output channel 0 must be the lecture's vertical-edge result, got\n{result[0]}"
-    assert torch.equal(result[1], expected[1]), \
+    )
+    assert torch.equal(result[1], expected[1]), (
         f"output channel 1 must be the band of 30s of the step, plus the bias 1, got\n{result[1]}"
+    )
 
     torch.manual_seed(1)
     x = torch.randint(-3, 4, (2, 4, 5))
     weights = torch.randint(-2, 3, (3, 2, 2, 2))
     bias = torch.tensor([1, 0, -1])
     result = conv2d_volume(x, weights, bias)
-    assert tuple(result.shape) == (3, 3, 4), f"(2, 4, 5) with (3, 2, 2, 2) filters: expected shape (3, 3, 4), got {tuple(result.shape)}"
+    assert tuple(result.shape) == (3, 3, 4), (
+        f"(2, 4, 5) with (3, 2, 2, 2) filters: expected shape (3, 3, 4), got {tuple(result.shape)}"
+    )
     value = (x[:, 1:3, 2:4] * weights[2]).sum().item() + bias[2].item()
-    assert result[2, 1, 2].item() == value, \
-        (f"y[2, 1, 2] must be the sum over both channels of the window x[:, 1:3, 2:4] times filter 2, plus bias[2] "
-         f"= {value}, got {result[2, 1, 2].item()}")
+    assert result[2, 1, 2].item() == value, (
+        f"y[2, 1, 2] must be the sum over both channels of the window x[:, 1:3, 2:4] times filter 2, plus bias[2] "
+        f"= {value}, got {result[2, 1, 2].item()}"
+    )
     no_bias = conv2d_volume(x, weights)
     assert torch.equal(no_bias, result - bias.view(3, 1, 1)), "bias=None must give the same result without the bias"
     ones = conv2d_volume(x.float(), torch.ones(1, 2, 4, 4))
     sums = torch.tensor([[[x[:, :, :4].sum(), x[:, :, 1:].sum()]]]).float()
-    assert tuple(ones.shape) == (1, 1, 2), f"(2, 4, 5) with one (2, 4, 4) filter: expected shape (1, 1, 2), got {tuple(ones.shape)}"
-    assert torch.allclose(ones, sums), \
+    assert tuple(ones.shape) == (1, 1, 2), (
+        f"(2, 4, 5) with one (2, 4, 4) filter: expected shape (1, 1, 2), got {tuple(ones.shape)}"
+    )
+    assert torch.allclose(ones, sums), (
         f"a filter of ones must sum each 4 x 4 window over both channels: expected {sums.flatten()}, got {ones.flatten()}"
+    )
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 with book_conv2d_single():  # the book's conv2d_single stands in for yours (see the text)
@@ -575,16 +685,22 @@ with book_conv2d_single():  # the book's conv2d_single stands in for yours (see 
             _got_no_bias = conv2d_volume(_x, _weights)
         _want = _F.conv2d(_x[None], _weights, _bias)[0]
         _case = f"x {(_c, _h, _w)}, weights {(_k, _c, _f, _f)}"
-        assert tuple(_got.shape) == tuple(_want.shape), f"{_case}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+        assert tuple(_got.shape) == tuple(_want.shape), (
+            f"{_case}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+        )
         assert _got.dtype == torch.float64, f"{_case}: float64 inputs must give float64, got {_got.dtype}"
         assert torch.allclose(_got, _want, atol=1e-10), f"{_case}: wrong values"
-        assert torch.allclose(_got_no_bias, _F.conv2d(_x[None], _weights)[0], atol=1e-10), f"{_case}, no bias: wrong values"
+        assert torch.allclose(_got_no_bias, _F.conv2d(_x[None], _weights)[0], atol=1e-10), (
+            f"{_case}, no bias: wrong values"
+        )
         assert torch.equal(_x, _before), "conv2d_volume must not change its input"
     _x = torch.randint(0, 256, (3, 5, 5), generator=_gen, dtype=torch.uint8)
     _weights = torch.randn(2, 3, 3, 3, generator=_gen)
     _got = conv2d_volume(_x, _weights)
     assert _got.dtype == torch.float32, f"a uint8 image and float32 filters must give float32, got {_got.dtype}"
-    assert torch.allclose(_got, _F.conv2d(_x.float()[None], _weights)[0], atol=1e-3), "uint8 image, float filters: wrong values"
+    assert torch.allclose(_got, _F.conv2d(_x.float()[None], _weights)[0], atol=1e-3), (
+        "uint8 image, float filters: wrong values"
+    )
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -599,7 +715,9 @@ with book_conv2d_single():  # the book's conv2d_single stands in for yours (see 
         refused = None
     except ValueError as error:
         refused = error
-    assert refused is None, f"3 filters (3, 2, 4, 4) with a bias (3,) on a (2, 4, 5) image is valid input, but it raised ValueError: {refused}"
+    assert refused is None, (
+        f"3 filters (3, 2, 4, 4) with a bias (3,) on a (2, 4, 5) image is valid input, but it raised ValueError: {refused}"
+    )
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 with book_conv2d_single():  # the book's conv2d_single stands in for yours (see the text)
@@ -644,6 +762,7 @@ with book_conv2d_single():  # the book's conv2d_single stands in for yours (see 
 #
 # Points: `max_pool` 2, `avg_pool` 1, the `ValueError`s of both 1.
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def max_pool(x, f, s=None):
     """Max pooling of an (H, W) or (C, H, W) tensor with f x f windows and stride s (default f)."""
@@ -679,7 +798,9 @@ before = x.clone()
 with refusing(*POOL_LIBRARY):
     result = max_pool(x, 2)
 assert isinstance(result, torch.Tensor), f"expected a torch.Tensor, got {type(result).__name__}"
-assert tuple(result.shape) == (2, 2), f"4 x 4 with 2 x 2 windows, stride 2: expected shape (2, 2), got {tuple(result.shape)}"
+assert tuple(result.shape) == (2, 2), (
+    f"4 x 4 with 2 x 2 windows, stride 2: expected shape (2, 2), got {tuple(result.shape)}"
+)
 assert result.dtype == x.dtype, f"max pooling must keep the dtype {x.dtype}, got {result.dtype}"
 expected = torch.tensor([[9, 2], [6, 3]])
 assert torch.equal(result, expected), f"expected\n{expected}\ngot\n{result}"
@@ -691,29 +812,43 @@ expected = torch.tensor([[9, 9, 5], [9, 9, 5], [8, 6, 9]])
 assert tuple(result.shape) == (3, 3), f"5 x 5, f=3, s=1: expected shape (3, 3), got {tuple(result.shape)}"
 assert torch.equal(result, expected), f"5 x 5, f=3, s=1: expected\n{expected}\ngot\n{result}"
 result = max_pool(x, 2)
-assert torch.equal(result, torch.tensor([[9, 2], [8, 5]])), \
+assert torch.equal(result, torch.tensor([[9, 2], [8, 5]])), (
     f"5 x 5, f=2, s=2: the last row and column fill no window and are dropped: expected [[9, 2], [8, 5]], got\n{result}"
+)
 
 volume = torch.stack([x, -x, 10 * x]).float()  # (3, 5, 5): each channel pooled on its own
 result = max_pool(volume, 3, s=2)
 assert tuple(result.shape) == (3, 2, 2), f"(3, 5, 5), f=3, s=2: expected shape (3, 2, 2), got {tuple(result.shape)}"
-assert torch.equal(result[0], torch.tensor([[9.0, 5.0], [8.0, 9.0]])), f"channel 0: expected [[9, 5], [8, 9]], got\n{result[0]}"
-assert torch.equal(result[1], torch.tensor([[-1.0, -1.0], [-1.0, 0.0]])), \
+assert torch.equal(result[0], torch.tensor([[9.0, 5.0], [8.0, 9.0]])), (
+    f"channel 0: expected [[9, 5], [8, 9]], got\n{result[0]}"
+)
+assert torch.equal(result[1], torch.tensor([[-1.0, -1.0], [-1.0, 0.0]])), (
     f"channel 1 (-x): expected [[-1, -1], [-1, 0]], got\n{result[1]}\n(pool each channel separately)"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as _F
 
 _gen = torch.Generator().manual_seed(44)
-for _shape, _f, _s in [((8, 8), 2, None), ((7, 9), 3, 2), ((3, 6, 5), 2, 1), ((2, 9, 9), 3, None),
-                       ((5, 4), 4, 3), ((1, 5, 7), 5, 2), ((4, 6, 6), 1, 2), ((6, 7), 2, 3)]:
+for _shape, _f, _s in [
+    ((8, 8), 2, None),
+    ((7, 9), 3, 2),
+    ((3, 6, 5), 2, 1),
+    ((2, 9, 9), 3, None),
+    ((5, 4), 4, 3),
+    ((1, 5, 7), 5, 2),
+    ((4, 6, 6), 1, 2),
+    ((6, 7), 2, 3),
+]:
     _x = torch.randn(_shape, generator=_gen, dtype=torch.float64)
     _before = _x.clone()
     with refusing(*POOL_LIBRARY):
         _got = max_pool(_x, _f, _s) if _s is not None else max_pool(_x, _f)
     _want = _F.max_pool2d(_x[None], _f, _s)[0]
     _case = f"shape {_shape}, f={_f}, s={_s}"
-    assert tuple(_got.shape) == tuple(_want.shape), f"{_case}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+    assert tuple(_got.shape) == tuple(_want.shape), (
+        f"{_case}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+    )
     assert _got.dtype == torch.float64, f"{_case}: expected float64, got {_got.dtype}"
     assert torch.equal(_got, _want), f"{_case}: wrong values"
     assert torch.equal(_x, _before), "max_pool must not change its input"
@@ -732,8 +867,9 @@ assert isinstance(result, torch.Tensor), f"expected a torch.Tensor, got {type(re
 assert result.dtype == torch.float32, f"an int64 input must give float32, got {result.dtype}"
 expected = torch.tensor([[3.75, 1.25], [3.75, 2.0]])
 assert tuple(result.shape) == (2, 2), f"expected shape (2, 2), got {tuple(result.shape)}"
-assert torch.allclose(result, expected), \
+assert torch.allclose(result, expected), (
     f"expected\n{expected}\ngot\n{result}\n(top-left: (1 + 3 + 2 + 9) / 4 = 3.75; integer division loses the .75)"
+)
 volume = torch.arange(2 * 5 * 5, dtype=torch.float64).reshape(2, 5, 5)
 result = avg_pool(volume, 3, s=2)
 assert tuple(result.shape) == (2, 2, 2), f"(2, 5, 5), f=3, s=2: expected shape (2, 2, 2), got {tuple(result.shape)}"
@@ -751,7 +887,9 @@ for _shape, _f, _s in [((8, 8), 2, None), ((7, 9), 3, 2), ((3, 6, 5), 2, 1), ((5
         _got = avg_pool(_x, _f, _s) if _s is not None else avg_pool(_x, _f)
     _want = _F.avg_pool2d(_x[None], _f, _s)[0]
     _case = f"shape {_shape}, f={_f}, s={_s}"
-    assert tuple(_got.shape) == tuple(_want.shape), f"{_case}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+    assert tuple(_got.shape) == tuple(_want.shape), (
+        f"{_case}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+    )
     assert torch.allclose(_got, _want, atol=1e-12), f"{_case}: wrong values"
 _x = torch.randint(0, 256, (3, 6, 6), generator=_gen, dtype=torch.uint8)
 _got = avg_pool(_x, 2)
@@ -772,7 +910,9 @@ try:
     refused = None
 except ValueError as error:
     refused = error
-assert refused is None, f"max_pool with a 5 x 5 window on a (2, 5, 5) input is valid input, but it raised ValueError: {refused}"
+assert refused is None, (
+    f"max_pool with a 5 x 5 window on a (2, 5, 5) input is valid input, but it raised ValueError: {refused}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 with expect_error(ValueError, "a 4-d input"):
@@ -822,13 +962,12 @@ with expect_error(ValueError, "a 1-d input"):
 #         [1, 0, 0, 0, 0, 0, 0, 0]], dtype=torch.int32)
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def diagonal_edge_kernel():
     """A (3, 3) float kernel: positive on 45-degree edges, bright upper left; 0 on flat regions."""
     ### BEGIN SOLUTION
-    return torch.tensor([[2.0, 1.0, 0.0],
-                         [1.0, 0.0, -1.0],
-                         [0.0, -1.0, -2.0]])
+    return torch.tensor([[2.0, 1.0, 0.0], [1.0, 0.0, -1.0], [0.0, -1.0, -2.0]])
     ### END SOLUTION
 
 
@@ -839,29 +978,39 @@ assert isinstance(kernel, torch.Tensor), f"expected a torch.Tensor, got {type(ke
 assert tuple(kernel.shape) == (3, 3), f"expected shape (3, 3), got {tuple(kernel.shape)}"
 assert kernel.is_floating_point(), f"expected a floating-point dtype, got {kernel.dtype}"
 total = kernel.double().sum().item()
-assert abs(total) <= 1e-6 * max(1.0, kernel.double().abs().sum().item()), \
+assert abs(total) <= 1e-6 * max(1.0, kernel.double().abs().sum().item()), (
     f"a flat region must give 0, so the weights must sum to 0; yours sum to {total:g}"
+)
 
 
 def strongest_responses(kernel, size=8):
     """Largest response to the 45-degree edge, largest absolute response to the other edges."""
     rows, cols = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
-    edges = {"the 45-degree edge": rows + cols < size, "a vertical edge (bright left)": cols < size // 2,
-             "a vertical edge (bright right)": cols >= size // 2, "a horizontal edge (bright top)": rows < size // 2,
-             "a horizontal edge (bright bottom)": rows >= size // 2,
-             "the other diagonal (bright upper right)": cols > rows, "the other diagonal (bright lower left)": rows > cols}
+    edges = {
+        "the 45-degree edge": rows + cols < size,
+        "a vertical edge (bright left)": cols < size // 2,
+        "a vertical edge (bright right)": cols >= size // 2,
+        "a horizontal edge (bright top)": rows < size // 2,
+        "a horizontal edge (bright bottom)": rows >= size // 2,
+        "the other diagonal (bright upper right)": cols > rows,
+        "the other diagonal (bright lower left)": rows > cols,
+    }
     weights = kernel.detach().double()[None, None]
-    responses = {name: torch.nn.functional.conv2d(image.double()[None, None], weights)[0, 0]
-                 for name, image in edges.items()}
+    responses = {
+        name: torch.nn.functional.conv2d(image.double()[None, None], weights)[0, 0] for name, image in edges.items()
+    }
     diagonal = responses.pop("the 45-degree edge").max().item()
     return diagonal, {name: response.abs().max().item() for name, response in responses.items()}
 
 
 diagonal, others = strongest_responses(kernel)
-assert diagonal > 1e-6, f"the 45-degree edge (bright upper left) must give a positive response, the largest is {diagonal:g}"
+assert diagonal > 1e-6, (
+    f"the 45-degree edge (bright upper left) must give a positive response, the largest is {diagonal:g}"
+)
 for name, value in others.items():
-    assert diagonal > value + 1e-6, \
+    assert diagonal > value + 1e-6, (
         f"the kernel must respond more strongly to the 45-degree edge ({diagonal:g}) than to {name} ({value:g})"
+    )
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as _F
@@ -869,8 +1018,9 @@ import torch.nn.functional as _F
 _kernel = diagonal_edge_kernel().detach().double()
 for _size in (5, 7, 12):
     _diagonal, _others = strongest_responses(_kernel, _size)
-    assert _diagonal > 1e-6 and all(_diagonal > _v + 1e-6 for _v in _others.values()), \
+    assert _diagonal > 1e-6 and all(_diagonal > _v + 1e-6 for _v in _others.values()), (
         f"on {_size} x {_size} images the 45-degree edge must still win: {_diagonal:g} vs {_others}"
+    )
 _rows, _cols = torch.meshgrid(torch.arange(10), torch.arange(10), indexing="ij")
 _gen = torch.Generator().manual_seed(5)
 for _offset in (6, 9, 12):  # the edge at other places, with other brightness and contrast
@@ -882,7 +1032,9 @@ for _offset in (6, 9, 12):  # the edge at other places, with other brightness an
     assert torch.allclose(_got, _want, atol=1e-6), "the response must not depend on the overall brightness"
     assert _got.max() > 0 and _got.min() > -_got.max(), "the edge must give mostly positive responses"
     _mirror = _F.conv2d((_low + _contrast * (1 - _unit))[None, None], _kernel[None, None])[0, 0]
-    assert torch.allclose(_mirror, -_got, atol=1e-6), "the opposite edge (dark upper left) must give the opposite response"
+    assert torch.allclose(_mirror, -_got, atol=1e-6), (
+        "the opposite edge (dark upper left) must give the opposite response"
+    )
 _flat = torch.full((6, 6), 0.7, dtype=torch.float64)
 assert _F.conv2d(_flat[None, None], _kernel[None, None]).abs().max() < 1e-9, "a flat image must give 0 everywhere"
 ### END HIDDEN TESTS
@@ -894,8 +1046,12 @@ assert _F.conv2d(_flat[None, None], _kernel[None, None]).abs().max() < 1e-9, "a 
 # %%
 # NBVAL_CHECK_OUTPUT
 rows, cols = torch.meshgrid(torch.arange(8), torch.arange(8), indexing="ij")
-for name, image in [("45-degree edge, bright upper left", rows + cols < 8), ("vertical edge, bright left", cols < 4),
-                    ("horizontal edge, bright top", rows < 4), ("other diagonal, bright upper right", cols > rows)]:
+for name, image in [
+    ("45-degree edge, bright upper left", rows + cols < 8),
+    ("vertical edge, bright left", cols < 4),
+    ("horizontal edge, bright top", rows < 4),
+    ("other diagonal, bright upper right", cols > rows),
+]:
     response = conv2d_single(image.float(), diagonal_edge_kernel())
     print(f"{name:<36} max {response.max().item():5.1f}   min {response.min().item():5.1f}")
 
@@ -932,6 +1088,7 @@ for name, image in [("45-degree edge, bright upper left", rows + cols < 8), ("ve
 #
 # Points: the receptive field 2, the `ValueError`s 1.
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex6_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def receptive_field(filter_sizes, strides=None):
     """Side of the input square that one output value of a stack of layers depends on."""
@@ -959,8 +1116,10 @@ assert r == 5, f"two 3 x 3 convolutions: expected 5, got {r}"
 r = receptive_field([3, 3, 3])
 assert r == 7, f"three 3 x 3 convolutions: expected 7 (each adds f - 1 = 2), got {r}"
 r = receptive_field([3, 2, 3], strides=[1, 2, 1])
-assert r == 8, (f"conv 3, pool 2 / stride 2, conv 3: expected 3 + 1 + 2 * 2 = 8 (after the pooling every step "
-                f"covers 2 input pixels), got {r}")
+assert r == 8, (
+    f"conv 3, pool 2 / stride 2, conv 3: expected 3 + 1 + 2 * 2 = 8 (after the pooling every step "
+    f"covers 2 input pixels), got {r}"
+)
 assert receptive_field([5]) == 5, f"one 5 x 5 convolution sees 5 x 5 pixels, got {receptive_field([5])}"
 assert receptive_field([]) == 1, f"no layers: a value is one pixel, expected 1, got {receptive_field([])}"
 r = receptive_field([3] * 5)
@@ -976,7 +1135,9 @@ from cvbook.conv import receptive_field as _reference
 
 def _measured(filter_sizes, strides):
     """The receptive field found by backpropagation: which input pixels change output[0, 0]?"""
-    _layers = [_nn.Conv2d(1, 1, _f, stride=_s, bias=False, dtype=torch.float64) for _f, _s in zip(filter_sizes, strides)]
+    _layers = [
+        _nn.Conv2d(1, 1, _f, stride=_s, bias=False, dtype=torch.float64) for _f, _s in zip(filter_sizes, strides)
+    ]
     for _layer in _layers:
         _nn.init.ones_(_layer.weight)
     _x = torch.zeros(1, 1, 128, 128, dtype=torch.float64, requires_grad=True)
@@ -984,14 +1145,22 @@ def _measured(filter_sizes, strides):
     return int((_x.grad[0, 0, 0] != 0).sum())
 
 
-for _fs, _ss in [([3, 3, 3, 3], [1, 1, 1, 1]), ([7, 3, 3], [2, 2, 1]), ([11, 3, 5, 3], [4, 2, 1, 2]),
-                 ([1, 1], [1, 1]), ([2, 2, 2], [2, 2, 2]), ([5, 3, 3, 2], [1, 3, 1, 1]), ([4], [3])]:
+for _fs, _ss in [
+    ([3, 3, 3, 3], [1, 1, 1, 1]),
+    ([7, 3, 3], [2, 2, 1]),
+    ([11, 3, 5, 3], [4, 2, 1, 2]),
+    ([1, 1], [1, 1]),
+    ([2, 2, 2], [2, 2, 2]),
+    ([5, 3, 3, 2], [1, 3, 1, 1]),
+    ([4], [3]),
+]:
     _got = receptive_field(_fs, strides=_ss)
     _want = _reference(list(zip(_fs, _ss)))[-1][0]
     assert isinstance(_got, int), f"expected a Python int, got {type(_got).__name__}"
     assert _got == _want == _measured(_fs, _ss), f"receptive_field({_fs}, strides={_ss}): expected {_want}, got {_got}"
-assert receptive_field([3, 5, 7]) == _reference([(3, 1), (5, 1), (7, 1)])[-1][0] == 13, \
+assert receptive_field([3, 5, 7]) == _reference([(3, 1), (5, 1), (7, 1)])[-1][0] == 13, (
     "stride 1 everywhere when strides is None"
+)
 assert receptive_field((3, 3), strides=(2, 2)) == 7, "tuples must work as well as lists"
 ### END HIDDEN TESTS
 
@@ -1008,7 +1177,9 @@ try:
     refused = None
 except ValueError as error:
     refused = error
-assert refused is None, f"receptive_field([1], strides=[1]) (a 1 x 1 filter) is valid input, but it raised ValueError: {refused}"
+assert refused is None, (
+    f"receptive_field([1], strides=[1]) (a 1 x 1 filter) is valid input, but it raised ValueError: {refused}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 for _fs, _ss in [([3, -1], None), ([3, 3], [2, -1]), ([3], [1, 1])]:

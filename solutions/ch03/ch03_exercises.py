@@ -18,8 +18,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # # Chapter 3 exercises: building and training a CNN
@@ -71,8 +80,13 @@ from cvbook.checks import expect_error, refusing
 from cvbook.measured import claim
 
 # Library functions that exercises 2 and 3 re-implement: they raise while those tests run.
-CROSS_ENTROPY_LIBRARY = ("torch.logsumexp", "torch.log_softmax", "torch.nn.functional.log_softmax",
-                         "torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss")
+CROSS_ENTROPY_LIBRARY = (
+    "torch.logsumexp",
+    "torch.log_softmax",
+    "torch.nn.functional.log_softmax",
+    "torch.nn.functional.cross_entropy",
+    "torch.nn.functional.nll_loss",
+)
 BATCH_NORM_LIBRARY = ("torch.nn.functional.batch_norm", "torch.batch_norm")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex1_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -113,6 +127,7 @@ BATCH_NORM_LIBRARY = ("torch.nn.functional.batch_norm", "torch.batch_norm")
 #
 # Both gradients are negative: increasing $m$ and $b$ lowers the loss, and the step
 # $-\eta \nabla L$ does exactly that.
+
 
 # %% nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def gd_step(theta, grad, lr):
@@ -158,7 +173,9 @@ for _shape, _lr in [((5,), 0.1), ((3, 4), 1e-3), ((2, 3, 4), 2.5), ((1,), 0.0)]:
     _theta, _grad = _rng.normal(size=_shape), _rng.normal(size=_shape)
     _before = _theta.copy()
     _got = gd_step(_theta, _grad, _lr)
-    assert isinstance(_got, np.ndarray) and _got.shape == _shape, f"shape {_shape}: expected a NumPy array of that shape"
+    assert isinstance(_got, np.ndarray) and _got.shape == _shape, (
+        f"shape {_shape}: expected a NumPy array of that shape"
+    )
     assert np.allclose(_got, _before - _lr * _grad, atol=1e-12), f"shape {_shape}, lr={_lr}: wrong step"
     assert np.array_equal(_theta, _before), f"shape {_shape}: theta must not change"
     assert _got is not _theta, "return a new array, not theta itself"
@@ -178,8 +195,9 @@ x, y = np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0, 5.0])  # the worked exampl
 grads = line_gradients(x, y, m=1.0, b=0.0)
 assert isinstance(grads, tuple) and len(grads) == 2, f"expected a tuple (dL_dm, dL_db), got {grads!r}"
 dm, db = grads
-assert isinstance(dm, float) and isinstance(db, float), \
+assert isinstance(dm, float) and isinstance(db, float), (
     f"expected two Python floats, got {type(dm).__name__} and {type(db).__name__} (use float(...))"
+)
 if np.isclose(dm, 16 / 3) and np.isclose(db, 4.0):
     raise AssertionError("wrong sign: the derivative of (y - y_hat)^2 with respect to y_hat is -2 (y - y_hat)")
 if np.isclose(dm, -8 / 3) and np.isclose(db, -2.0):
@@ -190,7 +208,9 @@ assert np.isclose(dm, -16 / 3) and np.isclose(db, -4.0), f"expected (-5.3333, -4
 dm, db = line_gradients(x, y, m=2.0, b=1.0)
 assert abs(dm) < 1e-12 and abs(db) < 1e-12, f"the line y = 2x + 1 fits exactly: expected (0, 0), got ({dm}, {db})"
 dm, db = line_gradients(np.array([1.0, -1.0]), np.array([0.0, 0.0]), m=0.0, b=0.5)
-assert np.isclose(dm, 0.0) and np.isclose(db, 1.0), f"x = [1, -1], y = 0, y_hat = 0.5: expected (0, 1), got ({dm}, {db})"
+assert np.isclose(dm, 0.0) and np.isclose(db, 1.0), (
+    f"x = [1, -1], y = 0, y_hat = 0.5: expected (0, 1), got ({dm}, {db})"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(33)
@@ -202,8 +222,9 @@ for _n in (1, 2, 7, 50):
     torch.mean((torch.from_numpy(_y) - (_m * torch.from_numpy(_x) + _b)) ** 2).backward()
     _got = line_gradients(_x, _y, _m0, _b0)
     assert isinstance(_got[0], float) and isinstance(_got[1], float), "expected Python floats"
-    assert np.allclose(_got, (_m.grad.item(), _b.grad.item()), rtol=1e-9, atol=1e-12), \
+    assert np.allclose(_got, (_m.grad.item(), _b.grad.item()), rtol=1e-9, atol=1e-12), (
         f"N = {_n}: expected {(_m.grad.item(), _b.grad.item())} (autograd), got {_got}"
+    )
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -217,8 +238,8 @@ with expect_error(ValueError, "line_gradients with x of length 3 and y of length
 with expect_error(ValueError, "line_gradients with empty x and y (N = 0: the mean is undefined)"):
     line_gradients(np.array([]), np.array([]), 1.0, 0.0)
 for call, case in [
-    (lambda: gd_step(np.array([1.0]), np.array([0.5]), lr=0.1), 'gd_step with theta and grad of shape (1,)'),
-    (lambda: line_gradients(np.array([2.0]), np.array([1.0]), 0.0, 0.0), 'line_gradients with N = 1 point'),
+    (lambda: gd_step(np.array([1.0]), np.array([0.5]), lr=0.1), "gd_step with theta and grad of shape (1,)"),
+    (lambda: line_gradients(np.array([2.0]), np.array([1.0]), 0.0, 0.0), "line_gradients with N = 1 point"),
 ]:
     try:
         call()
@@ -289,6 +310,7 @@ assert np.allclose(theta, [slope, intercept], atol=1e-4)
 # Hint: `logits.max(dim=1, keepdim=True).values`, and `logits[torch.arange(N), labels]`
 # picks each example's logit of the correct class.
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def cross_entropy(logits, labels):
     """Mean cross-entropy of logits (N, C) against integer labels (N,); a 0-dim tensor."""
@@ -315,16 +337,21 @@ assert loss.ndim == 0, f"expected a 0-dimensional tensor (one number), got shape
 if abs(loss.item() - 2 * 0.7531) < 1e-3:
     raise AssertionError("the worked example gave 1.5062, the sum over the examples: return the mean (0.7531)")
 assert abs(loss.item() - 0.7531) < 1e-4, f"worked example: expected 0.7531, got {loss.item():.4f}"
-assert loss.requires_grad, "the loss must be differentiable: torch operations only, no .item(), NumPy or torch.tensor(...)"
+assert loss.requires_grad, (
+    "the loss must be differentiable: torch operations only, no .item(), NumPy or torch.tensor(...)"
+)
 loss.backward()
 expected = (torch.softmax(logits.detach(), dim=1) - torch.eye(3)[labels]) / 2  # d(mean loss)/d logits
-assert torch.allclose(logits.grad, expected, atol=1e-6), \
+assert torch.allclose(logits.grad, expected, atol=1e-6), (
     f"worked example: the gradient must be (softmax - one_hot(labels)) / N =\n{expected}\ngot\n{logits.grad}"
+)
 big = torch.tensor([[1000.0, 0.0], [0.0, -1000.0]])
 with refusing(*CROSS_ENTROPY_LIBRARY):
     loss = cross_entropy(big, torch.tensor([1, 0]))
 assert torch.isfinite(loss), f"logits of 1000 gave {loss.item()}: subtract each row's largest logit before exp"
-assert abs(loss.item() - 500.0) < 1e-3, f"logits [[1000, 0], [0, -1000]]: expected 500.0 (= (1000 + 0) / 2), got {loss.item()}"
+assert abs(loss.item() - 500.0) < 1e-3, (
+    f"logits [[1000, 0], [0, -1000]]: expected 500.0 (= (1000 + 0) / 2), got {loss.item()}"
+)
 assert torch.equal(big, torch.tensor([[1000.0, 0.0], [0.0, -1000.0]])), "cross_entropy must not change logits"
 
 logits = torch.randn(4, 5, generator=torch.Generator().manual_seed(0))  # the chapter's example
@@ -332,18 +359,28 @@ with refusing(*CROSS_ENTROPY_LIBRARY):
     loss = cross_entropy(logits, torch.tensor([3, 0, 4, 1]))
     loss_zero_labels = cross_entropy(logits, torch.tensor([0, 0, 0, 0]))
     loss64 = cross_entropy(logits.double(), torch.tensor([3, 0, 4, 1]))
-assert abs(loss.item() - 2.3215) < 1e-4, f"the chapter's logits, labels [3, 0, 4, 1]: expected 2.3215, got {loss.item():.4f}"
-assert abs(loss_zero_labels.item() - 2.8141) < 1e-4, \
+assert abs(loss.item() - 2.3215) < 1e-4, (
+    f"the chapter's logits, labels [3, 0, 4, 1]: expected 2.3215, got {loss.item():.4f}"
+)
+assert abs(loss_zero_labels.item() - 2.8141) < 1e-4, (
     f"labels all 0: expected 2.8141, got {loss_zero_labels.item():.4f} (index each row with its own label)"
-assert loss64.dtype == torch.float64, f"float64 logits must give a float64 loss (the dtype of logits), got {loss64.dtype}"
+)
+assert loss64.dtype == torch.float64, (
+    f"float64 logits must give a float64 loss (the dtype of logits), got {loss64.dtype}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as _F
 
 _gen = torch.Generator().manual_seed(34)
-for _n, _c, _scale, _dtype in [(8, 10, 1.0, torch.float32), (1, 3, 5.0, torch.float32), (5, 1, 1.0, torch.float32),
-                               (16, 7, 1000.0, torch.float32), (6, 4, 3.0, torch.float64),
-                               (3, 6, 1000.0, torch.float64)]:
+for _n, _c, _scale, _dtype in [
+    (8, 10, 1.0, torch.float32),
+    (1, 3, 5.0, torch.float32),
+    (5, 1, 1.0, torch.float32),
+    (16, 7, 1000.0, torch.float32),
+    (6, 4, 3.0, torch.float64),
+    (3, 6, 1000.0, torch.float64),
+]:
     _logits = (torch.randn(_n, _c, generator=_gen) * _scale).to(_dtype)
     _labels = torch.randint(0, _c, (_n,), generator=_gen)
     _mine = _logits.clone().requires_grad_()
@@ -353,9 +390,12 @@ for _n, _c, _scale, _dtype in [(8, 10, 1.0, torch.float32), (1, 3, 5.0, torch.fl
     _want = _F.cross_entropy(_ref, _labels)
     assert _got.ndim == 0 and _got.dtype == _dtype, f"({_n}, {_c}) {_dtype}: expected a 0-dim {_dtype} tensor"
     assert torch.isfinite(_got), f"({_n}, {_c}) logits of scale {_scale}: got {_got.item()} (overflow?)"
-    assert torch.allclose(_got, _want, rtol=1e-5, atol=1e-4), \
+    assert torch.allclose(_got, _want, rtol=1e-5, atol=1e-4), (
         f"({_n}, {_c}), scale {_scale}: expected {_want.item():.6f} (F.cross_entropy), got {_got.item():.6f}"
-    assert _got.requires_grad, "the loss must be differentiable: torch operations only, no .item(), NumPy or torch.tensor(...)"
+    )
+    assert _got.requires_grad, (
+        "the loss must be differentiable: torch operations only, no .item(), NumPy or torch.tensor(...)"
+    )
     _got.backward()
     _want.backward()
     assert torch.allclose(_mine.grad, _ref.grad, atol=1e-5), f"({_n}, {_c}): gradient differs from F.cross_entropy's"
@@ -363,13 +403,15 @@ _logits = torch.randn(4, 3, generator=_gen) + 1e4  # all logits huge and close t
 _labels = torch.tensor([2, 0, 1, 1])
 with refusing(*CROSS_ENTROPY_LIBRARY):
     _got = cross_entropy(_logits, _labels)
-assert torch.allclose(_got, _F.cross_entropy(_logits, _labels), atol=1e-2), \
+assert torch.allclose(_got, _F.cross_entropy(_logits, _labels), atol=1e-2), (
     f"logits around 10,000: expected {_F.cross_entropy(_logits, _labels).item():.4f}, got {_got.item():.4f}"
+)
 _logits = torch.tensor([[-1000.0, -1001.0], [-1000.0, -1000.0]])  # all very negative: exp underflows to 0
 with refusing(*CROSS_ENTROPY_LIBRARY):
     _got = cross_entropy(_logits, torch.tensor([0, 1]))
-assert torch.allclose(_got, _F.cross_entropy(_logits, torch.tensor([0, 1]))), \
+assert torch.allclose(_got, _F.cross_entropy(_logits, torch.tensor([0, 1]))), (
     f"logits around -1000: expected {_F.cross_entropy(_logits, torch.tensor([0, 1])).item():.4f}, got {_got.item()}"
+)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -379,7 +421,10 @@ with expect_error(ValueError, "logits of shape (5,) (one example must be a row o
 with expect_error(ValueError, "4 rows of logits but 3 labels"):
     cross_entropy(torch.zeros(4, 5), torch.tensor([0, 1, 2]))
 for call, case in [
-    (lambda: cross_entropy(torch.zeros(1, 3), torch.tensor([2])), 'cross_entropy of one example, logits (1, 3) and labels (1,)'),
+    (
+        lambda: cross_entropy(torch.zeros(1, 3), torch.tensor([2])),
+        "cross_entropy of one example, logits (1, 3) and labels (1,)",
+    ),
 ]:
     try:
         call()
@@ -433,6 +478,7 @@ with expect_error(ValueError, "logits of shape (2, 3, 4)"):
 # Hint: reduce over `dim=(0, 2, 3)` and reshape the per-channel vectors to (1, C, 1, 1)
 # to broadcast them.
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     """Training-mode batch norm of x (N, C, H, W); return (y, mean (C,), biased var (C,))."""
@@ -458,8 +504,9 @@ with refusing(*BATCH_NORM_LIBRARY):
 assert isinstance(result, tuple) and len(result) == 3, "expected a tuple (y, mean, var)"
 y, mean, var = result
 assert tuple(y.shape) == (2, 1, 1, 2), f"y must have the shape of x, (2, 1, 1, 2), got {tuple(y.shape)}"
-assert tuple(mean.shape) == (1,) and tuple(var.shape) == (1,), \
+assert tuple(mean.shape) == (1,) and tuple(var.shape) == (1,), (
     f"mean and var must have shape (C,) = (1,), got {tuple(mean.shape)} and {tuple(var.shape)}"
+)
 assert torch.allclose(mean, torch.tensor([4.0])), f"expected mean [4.], got {mean}"
 if torch.allclose(var, torch.tensor([20 / 3])):
     raise AssertionError("var is the unbiased variance (divided by NHW - 1 = 3): batch norm divides by NHW = 4")
@@ -469,8 +516,9 @@ assert torch.allclose(y.flatten(), expected, atol=1e-4), f"expected y.flatten() 
 
 x = torch.tensor([0.0, 0.0, 0.0, 2.0]).view(4, 1, 1, 1)  # mean 0.5, var 0.75
 y, _, _ = batchnorm_forward(x, torch.ones(1), torch.zeros(1), eps=0.25)
-assert torch.allclose(y.flatten(), torch.tensor([-0.5, -0.5, -0.5, 1.5])), \
+assert torch.allclose(y.flatten(), torch.tensor([-0.5, -0.5, -0.5, 1.5])), (
     f"eps = 0.25 and var = 0.75 must give (x - 0.5) / sqrt(1.0), got {y.flatten()} (eps goes inside the square root)"
+)
 
 generator = torch.Generator().manual_seed(0)
 x = torch.randn(6, 3, 4, 5, generator=generator) * torch.tensor([1.0, 10.0, 0.1]).view(1, 3, 1, 1) + 5.0
@@ -479,32 +527,43 @@ y, mean, var = batchnorm_forward(x, torch.ones(3), torch.zeros(3))
 assert tuple(y.shape) == (6, 3, 4, 5), f"expected shape (6, 3, 4, 5), got {tuple(y.shape)}"
 assert torch.allclose(mean, x.mean(dim=(0, 2, 3)), atol=1e-5), "mean must be taken per channel over N, H and W"
 out_mean, out_var = y.mean(dim=(0, 2, 3)), y.var(dim=(0, 2, 3), unbiased=False)
-assert torch.allclose(out_mean, torch.zeros(3), atol=1e-5), f"with gamma = 1, beta = 0 every channel of y must have mean 0, got {out_mean}"
-assert torch.allclose(out_var, torch.ones(3), atol=1e-2), f"with gamma = 1, beta = 0 every channel of y must have variance 1, got {out_var}"
+assert torch.allclose(out_mean, torch.zeros(3), atol=1e-5), (
+    f"with gamma = 1, beta = 0 every channel of y must have mean 0, got {out_mean}"
+)
+assert torch.allclose(out_var, torch.ones(3), atol=1e-2), (
+    f"with gamma = 1, beta = 0 every channel of y must have variance 1, got {out_var}"
+)
 assert torch.equal(x, before), "batchnorm_forward must not change x"
 y2, _, _ = batchnorm_forward(x, torch.tensor([1.0, 2.0, 3.0]), torch.tensor([0.0, -1.0, 4.0]))
-assert torch.allclose(y2, y * torch.tensor([1.0, 2.0, 3.0]).view(1, 3, 1, 1) + torch.tensor([0.0, -1.0, 4.0]).view(1, 3, 1, 1), atol=1e-5), \
-    "gamma[c] must scale and beta[c] shift channel c of the normalised x"
+assert torch.allclose(
+    y2, y * torch.tensor([1.0, 2.0, 3.0]).view(1, 3, 1, 1) + torch.tensor([0.0, -1.0, 4.0]).view(1, 3, 1, 1), atol=1e-5
+), "gamma[c] must scale and beta[c] shift channel c of the normalised x"
 
 x = torch.zeros(3, 2, 1, 2, dtype=torch.float64)
 x[:, 0] = torch.tensor([1.0, 2.0]).view(1, 1, 2) * torch.tensor([1.0, 2.0, 3.0]).view(3, 1, 1)
 x[:, 1] = 7.0  # a constant channel: variance 0
 x.requires_grad_()
 with refusing(*BATCH_NORM_LIBRARY):
-    y, mean, var = batchnorm_forward(x, torch.tensor([1.0, 3.0], dtype=torch.float64),
-                                     torch.tensor([0.0, -2.0], dtype=torch.float64))
+    y, mean, var = batchnorm_forward(
+        x, torch.tensor([1.0, 3.0], dtype=torch.float64), torch.tensor([0.0, -2.0], dtype=torch.float64)
+    )
 assert y.dtype == torch.float64, f"a float64 x must give a float64 y, got {y.dtype}"
 assert torch.isfinite(y).all(), f"a constant channel gave {y[:, 1].flatten()}: eps inside the square root avoids 0 / 0"
-assert torch.allclose(y[:, 1], torch.full_like(y[:, 1], -2.0)), \
+assert torch.allclose(y[:, 1], torch.full_like(y[:, 1], -2.0)), (
     f"a constant channel must give y = beta = -2 everywhere, got {y[:, 1].flatten()}"
+)
 assert y.requires_grad, "y must be differentiable with respect to x: torch operations only (no NumPy, no .item())"
 (y[:, 0] ** 2).sum().backward()
 assert x.grad is not None and torch.isfinite(x.grad).all(), "y must be differentiable with respect to x"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 _gen = torch.Generator().manual_seed(35)
-for _shape, _eps, _dtype in [((4, 2, 3, 3), 1e-5, torch.float32), ((1, 5, 2, 3), 1e-5, torch.float32),
-                             ((3, 1, 1, 4), 1e-3, torch.float64), ((2, 4, 5, 1), 0.5, torch.float64)]:
+for _shape, _eps, _dtype in [
+    ((4, 2, 3, 3), 1e-5, torch.float32),
+    ((1, 5, 2, 3), 1e-5, torch.float32),
+    ((3, 1, 1, 4), 1e-3, torch.float64),
+    ((2, 4, 5, 1), 0.5, torch.float64),
+]:
     _c = _shape[1]
     _x = (torch.randn(_shape, generator=_gen) * 3 + 2).to(_dtype)
     _gamma = torch.randn(_c, generator=_gen).to(_dtype)
@@ -530,8 +589,9 @@ _x = torch.zeros(3, 2, 2, 2)
 _x[:, 1] = 7.0  # constant channels: var 0, y = beta
 _y, _mean, _var = batchnorm_forward(_x, torch.tensor([3.0, 3.0]), torch.tensor([0.5, -2.0]))
 assert torch.isfinite(_y).all(), "a constant channel must not give NaN (eps keeps the denominator positive)"
-assert torch.allclose(_y[:, 0], torch.full_like(_y[:, 0], 0.5)) and torch.allclose(_y[:, 1], torch.full_like(_y[:, 1], -2.0)), \
-    "a constant channel must give y = beta"
+assert torch.allclose(_y[:, 0], torch.full_like(_y[:, 0], 0.5)) and torch.allclose(
+    _y[:, 1], torch.full_like(_y[:, 1], -2.0)
+), "a constant channel must give y = beta"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -544,7 +604,10 @@ with expect_error(ValueError, "gamma of shape (4,) for x with 3 channels"):
 with expect_error(ValueError, "beta of shape (2,) for x with 3 channels"):
     batchnorm_forward(x, torch.ones(3), torch.zeros(2))
 for call, case in [
-    (lambda: batchnorm_forward(torch.randn(2, 3, 1, 1), torch.ones(3), torch.zeros(3)), 'batchnorm_forward of x (2, 3, 1, 1), gamma and beta (3,)'),
+    (
+        lambda: batchnorm_forward(torch.randn(2, 3, 1, 1), torch.ones(3), torch.zeros(3)),
+        "batchnorm_forward of x (2, 3, 1, 1), gamma and beta (3,)",
+    ),
 ]:
     try:
         call()
@@ -596,6 +659,7 @@ with expect_error(ValueError, "x of shape (2, 3, 4, 5, 6)"):
 # >>> fc_params(120, 84)        # 120 * 84 + 84
 # 10164
 # ```
+
 
 # %% nbgrader={"grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def conv_params(f, n_c, n_filters):
@@ -654,12 +718,15 @@ for _ in range(6):
     _n_c, _n_filters = _n_c * 7, _n_filters * 5  # channel counts that differ from f
     _want = sum(_p.numel() for _p in _nn.Conv2d(_n_c, _n_filters, _f, device="meta").parameters())
     _got = conv_params(_f, _n_c, _n_filters)
-    assert isinstance(_got, int) and _got == _want, \
+    assert isinstance(_got, int) and _got == _want, (
         f"conv_params({_f}, {_n_c}, {_n_filters}): expected {_want} (nn.Conv2d), got {_got}"
+    )
     _n_in, _n_out = (int(_v) for _v in _rng.integers(1, 5000, size=2))
     _want = sum(_p.numel() for _p in _nn.Linear(_n_in, _n_out, device="meta").parameters())
     _got = fc_params(_n_in, _n_out)
-    assert isinstance(_got, int) and _got == _want, f"fc_params({_n_in}, {_n_out}): expected {_want} (nn.Linear), got {_got}"
+    assert isinstance(_got, int) and _got == _want, (
+        f"fc_params({_n_in}, {_n_out}): expected {_want} (nn.Linear), got {_got}"
+    )
 assert fc_params(1, 1) == 2 and fc_params(9216, 4096) == 37_752_832, "fc_params of AlexNet's first FC layer is wrong"
 ### END HIDDEN TESTS
 
@@ -672,8 +739,8 @@ for args in [(120, 2.5), (0, 84), (120, True)]:
     with expect_error(ValueError, f"fc_params{args} (every size must be a positive int, and not a bool)"):
         fc_params(*args)
 for call, case in [
-    (lambda: conv_params(1, 1, 1), 'conv_params(1, 1, 1)'),
-    (lambda: fc_params(1, 1), 'fc_params(1, 1)'),
+    (lambda: conv_params(1, 1, 1), "conv_params(1, 1, 1)"),
+    (lambda: fc_params(1, 1), "fc_params(1, 1)"),
 ]:
     try:
         call()
@@ -695,8 +762,10 @@ for _args in [(10, 0), (-3, 4), ("10", 4), (10, 4.0), (False, 4)]:
 # Tests of lecture_network_params (1 point). It runs with the book's counts in place of your
 # conv_params and fc_params, shifted by 1,000,000 (conv) and 2,000,000 (FC) so that the test
 # sees that every count was computed by calling them, not typed in.
-LECTURE_LAYERS = {"conv_params": {(5, 3, 8): 608, (5, 8, 16): 3216},
-                  "fc_params": {(400, 120): 48_120, (120, 84): 10_164, (84, 10): 850}}
+LECTURE_LAYERS = {
+    "conv_params": {(5, 3, 8): 608, (5, 8, 16): 3216},
+    "fc_params": {(400, 120): 48_120, (120, 84): 10_164, (84, 10): 850},
+}
 
 
 def lecture_probe(name, parameters, shift):
@@ -709,9 +778,11 @@ def lecture_probe(name, parameters, shift):
         bound = signature.bind(*args, **kwargs)
         key = tuple(bound.arguments[p] for p in parameters)
         if key not in LECTURE_LAYERS[name]:
-            raise AssertionError(f"lecture_network_params called {name}{key}, which is not a layer of the lectures' "
-                                 f"network; its layers are {name}{list(LECTURE_LAYERS[name])} (32 -> 28 -> 14 -> 10 -> 5: "
-                                 "the flatten layer gives 5 * 5 * 16 = 400 inputs)")
+            raise AssertionError(
+                f"lecture_network_params called {name}{key}, which is not a layer of the lectures' "
+                f"network; its layers are {name}{list(LECTURE_LAYERS[name])} (32 -> 28 -> 14 -> 10 -> 5: "
+                "the flatten layer gives 5 * 5 * 16 = 400 inputs)"
+            )
         return LECTURE_LAYERS[name][key] + shift
 
     return probe
@@ -729,10 +800,14 @@ shifted = [c + 1_000_000 for c in expected[:2]] + [c + 2_000_000 for c in expect
 assert isinstance(counts, list), f"expected a list, got {type(counts).__name__}"
 assert len(counts) == 5, f"expected 5 counts (CONV1, CONV2, FC3, FC4, softmax), got {len(counts)}: {counts}"
 if counts == expected:
-    raise AssertionError("the counts are right but were not computed by calling conv_params and fc_params "
-                         "(the test's stand-ins, which return them shifted by 1,000,000 and 2,000,000, were not used)")
-assert counts == shifted, (f"expected {shifted}: the stand-ins' counts of the five layers, in order (CONV1, CONV2, "
-                           f"FC3, FC4, softmax), got {counts}")
+    raise AssertionError(
+        "the counts are right but were not computed by calling conv_params and fc_params "
+        "(the test's stand-ins, which return them shifted by 1,000,000 and 2,000,000, were not used)"
+    )
+assert counts == shifted, (
+    f"expected {shifted}: the stand-ins' counts of the five layers, in order (CONV1, CONV2, "
+    f"FC3, FC4, softmax), got {counts}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from torch import nn as _nn
@@ -740,8 +815,19 @@ from torch import nn as _nn
 from cvbook.models import summary as _summary
 
 _net = _nn.Sequential(
-    _nn.Conv2d(3, 8, 5), _nn.ReLU(), _nn.MaxPool2d(2), _nn.Conv2d(8, 16, 5), _nn.ReLU(), _nn.MaxPool2d(2),
-    _nn.Flatten(), _nn.Linear(400, 120), _nn.ReLU(), _nn.Linear(120, 84), _nn.ReLU(), _nn.Linear(84, 10))
+    _nn.Conv2d(3, 8, 5),
+    _nn.ReLU(),
+    _nn.MaxPool2d(2),
+    _nn.Conv2d(8, 16, 5),
+    _nn.ReLU(),
+    _nn.MaxPool2d(2),
+    _nn.Flatten(),
+    _nn.Linear(400, 120),
+    _nn.ReLU(),
+    _nn.Linear(120, 84),
+    _nn.ReLU(),
+    _nn.Linear(84, 10),
+)
 _want = [_row.parameters for _row in _summary(_net, (3, 32, 32)).rows if _row.parameters]
 assert _want == expected, f"the lecture network's counts are {_want} (models.summary)"
 ### END HIDDEN TESTS
@@ -791,6 +877,7 @@ print(f"{'total':8s} {sum(counts):7,}")
 # 0.0274...
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train_step(model, x, y, optimizer, loss_fn):
     """One optimisation step of model on the batch (x, y); return the batch's loss as a float."""
@@ -817,13 +904,20 @@ def sgd_prediction(model, x, y, loss_fn, lr):
 torch.manual_seed(0)  # the worked example
 model = nn.Linear(2, 1)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-losses = [train_step(model, torch.tensor([[1.0, 2.0]]), torch.tensor([[1.0]]), optimizer, nn.MSELoss()) for _ in range(2)]
-assert all(isinstance(loss, float) for loss in losses), \
+losses = [
+    train_step(model, torch.tensor([[1.0, 2.0]]), torch.tensor([[1.0]]), optimizer, nn.MSELoss()) for _ in range(2)
+]
+assert all(isinstance(loss, float) for loss in losses), (
     f"expected Python floats (use loss.item()), got {[type(loss).__name__ for loss in losses]}"
+)
 if np.isclose(losses[0], losses[1]):
-    raise AssertionError(f"worked example: both calls gave the loss {losses[0]:.4f}, so the step changed nothing "
-                         "(is optimizer.step() missing, or optimizer.zero_grad() called between backward() and step()?)")
-assert np.allclose(losses, [0.6866, 0.0275], atol=1e-4), f"worked example: expected losses [0.6866, 0.0275], got {losses}"
+    raise AssertionError(
+        f"worked example: both calls gave the loss {losses[0]:.4f}, so the step changed nothing "
+        "(is optimizer.step() missing, or optimizer.zero_grad() called between backward() and step()?)"
+    )
+assert np.allclose(losses, [0.6866, 0.0275], atol=1e-4), (
+    f"worked example: expected losses [0.6866, 0.0275], got {losses}"
+)
 
 torch.manual_seed(0)
 model = nn.Linear(3, 2)
@@ -835,13 +929,15 @@ for step in (1, 2, 3):
     before = [p.detach().clone() for p in model.parameters()]
     loss = train_step(model, x, y, optimizer, loss_fn)
     assert isinstance(loss, float), f"expected a Python float (use loss.item()), got {type(loss).__name__}"
-    assert abs(loss - expected_loss) < 1e-5, \
+    assert abs(loss - expected_loss) < 1e-5, (
         f"step {step}: expected the loss before the step, {expected_loss:.5f}, got {loss:.5f}"
+    )
     for (name, p), p0, want in zip(model.named_parameters(), before, expected_params):
         assert not torch.equal(p.detach(), p0), f"step {step}: {name} did not change (did you call optimizer.step()?)"
         assert torch.allclose(p.detach(), want, atol=1e-6), (
             f"step {step}: {name} is not p - lr * grad of this batch"
-            + (" (the gradients accumulated across calls: call optimizer.zero_grad() first)" if step > 1 else ""))
+            + (" (the gradients accumulated across calls: call optimizer.zero_grad() first)" if step > 1 else "")
+        )
 
 model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 2))
 model.eval()  # as after an evaluation
@@ -887,8 +983,9 @@ _opt_mine, _opt_ref = torch.optim.SGD(_mine.parameters(), lr=0.05), torch.optim.
 train_step(_mine, _x, _y, _opt_mine, nn.MSELoss())
 _reference_step(_ref, _x, _y, _opt_ref, nn.MSELoss())
 for _p, _q in zip(_mine.parameters(), _ref.parameters()):
-    assert torch.allclose(_p, _q, atol=1e-6), \
+    assert torch.allclose(_p, _q, atol=1e-6), (
         "gradients left over from before the call were used: call optimizer.zero_grad() before loss.backward()"
+    )
 
 # A model with batch norm, in eval mode before the call: the step must use batch statistics.
 torch.manual_seed(39)
@@ -909,13 +1006,22 @@ assert _mine.training and all(_m.training for _m in _mine.modules()), "every lay
 # %%
 torch.manual_seed(0)
 digits_train, digits_test = data.load_digits("train"), data.load_digits("test")
-cnn = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                    nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                    nn.Flatten(), nn.Linear(32 * 2 * 2, 10))
+cnn = nn.Sequential(
+    nn.Conv2d(1, 16, 3, padding=1),
+    nn.ReLU(),
+    nn.MaxPool2d(2),
+    nn.Conv2d(16, 32, 3, padding=1),
+    nn.ReLU(),
+    nn.MaxPool2d(2),
+    nn.Flatten(),
+    nn.Linear(32 * 2 * 2, 10),
+)
 optimizer = torch.optim.Adam(cnn.parameters(), lr=3e-3)
 for epoch in range(1, 6):
-    losses = [train_step(cnn, images, labels, optimizer, nn.CrossEntropyLoss())
-              for images, labels in data.make_loader(digits_train, 32, shuffle=True, seed=epoch)]
+    losses = [
+        train_step(cnn, images, labels, optimizer, nn.CrossEntropyLoss())
+        for images, labels in data.make_loader(digits_train, 32, shuffle=True, seed=epoch)
+    ]
     cnn.eval()
     with torch.no_grad():
         accuracy = (cnn(digits_test.images).argmax(dim=1) == digits_test.targets).float().mean().item()

@@ -18,8 +18,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # # Chapter 4 exercises: classic architectures
@@ -113,6 +122,7 @@ from cvbook.models import LeNet5
 #  ((120,), 48120), ((84,), 10164), ((10,), 850)]
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def layer_table(layers, input_shape):
     """[(output_shape, n_params), ...], one row per layer spec, for an (H, W, C) input."""
@@ -132,8 +142,10 @@ def layer_table(layers, input_shape):
                 (_, f, stride), n_out, padding = layer, shape[2], 0
             h, w = ((n + 2 * padding - f) // stride + 1 for n in shape[:2])
             if h < 1 or w < 1:
-                raise ValueError(f"layer {k}: a {f} x {f} filter does not fit in a {shape[0]} x {shape[1]} input "
-                                 f"with padding {padding}")
+                raise ValueError(
+                    f"layer {k}: a {f} x {f} filter does not fit in a {shape[0]} x {shape[1]} input "
+                    f"with padding {padding}"
+                )
             n_params = (f * f * shape[2] + 1) * n_out if kind == "conv" else 0
             shape = (h, w, n_out)
         elif kind == "fc":
@@ -149,14 +161,28 @@ def layer_table(layers, input_shape):
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_lenet_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Tests of layer_table on LeNet-5 (2 points).
-LENET5 = [("conv", 5, 6, 1, 0), ("pool", 2, 2), ("conv", 5, 16, 1, 0), ("pool", 2, 2),
-          ("fc", 120), ("fc", 84), ("fc", 10)]
+LENET5 = [
+    ("conv", 5, 6, 1, 0),
+    ("pool", 2, 2),
+    ("conv", 5, 16, 1, 0),
+    ("pool", 2, 2),
+    ("fc", 120),
+    ("fc", 84),
+    ("fc", 10),
+]
 with refusing(*TABLE_SHORTCUTS):
     table = layer_table(LENET5, (32, 32, 1))  # the worked example
 assert isinstance(table, list), f"expected a list, got {type(table).__name__}"
 assert len(table) == 7, f"expected one row per layer (7), got {len(table)}"
-expected = [((28, 28, 6), 156), ((14, 14, 6), 0), ((10, 10, 16), 2416), ((5, 5, 16), 0),
-            ((120,), 48120), ((84,), 10164), ((10,), 850)]
+expected = [
+    ((28, 28, 6), 156),
+    ((14, 14, 6), 0),
+    ((10, 10, 16), 2416),
+    ((5, 5, 16), 0),
+    ((120,), 48120),
+    ((84,), 10164),
+    ((10,), 850),
+]
 names = ["CONV1", "POOL1", "CONV2", "POOL2", "FC3", "FC4", "output"]
 for name, row, (want_shape, want_params) in zip(names, table, expected):
     assert isinstance(row, tuple) and len(row) == 2, f"{name}: expected a tuple (output_shape, n_params), got {row!r}"
@@ -180,45 +206,73 @@ assert table[0] == ((28, 28, 6), 456), f"a 32 x 32 x 3 input: expected CONV1 ((2
 assert table[2:] == expected[2:], "a 32 x 32 x 3 input changes CONV1's parameters, but no later row"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-from cvbook.models import AlexNet as _AlexNet
-from cvbook.models import summary as _summary
+from cvbook.models import AlexNet as _AlexNet, summary as _summary
 
-_ALEXNET = [("conv", 11, 96, 4, 0), ("pool", 3, 2), ("conv", 5, 256, 1, 2), ("pool", 3, 2),
-            ("conv", 3, 384, 1, 1), ("conv", 3, 384, 1, 1), ("conv", 3, 256, 1, 1), ("pool", 3, 2),
-            ("fc", 4096), ("fc", 4096), ("fc", 1000)]
-_want = [((55, 55, 96), 34_944), ((27, 27, 96), 0), ((27, 27, 256), 614_656), ((13, 13, 256), 0),
-         ((13, 13, 384), 885_120), ((13, 13, 384), 1_327_488), ((13, 13, 256), 884_992), ((6, 6, 256), 0),
-         ((4096,), 37_752_832), ((4096,), 16_781_312), ((1000,), 4_097_000)]
+_ALEXNET = [
+    ("conv", 11, 96, 4, 0),
+    ("pool", 3, 2),
+    ("conv", 5, 256, 1, 2),
+    ("pool", 3, 2),
+    ("conv", 3, 384, 1, 1),
+    ("conv", 3, 384, 1, 1),
+    ("conv", 3, 256, 1, 1),
+    ("pool", 3, 2),
+    ("fc", 4096),
+    ("fc", 4096),
+    ("fc", 1000),
+]
+_want = [
+    ((55, 55, 96), 34_944),
+    ((27, 27, 96), 0),
+    ((27, 27, 256), 614_656),
+    ((13, 13, 256), 0),
+    ((13, 13, 384), 885_120),
+    ((13, 13, 384), 1_327_488),
+    ((13, 13, 256), 884_992),
+    ((6, 6, 256), 0),
+    ((4096,), 37_752_832),
+    ((4096,), 16_781_312),
+    ((1000,), 4_097_000),
+]
 _got = layer_table(_ALEXNET, (227, 227, 3))
 assert _got == _want, f"AlexNet on 227 x 227 x 3: expected\n{_want}\ngot\n{_got}"
 with torch.device("meta"):
     _model = _AlexNet()
-_rows = [(_r.output_shape[1:] + _r.output_shape[:1] if len(_r.output_shape) == 3 else _r.output_shape, _r.parameters)
-         for _r in _summary(_model, (3, 227, 227), device="meta").rows if _r.kind in ("Conv2d", "MaxPool2d", "Linear")]
+_rows = [
+    (_r.output_shape[1:] + _r.output_shape[:1] if len(_r.output_shape) == 3 else _r.output_shape, _r.parameters)
+    for _r in _summary(_model, (3, 227, 227), device="meta").rows
+    if _r.kind in ("Conv2d", "MaxPool2d", "Linear")
+]
 assert _got == _rows, "AlexNet: the table differs from cvbook.models.summary's"
 assert sum(_n for _, _n in _got) == 62_378_344, "AlexNet: expected 62,378,344 parameters in all"
 # LeNet-5 on other inputs and class counts.
 _got = layer_table(LENET5[:-1] + [("fc", 26)], (32, 32, 1))
 assert _got[-1] == ((26,), 84 * 26 + 26), f"LeNet-5 with 26 classes: expected ((26,), 2210), got {_got[-1]}"
 _got = layer_table(LENET5, (36, 36, 1))
-assert _got[3] == ((6, 6, 16), 0) and _got[4] == ((120,), 6 * 6 * 16 * 120 + 120), \
+assert _got[3] == ((6, 6, 16), 0) and _got[4] == ((120,), 6 * 6 * 16 * 120 + 120), (
     f"LeNet-5 on 36 x 36: expected POOL2 ((6, 6, 16), 0) and FC3 ((120,), 69240), got {_got[3]} and {_got[4]}"
+)
 _got = layer_table(LENET5, (35, 35, 1))  # 35 -> 31 -> 15 (15.5 rounded down) -> 11 -> 5
-assert [_row[0] for _row in _got[:4]] == [(31, 31, 6), (15, 15, 6), (11, 11, 16), (5, 5, 16)], \
+assert [_row[0] for _row in _got[:4]] == [(31, 31, 6), (15, 15, 6), (11, 11, 16), (5, 5, 16)], (
     f"LeNet-5 on 35 x 35: expected (31, 31, 6), (15, 15, 6), (11, 11, 16), (5, 5, 16) (pooling rounds down), got {_got[:4]}"
+)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_general_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Tests of layer_table on strides, padding, rectangles and errors (2 points).
 table = layer_table([("conv", 11, 96, 4, 0), ("pool", 3, 2)], (227, 227, 3))  # AlexNet's first two layers
-assert table == [((55, 55, 96), 34_944), ((27, 27, 96), 0)], \
-    f"AlexNet's CONV1 (96 filters 11 x 11, stride 4) and POOL1 (3 x 3, stride 2): expected " \
+assert table == [((55, 55, 96), 34_944), ((27, 27, 96), 0)], (
+    f"AlexNet's CONV1 (96 filters 11 x 11, stride 4) and POOL1 (3 x 3, stride 2): expected "
     f"[((55, 55, 96), 34944), ((27, 27, 96), 0)], got {table}"
+)
 table = layer_table([("conv", 3, 4, 2, 1)], (9, 5, 2))  # a rectangle: H and W apart
-assert table == [((5, 3, 4), 76)], \
+assert table == [((5, 3, 4), 76)], (
     f"3 x 3 conv, stride 2, padding 1, on 9 x 5 x 2: expected [((5, 3, 4), 76)], got {table}"
+)
 table = layer_table([("pool", 2, 2)], (7, 7, 5))  # floor((7 - 2) / 2) + 1 = 3
-assert table == [((3, 3, 5), 0)], f"2 x 2 pool, stride 2, on 7 x 7 x 5: expected [((3, 3, 5), 0)] (round down), got {table}"
+assert table == [((3, 3, 5), 0)], (
+    f"2 x 2 pool, stride 2, on 7 x 7 x 5: expected [((3, 3, 5), 0)] (round down), got {table}"
+)
 table = layer_table([("conv", 3, 8, 1, 1), ("conv", 3, 8, 1, 1)], (6, 6, 8))  # 'same' convs keep the size
 assert table == [((6, 6, 8), 584), ((6, 6, 8), 584)], f"expected [((6, 6, 8), 584)] * 2, got {table}"
 table = layer_table([("fc", 10)], (4, 4, 3))  # an fc layer straight on the input flattens it
@@ -226,7 +280,9 @@ assert table == [((10,), 490)], f"fc 10 on a 4 x 4 x 3 input (48 values): expect
 assert layer_table([], (8, 8, 1)) == [], "no layers, no rows"
 spec = [("conv", 3, 4, 1, 1), ("pool", 2, 2), ("fc", 5)]
 layer_table(spec, (8, 8, 1))
-assert spec == [("conv", 3, 4, 1, 1), ("pool", 2, 2), ("fc", 5)], f"layer_table must not change the list of layers, now {spec}"
+assert spec == [("conv", 3, 4, 1, 1), ("pool", 2, 2), ("fc", 5)], (
+    f"layer_table must not change the list of layers, now {spec}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from torch import nn as _nn
@@ -250,8 +306,11 @@ def _reference_rows(_spec, _shape):
             _n_in = _nn.Sequential(*_mods)(torch.zeros(1, _shape[2], _h, _w)).shape[1]
             _mods.append(_nn.Linear(_n_in, _layer[1]))
     _rows = _summary(_nn.Sequential(*_mods), (_shape[2], _h, _w)).rows
-    return [(_r.output_shape[1:] + _r.output_shape[:1] if len(_r.output_shape) == 3 else _r.output_shape,
-             _r.parameters) for _r in _rows if _r.kind in ("Conv2d", "MaxPool2d", "Linear")]
+    return [
+        (_r.output_shape[1:] + _r.output_shape[:1] if len(_r.output_shape) == 3 else _r.output_shape, _r.parameters)
+        for _r in _rows
+        if _r.kind in ("Conv2d", "MaxPool2d", "Linear")
+    ]
 
 
 _rng = np.random.default_rng(41)
@@ -277,7 +336,9 @@ for _trial in range(12):
     _want, _got = _reference_rows(_spec, _shape), layer_table(_spec, _shape)
     assert _got == _want, f"layers {_spec} on {_shape}: expected\n{_want} (cvbook.models.summary)\ngot\n{_got}"
     assert _spec == _before, "layer_table must not change the list of layers"
-assert layer_table([("conv", 5, 2, 1, 2)], (1, 1, 1)) == [((1, 1, 2), 52)], "a 5 x 5 conv with padding 2 fits a 1 x 1 input"
+assert layer_table([("conv", 5, 2, 1, 2)], (1, 1, 1)) == [((1, 1, 2), 52)], (
+    "a 5 x 5 conv with padding 2 fits a 1 x 1 input"
+)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -293,11 +354,16 @@ try:
     refused = None
 except ValueError as error:
     refused = error
-assert refused is None, f"a 7 x 7 filter fits a 5 x 5 input padded by 1 (5 + 2 = 7), but it raised ValueError: {refused}"
+assert refused is None, (
+    f"a 7 x 7 filter fits a 5 x 5 input padded by 1 (5 + 2 = 7), but it raised ValueError: {refused}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-for _spec, _shape in [([("conv", 5, 2, 1, 0)], (4, 9, 1)), ([("pool", 3, 1)], (9, 2, 4)),
-                      ([("conv", 3, 2, 2, 1), ("conv", 5, 2, 1, 0)], (4, 4, 1))]:
+for _spec, _shape in [
+    ([("conv", 5, 2, 1, 0)], (4, 9, 1)),
+    ([("pool", 3, 1)], (9, 2, 4)),
+    ([("conv", 3, 2, 2, 1), ("conv", 5, 2, 1, 0)], (4, 4, 1)),
+]:
     with expect_error(ValueError, f"layers {_spec} on {_shape}: a filter does not fit"):
         layer_table(_spec, _shape)
 with expect_error(ValueError, "a pool layer after an fc layer"):
@@ -312,9 +378,19 @@ with expect_error(ValueError, "an unknown kind 'relu'"):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-ALEXNET = [("conv", 11, 96, 4, 0), ("pool", 3, 2), ("conv", 5, 256, 1, 2), ("pool", 3, 2),
-           ("conv", 3, 384, 1, 1), ("conv", 3, 384, 1, 1), ("conv", 3, 256, 1, 1), ("pool", 3, 2),
-           ("fc", 4096), ("fc", 4096), ("fc", 1000)]
+ALEXNET = [
+    ("conv", 11, 96, 4, 0),
+    ("pool", 3, 2),
+    ("conv", 5, 256, 1, 2),
+    ("pool", 3, 2),
+    ("conv", 3, 384, 1, 1),
+    ("conv", 3, 384, 1, 1),
+    ("conv", 3, 256, 1, 1),
+    ("pool", 3, 2),
+    ("fc", 4096),
+    ("fc", 4096),
+    ("fc", 1000),
+]
 table = layer_table(ALEXNET, (227, 227, 3))
 print(f"{'layer':<28} {'output shape':<16} {'parameters':>12}")
 for layer, (shape, n_params) in zip(ALEXNET, table):
@@ -354,6 +430,7 @@ print(f"flattened features before the first fc layer: {int(np.prod(table[7][0]))
 # ValueError: layer 0: (224 + 0 - 11) / 4 is not an integer
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def spatial_sizes(input_size, layers, exact=False):
     """Output size after each (f, s, p) layer for an input_size x input_size input; a list of ints."""
@@ -376,16 +453,20 @@ def spatial_sizes(input_size, layers, exact=False):
 ALEXNET_SIZES = [(11, 4, 0), (3, 2, 0), (5, 1, 2), (3, 2, 0), (3, 1, 1), (3, 1, 1), (3, 1, 1), (3, 2, 0)]
 sizes = spatial_sizes(227, ALEXNET_SIZES)  # the worked example
 assert isinstance(sizes, list), f"expected a list, got {type(sizes).__name__}"
-assert all(isinstance(n, int) for n in sizes), \
+assert all(isinstance(n, int) for n in sizes), (
     f"expected ints, got {[type(n).__name__ for n in sizes]} (use // for the floor division)"
+)
 assert sizes == [55, 27, 27, 13, 13, 13, 13, 6], f"227 x 227: expected [55, 27, 27, 13, 13, 13, 13, 6], got {sizes}"
 sizes = spatial_sizes(224, ALEXNET_SIZES)
 if sizes[0] == 55:
     raise AssertionError("224 x 224: (224 - 11) / 4 + 1 = 54.25 rounds down to 54 (PyTorch floors), not up to 55")
 assert sizes == [54, 26, 26, 12, 12, 12, 12, 5], f"224 x 224: expected [54, 26, 26, 12, 12, 12, 12, 5], got {sizes}"
-assert spatial_sizes(227, ALEXNET_SIZES, exact=True) == [55, 27, 27, 13, 13, 13, 13, 6], \
+assert spatial_sizes(227, ALEXNET_SIZES, exact=True) == [55, 27, 27, 13, 13, 13, 13, 6], (
     "227 x 227 divides exactly at every layer: exact=True must not raise and must give the same sizes"
-assert spatial_sizes(32, [(5, 1, 0), (2, 2, 0), (5, 1, 0), (2, 2, 0)]) == [28, 14, 10, 5], "LeNet-5: expected [28, 14, 10, 5]"
+)
+assert spatial_sizes(32, [(5, 1, 0), (2, 2, 0), (5, 1, 0), (2, 2, 0)]) == [28, 14, 10, 5], (
+    "LeNet-5: expected [28, 14, 10, 5]"
+)
 assert spatial_sizes(7, [(7, 1, 0)], exact=True) == [1], "a 7 x 7 filter on a 7 x 7 input fits once: expected [1]"
 assert spatial_sizes(5, []) == [], "no layers, no sizes"
 print("Visible tests passed.")
@@ -410,8 +491,9 @@ for _trial in range(20):
     if not _layers:
         continue
     _got = spatial_sizes(_n, _layers)
-    assert _got[-1] == _x.shape[-1] and len(_got) == len(_layers), \
+    assert _got[-1] == _x.shape[-1] and len(_got) == len(_layers), (
         f"input {_n}, layers {_layers}: expected a last size of {_x.shape[-1]} (nn.Conv2d), got {_got}"
+    )
     if _exact:
         assert spatial_sizes(_n, _layers, exact=True) == _got, f"input {_n}, layers {_layers}: every division is exact"
 # AlexNet's output size for other inputs, against the network itself (on the meta device: no computation).
@@ -436,8 +518,9 @@ with expect_error(ValueError, "55 x 55 with exact=True at the last layer ((13 - 
     spatial_sizes(55, [(3, 2, 0), (3, 2, 0), (2, 4, 0)], exact=True)
 with expect_error(ValueError, "a 7 x 7 filter on a 5 x 5 input without padding (5 + 0 < 7: it does not fit)"):
     spatial_sizes(5, [(7, 1, 0)])
-assert spatial_sizes(227, ALEXNET_SIZES, exact=True) == [55, 27, 27, 13, 13, 13, 13, 6], \
+assert spatial_sizes(227, ALEXNET_SIZES, exact=True) == [55, 27, 27, 13, 13, 13, 13, 6], (
     "227 x 227 divides exactly at every layer: exact=True must not raise and must give the same sizes"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from torch import nn as _nn
@@ -469,6 +552,7 @@ with expect_error(ValueError, "a filter that no longer fits at the third layer")
 # Which input sizes does every AlexNet layer divide exactly? They come 32 pixels
 # apart, the product of the strides $4 \cdot 2 \cdot 2 \cdot 2$, and 227 is the one
 # closest to 224:
+
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -511,6 +595,7 @@ for n in (224, 227):
 #
 # that is $3 \cdot 9 c^2 = 27 c^2$ against $49 c^2$ weights, 45 % fewer.
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def stacked_vs_single(c, n_layers=3):
     """Weights and receptive fields of n_layers stacked 3x3 convs vs one (2n+1)x(2n+1) conv, c -> c channels."""
@@ -522,8 +607,12 @@ def stacked_vs_single(c, n_layers=3):
     for _ in range(n_layers):
         rf += 3 - 1
     f = 2 * n_layers + 1
-    return {"stacked_params": n_layers * 3 * 3 * c * c, "single_params": f * f * c * c,
-            "stacked_rf": rf, "single_rf": f}
+    return {
+        "stacked_params": n_layers * 3 * 3 * c * c,
+        "single_params": f * f * c * c,
+        "stacked_rf": rf,
+        "single_rf": f,
+    }
     ### END SOLUTION
 
 
@@ -538,15 +627,21 @@ if result["stacked_params"] == 3 * (9 * 64 + 1) * 64:
     raise AssertionError("stacked_params counts biases: count the weights only (bias=False)")
 if result["stacked_params"] == 9 * 64 * 64:
     raise AssertionError("stacked_params is the count of one 3 x 3 layer: the stack has n_layers of them")
-assert result["stacked_params"] == 110_592, f"three 3 x 3 convs, 64 -> 64: expected 27 * 64^2 = 110,592, got {result['stacked_params']:,}"
-assert result["single_params"] == 200_704, f"one 7 x 7 conv, 64 -> 64: expected 49 * 64^2 = 200,704, got {result['single_params']:,}"
+assert result["stacked_params"] == 110_592, (
+    f"three 3 x 3 convs, 64 -> 64: expected 27 * 64^2 = 110,592, got {result['stacked_params']:,}"
+)
+assert result["single_params"] == 200_704, (
+    f"one 7 x 7 conv, 64 -> 64: expected 49 * 64^2 = 200,704, got {result['single_params']:,}"
+)
 if result["stacked_rf"] == 9:
     raise AssertionError("receptive fields do not add up filter sizes: each 3 x 3 layer widens it by 2, 1 + 3 * 2 = 7")
-assert result["stacked_rf"] == 7 and result["single_rf"] == 7, \
+assert result["stacked_rf"] == 7 and result["single_rf"] == 7, (
     f"expected receptive fields 7 and 7, got {result['stacked_rf']} and {result['single_rf']}"
+)
 result = stacked_vs_single(3, n_layers=2)
-assert result == {"stacked_params": 162, "single_params": 225, "stacked_rf": 5, "single_rf": 5}, \
+assert result == {"stacked_params": 162, "single_params": 225, "stacked_rf": 5, "single_rf": 5}, (
     f"c=3, two layers (vs one 5 x 5): expected 162, 225, 5, 5, got {result}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from torch import nn as _nn
@@ -559,12 +654,17 @@ def _weights(_c, _f):
 
 
 for _c, _n in [(1, 1), (1, 4), (17, 3), (256, 2), (512, 5), (5, 10)]:
-    _want = {"stacked_params": _n * _weights(_c, 3), "single_params": _weights(_c, 2 * _n + 1),
-             "stacked_rf": _receptive_field([(3, 1)] * _n)[-1][0], "single_rf": _receptive_field([(2 * _n + 1, 1)])[-1][0]}
+    _want = {
+        "stacked_params": _n * _weights(_c, 3),
+        "single_params": _weights(_c, 2 * _n + 1),
+        "stacked_rf": _receptive_field([(3, 1)] * _n)[-1][0],
+        "single_rf": _receptive_field([(2 * _n + 1, 1)])[-1][0],
+    }
     _got = stacked_vs_single(_c, n_layers=_n)
     assert _got == _want, f"c={_c}, n_layers={_n}: expected {_want}, got {_got}"
-assert stacked_vs_single(8, 1)["stacked_params"] == stacked_vs_single(8, 1)["single_params"], \
+assert stacked_vs_single(8, 1)["stacked_params"] == stacked_vs_single(8, 1)["single_params"], (
     "one 3 x 3 layer is the same as one 3 x 3 layer"
+)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -572,7 +672,9 @@ assert stacked_vs_single(8, 1)["stacked_params"] == stacked_vs_single(8, 1)["sin
 for args in [(64, 0), (0, 3), (64.0, 3), (True, 3)]:
     with expect_error(ValueError, f"stacked_vs_single{args} (c and n_layers must be positive ints, not bools)"):
         stacked_vs_single(*args)
-assert stacked_vs_single(1, 1)["stacked_params"] == 9, "stacked_vs_single(1, 1) is valid: one 3 x 3 weight set, 9 weights"
+assert stacked_vs_single(1, 1)["stacked_params"] == 9, (
+    "stacked_vs_single(1, 1) is valid: one 3 x 3 weight set, 9 weights"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 for _args in [(-4, 3), (64, -1), (64, 2.0), (64, True), ("64", 3)]:
@@ -587,9 +689,11 @@ for _args in [(-4, 3), (64, -1), (64, 2.0), (64, True), ("64", 3)]:
 # NBVAL_CHECK_OUTPUT
 for n in (1, 2, 3, 4, 5):
     r = stacked_vs_single(512, n)
-    print(f"{n} x (3x3) vs one {r['single_rf']}x{r['single_rf']}: receptive field {r['stacked_rf']}, "
-          f"weights {r['stacked_params']:>10,} vs {r['single_params']:>10,} "
-          f"({1 - r['stacked_params'] / r['single_params']:.0%} fewer)")
+    print(
+        f"{n} x (3x3) vs one {r['single_rf']}x{r['single_rf']}: receptive field {r['stacked_rf']}, "
+        f"weights {r['stacked_params']:>10,} vs {r['single_params']:>10,} "
+        f"({1 - r['stacked_params'] / r['single_params']:.0%} fewer)"
+    )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 4: a VGG block (4 points)
@@ -627,6 +731,7 @@ for n in (1, 2, 3, 4, 5):
 # 38720
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def vgg_block(in_channels, out_channels, n_convs):
     """nn.Sequential of n_convs (3x3 same conv + ReLU) and a 2x2 max pool; (N, C_in, H, W) -> (N, C_out, H/2, W/2)."""
@@ -636,7 +741,10 @@ def vgg_block(in_channels, out_channels, n_convs):
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     layers = []
     for k in range(n_convs):
-        layers += [nn.Conv2d(in_channels if k == 0 else out_channels, out_channels, 3, padding=1), nn.ReLU(inplace=True)]
+        layers += [
+            nn.Conv2d(in_channels if k == 0 else out_channels, out_channels, 3, padding=1),
+            nn.ReLU(inplace=True),
+        ]
     return nn.Sequential(*layers, nn.MaxPool2d(2, 2))
     ### END SOLUTION
 
@@ -650,32 +758,42 @@ def pair(value):
 block = vgg_block(3, 64, 2)  # the worked example
 assert isinstance(block, nn.Sequential), f"expected an nn.Sequential, got {type(block).__name__}"
 kinds = [type(m).__name__ for m in block]
-assert kinds == ["Conv2d", "ReLU", "Conv2d", "ReLU", "MaxPool2d"], \
+assert kinds == ["Conv2d", "ReLU", "Conv2d", "ReLU", "MaxPool2d"], (
     f"expected the modules [Conv2d, ReLU, Conv2d, ReLU, MaxPool2d], got {kinds}"
+)
 convs = [m for m in block if isinstance(m, nn.Conv2d)]
 for k, conv in enumerate(convs):
     assert conv.kernel_size == (3, 3), f"conv {k}: expected a 3 x 3 kernel, got {conv.kernel_size}"
     assert conv.stride == (1, 1), f"conv {k}: expected stride 1, got {conv.stride}"
     assert conv.padding in ((1, 1), "same"), f"conv {k}: expected padding 1 ('same'), got {conv.padding}"
     assert conv.bias is not None, f"conv {k}: VGG's convolutions have biases"
-assert (convs[0].in_channels, convs[0].out_channels) == (3, 64), \
+assert (convs[0].in_channels, convs[0].out_channels) == (3, 64), (
     f"the first conv: expected 3 -> 64 channels, got {convs[0].in_channels} -> {convs[0].out_channels}"
-assert (convs[1].in_channels, convs[1].out_channels) == (64, 64), \
+)
+assert (convs[1].in_channels, convs[1].out_channels) == (64, 64), (
     f"the second conv: expected 64 -> 64 channels, got {convs[1].in_channels} -> {convs[1].out_channels}"
+)
 pool = block[-1]
-assert pair(pool.kernel_size) == (2, 2) and pair(pool.stride) == (2, 2), \
+assert pair(pool.kernel_size) == (2, 2) and pair(pool.stride) == (2, 2), (
     f"expected a 2 x 2 max pool with stride 2, got kernel {pool.kernel_size}, stride {pool.stride}"
+)
 n_params = sum(p.numel() for p in block.parameters())
 assert n_params == 38_720, f"expected 1,792 + 36,928 = 38,720 parameters, got {n_params:,}"
 x = torch.randn(2, 3, 16, 12, generator=torch.Generator().manual_seed(0))
 out = block(x)
-assert tuple(out.shape) == (2, 64, 8, 6), f"input (2, 3, 16, 12): expected output shape (2, 64, 8, 6), got {tuple(out.shape)}"
+assert tuple(out.shape) == (2, 64, 8, 6), (
+    f"input (2, 3, 16, 12): expected output shape (2, 64, 8, 6), got {tuple(out.shape)}"
+)
 assert (out >= 0).all(), "the block ends with ReLU then max pool: its outputs cannot be negative"
 block = vgg_block(128, 256, 3)
 kinds = [type(m).__name__ for m in block]
-assert kinds == ["Conv2d", "ReLU"] * 3 + ["MaxPool2d"], f"vgg_block(128, 256, 3): expected 3 x (Conv2d, ReLU) + MaxPool2d, got {kinds}"
+assert kinds == ["Conv2d", "ReLU"] * 3 + ["MaxPool2d"], (
+    f"vgg_block(128, 256, 3): expected 3 x (Conv2d, ReLU) + MaxPool2d, got {kinds}"
+)
 n_params = sum(p.numel() for p in block.parameters())
-assert n_params == 1_475_328, f"vgg_block(128, 256, 3): expected 295,168 + 2 x 590,080 = 1,475,328 parameters, got {n_params:,}"
+assert n_params == 1_475_328, (
+    f"vgg_block(128, 256, 3): expected 295,168 + 2 x 590,080 = 1,475,328 parameters, got {n_params:,}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import torchvision as _torchvision
@@ -699,13 +817,16 @@ with torch.device("meta"):
     _blocks = _vgg16_features(1)
     _tv = _torchvision.models.vgg16(weights=None).features
 _mine = [_m for _b in _blocks for _m in _b]
-assert [type(_m).__name__ for _m in _mine] == [type(_m).__name__ for _m in _tv], \
+assert [type(_m).__name__ for _m in _mine] == [type(_m).__name__ for _m in _tv], (
     "five blocks (2 x 64, 2 x 128, 3 x 256, 3 x 512, 3 x 512) must give torchvision's vgg16().features, layer by layer"
+)
 _count = sum(_p.numel() for _b in _blocks for _p in _b.parameters())
-assert _count == sum(_p.numel() for _p in _tv.parameters()) == 14_714_688, \
+assert _count == sum(_p.numel() for _p in _tv.parameters()) == 14_714_688, (
     f"VGG-16's convolutional part: expected 14,714,688 parameters (torchvision), got {_count:,}"
-assert tuple(_nn.Sequential(*_mine)(torch.empty(1, 3, 224, 224, device="meta")).shape) == (1, 512, 7, 7), \
+)
+assert tuple(_nn.Sequential(*_mine)(torch.empty(1, 3, 224, 224, device="meta")).shape) == (1, 512, 7, 7), (
     "VGG-16 on 224 x 224 must end at 7 x 7 x 512"
+)
 # Same weights, same outputs: copy a narrow cvbook VGG-16's weights into the blocks and compare.
 torch.manual_seed(43)
 _ref = _VGG(16, width=8).features.eval()
@@ -719,16 +840,18 @@ with torch.no_grad():
         _a.bias.copy_(_b.bias)
     _x = torch.randn(2, 3, 64, 48)
     _want, _got = _ref(_x), _mine(_x)
-assert _got.shape == _want.shape and torch.allclose(_got, _want, atol=1e-5), \
+assert _got.shape == _want.shape and torch.allclose(_got, _want, atol=1e-5), (
     "with VGG-16's weights the blocks must compute what cvbook.models.VGG(16).features computes"
+)
 # One convolution, odd sizes, other channel counts.
 _block = vgg_block(5, 7, 1)
 assert [type(_m).__name__ for _m in _block] == ["Conv2d", "ReLU", "MaxPool2d"], "n_convs=1: Conv2d, ReLU, MaxPool2d"
 assert sum(_p.numel() for _p in _block.parameters()) == 9 * 5 * 7 + 7, "vgg_block(5, 7, 1): expected 322 parameters"
 assert tuple(_block(torch.zeros(1, 5, 7, 9)).shape) == (1, 7, 3, 4), "a 7 x 9 input must give 3 x 4 (rounded down)"
 _block = vgg_block(4, 4, 4)
-assert len(_block) == 9 and all(_m.in_channels == _m.out_channels == 4 for _m in _block if isinstance(_m, _nn.Conv2d)), \
-    "vgg_block(4, 4, 4): four 4 -> 4 convolutions"
+assert len(_block) == 9 and all(
+    _m.in_channels == _m.out_channels == 4 for _m in _block if isinstance(_m, _nn.Conv2d)
+), "vgg_block(4, 4, 4): four 4 -> 4 convolutions"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -752,14 +875,23 @@ for _args in [(3, -1, 2), (3.0, 64, 2), (3, 64, -2), (3, "64", 2)]:
 # %%
 # NBVAL_CHECK_OUTPUT
 with torch.device("meta"):
-    blocks = [vgg_block(3, 64, 2), vgg_block(64, 128, 2), vgg_block(128, 256, 3),
-              vgg_block(256, 512, 3), vgg_block(512, 512, 3)]
+    blocks = [
+        vgg_block(3, 64, 2),
+        vgg_block(64, 128, 2),
+        vgg_block(128, 256, 3),
+        vgg_block(256, 512, 3),
+        vgg_block(512, 512, 3),
+    ]
     x = torch.empty(1, 3, 224, 224)
     for k, block in enumerate(blocks, 1):
         x = block(x)
-        print(f"block {k}: output {str(tuple(x.shape[1:])):<16} {sum(p.numel() for p in block.parameters()):>9,} parameters")
-print(f"total: {sum(p.numel() for b in blocks for p in b.parameters()):,} parameters, "
-      f"{x[0].numel():,} features for the classifier")
+        print(
+            f"block {k}: output {str(tuple(x.shape[1:])):<16} {sum(p.numel() for p in block.parameters()):>9,} parameters"
+        )
+print(
+    f"total: {sum(p.numel() for b in blocks for p in b.parameters()):,} parameters, "
+    f"{x[0].numel():,} features for the classifier"
+)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 5: where do the parameters live? (3 points)
@@ -791,6 +923,7 @@ print(f"total: {sum(p.numel() for b in blocks for p in b.parameters()):,} parame
 # Hint: `model.modules()` visits every module once, the model itself included, and
 # `module.parameters(recurse=False)` gives a module's own parameters only.
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def parameter_breakdown(model):
     """{'conv': ..., 'fc': ..., 'other': ...}: the model's parameters in Conv2d, Linear and other modules."""
@@ -821,8 +954,9 @@ counts = parameter_breakdown(LeNet5())  # the worked example
 assert isinstance(counts, dict), f"expected a dict, got {type(counts).__name__}"
 assert set(counts) == {"conv", "fc", "other"}, f"expected the keys ['conv', 'fc', 'other'], got {sorted(counts)}"
 assert all(isinstance(v, int) for v in counts.values()), f"expected ints, got {counts!r}"
-assert counts == {"conv": 2572, "fc": 59134, "other": 0}, \
+assert counts == {"conv": 2572, "fc": 59134, "other": 0}, (
     f"LeNet-5: expected {{'conv': 2572, 'fc': 59134, 'other': 0}}, got {counts}"
+)
 fraction = fc_fraction(LeNet5())
 assert isinstance(fraction, float), f"expected a Python float, got {type(fraction).__name__}"
 assert abs(fraction - 59134 / 61706) < 1e-12, f"LeNet-5: expected 59134 / 61706 = 0.9583, got {fraction}"
@@ -844,12 +978,16 @@ class ScaledNet(nn.Module):
 model = ScaledNet()
 counts = parameter_breakdown(model)
 total = sum(p.numel() for p in model.parameters())
-assert sum(counts.values()) == total, \
+assert sum(counts.values()) == total, (
     f"the three counts must add up to the model's {total} parameters, got {counts} (sum {sum(counts.values())})"
+)
 if counts["other"] == 8:
-    raise AssertionError("the temperature (1 parameter held by the model itself, not by a layer) is missing from 'other'")
-assert counts == {"conv": 112, "fc": 10, "other": 9}, \
+    raise AssertionError(
+        "the temperature (1 parameter held by the model itself, not by a layer) is missing from 'other'"
+    )
+assert counts == {"conv": 112, "fc": 10, "other": 9}, (
     f"ScaledNet: expected conv 3*3*3*4 + 4 = 112, fc 4*2 + 2 = 10, other 8 (batch norm) + 1 (temperature) = 9, got {counts}"
+)
 assert abs(fc_fraction(model) - 10 / 131) < 1e-12, f"ScaledNet: expected 10 / 131, got {fc_fraction(model)}"
 assert fc_fraction(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU())) == 0.0, "a network without Linear layers: expected 0.0"
 with expect_error(ValueError, "a model without parameters (nn.ReLU())"):
@@ -859,8 +997,7 @@ print("Visible tests passed.")
 import torchvision as _torchvision
 from torch import nn as _nn
 
-from cvbook.models import VGG as _VGG
-from cvbook.models import AlexNet as _AlexNet
+from cvbook.models import VGG as _VGG, AlexNet as _AlexNet
 
 
 def _reference(_model):
@@ -873,26 +1010,33 @@ def _reference(_model):
 
 with torch.device("meta"):
     _vgg16 = _torchvision.models.vgg16(weights=None)
-    _models = {"VGG-16 (torchvision)": _vgg16, "AlexNet (paper)": _AlexNet(),
-               "ResNet-18 (torchvision)": _torchvision.models.resnet18(weights=None),
-               "VGG-11 with batch norm": _VGG(11, batch_norm=True, width=4, num_classes=37)}
+    _models = {
+        "VGG-16 (torchvision)": _vgg16,
+        "AlexNet (paper)": _AlexNet(),
+        "ResNet-18 (torchvision)": _torchvision.models.resnet18(weights=None),
+        "VGG-11 with batch norm": _VGG(11, batch_norm=True, width=4, num_classes=37),
+    }
 _got = parameter_breakdown(_vgg16)
-assert _got == {"conv": 14_714_688, "fc": 123_642_856, "other": 0}, f"VGG-16: expected conv 14,714,688, fc 123,642,856, got {_got}"
+assert _got == {"conv": 14_714_688, "fc": 123_642_856, "other": 0}, (
+    f"VGG-16: expected conv 14,714,688, fc 123,642,856, got {_got}"
+)
 assert abs(fc_fraction(_vgg16) - 123_642_856 / 138_357_544) < 1e-12, "VGG-16: expected an fc fraction of 0.8936"
 for _name, _model in _models.items():
     _want, _got = _reference(_model), parameter_breakdown(_model)
     assert _got == _want, f"{_name}: expected {_want}, got {_got}"
     _frac = fc_fraction(_model)
-    assert isinstance(_frac, float) and abs(_frac - _want["fc"] / sum(_want.values())) < 1e-12, \
+    assert isinstance(_frac, float) and abs(_frac - _want["fc"] / sum(_want.values())) < 1e-12, (
         f"{_name}: expected {_want['fc'] / sum(_want.values()):.6f}, got {_frac}"
+    )
 # Frozen parameters count; so do parameters held by a container at any depth.
 _model = _nn.Sequential(_nn.Conv2d(2, 3, 3), _nn.Sequential(_nn.Flatten(), _nn.Linear(12, 5, bias=False)))
 for _p in _model[0].parameters():
     _p.requires_grad_(False)
 _model[1].register_parameter("offset", _nn.Parameter(torch.zeros(7)))
-assert parameter_breakdown(_model) == {"conv": 57, "fc": 60, "other": 7}, \
-    f"frozen conv, Linear without bias, a parameter in a nested container: expected conv 57, fc 60, other 7, " \
+assert parameter_breakdown(_model) == {"conv": 57, "fc": 60, "other": 7}, (
+    f"frozen conv, Linear without bias, a parameter in a nested container: expected conv 57, fc 60, other 7, "
     f"got {parameter_breakdown(_model)}"
+)
 assert abs(fc_fraction(_model) - 60 / 124) < 1e-12, "expected 60 / 124"
 assert parameter_breakdown(_nn.Linear(3, 2)) == {"conv": 0, "fc": 8, "other": 0}, "a bare Linear layer: expected fc 8"
 assert fc_fraction(_nn.Linear(3, 2)) == 1.0, "a bare Linear layer: expected 1.0"
@@ -915,8 +1059,12 @@ import torchvision
 from cvbook.models import VGG, AlexNet
 
 with torch.device("meta"):
-    networks = {"LeNet-5": LeNet5(), "AlexNet": AlexNet(), "VGG-16": VGG(16),
-                "ResNet-18": torchvision.models.resnet18(weights=None)}
+    networks = {
+        "LeNet-5": LeNet5(),
+        "AlexNet": AlexNet(),
+        "VGG-16": VGG(16),
+        "ResNet-18": torchvision.models.resnet18(weights=None),
+    }
 print(f"{'network':<10} {'conv':>12} {'fc':>13} {'other':>8} {'fc share':>9}")
 for name, net in networks.items():
     counts = parameter_breakdown(net)

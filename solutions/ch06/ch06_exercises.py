@@ -18,8 +18,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # # Chapter 6 exercises: efficient networks
@@ -63,6 +72,7 @@ if "google.colab" in sys.modules:
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import math
+
 import torch
 from torch import nn
 
@@ -104,6 +114,7 @@ from cvbook.models import count_parameters
 # (462422016, 2359296)
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def conv_cost(n_in, f, c_in, n_filters, stride=1, padding=0):
     """(mult_adds, params) of a standard f x f convolution with n_filters filters on an n_in x n_in x c_in input."""
@@ -124,12 +135,17 @@ def conv_cost(n_in, f, c_in, n_filters, stride=1, padding=0):
 # %% nbgrader={"grade": true, "grade_id": "ex1_conv_cost_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of conv_cost: the two counts (1 point).
 cost = conv_cost(6, 3, 3, 5)  # the worked example
-assert isinstance(cost, tuple) and len(cost) == 2, f"conv_cost(6, 3, 3, 5): expected a tuple (mult_adds, params), got {cost!r}"
+assert isinstance(cost, tuple) and len(cost) == 2, (
+    f"conv_cost(6, 3, 3, 5): expected a tuple (mult_adds, params), got {cost!r}"
+)
 mult_adds, params = cost
-assert isinstance(mult_adds, int) and isinstance(params, int), \
+assert isinstance(mult_adds, int) and isinstance(params, int), (
     f"conv_cost(6, 3, 3, 5): expected two Python ints, got {type(mult_adds).__name__} and {type(params).__name__}"
+)
 if mult_adds == 3 * 3 * 3 * 6 * 6 * 5:
-    raise AssertionError("conv_cost(6, 3, 3, 5): got 4,860; the filter fits in 4 x 4 positions of a 6 x 6 input, not 6 x 6")
+    raise AssertionError(
+        "conv_cost(6, 3, 3, 5): got 4,860; the filter fits in 4 x 4 positions of a 6 x 6 input, not 6 x 6"
+    )
 if mult_adds == 3 * 3 * 4 * 4 * 5:
     raise AssertionError("conv_cost(6, 3, 3, 5): got 720; each filter has f * f * c_in = 27 parameters, not f * f = 9")
 assert mult_adds == 2_160, f"conv_cost(6, 3, 3, 5): expected 2,160 = (3*3*3) x (4*4) x 5 mult-adds, got {mult_adds:,}"
@@ -137,18 +153,25 @@ if params == 140:
     raise AssertionError("conv_cost(6, 3, 3, 5): got 140 parameters; count the weights only, not the 5 biases")
 assert params == 135, f"conv_cost(6, 3, 3, 5): expected 135 = 3*3*3 * 5 weights, got {params:,}"
 cost = conv_cost(14, 3, 512, 512, padding=1)
-assert cost == (462_422_016, 2_359_296), f"conv_cost(14, 3, 512, 512, padding=1): expected (462422016, 2359296), got {cost}"
+assert cost == (462_422_016, 2_359_296), (
+    f"conv_cost(14, 3, 512, 512, padding=1): expected (462422016, 2359296), got {cost}"
+)
 cost = conv_cost(7, 3, 2, 4, stride=2)
-assert cost == (3 * 3 * 2 * 3 * 3 * 4, 72), \
+assert cost == (3 * 3 * 2 * 3 * 3 * 4, 72), (
     f"conv_cost(7, 3, 2, 4, stride=2): floor((7 - 3) / 2) + 1 = 3, so 3 x 3 positions; expected (648, 72), got {cost}"
+)
 cost = conv_cost(8, 3, 1, 1, stride=3)
-assert cost == (9 * 2 * 2, 9), f"conv_cost(8, 3, 1, 1, stride=3): floor((8 - 3) / 3) + 1 = 2 (round down); " \
-                               f"expected (36, 9), got {cost}"
+assert cost == (9 * 2 * 2, 9), (
+    f"conv_cost(8, 3, 1, 1, stride=3): floor((8 - 3) / 3) + 1 = 2 (round down); expected (36, 9), got {cost}"
+)
 cost = conv_cost(3, 5, 2, 2, padding=1)
-assert cost == (5 * 5 * 2 * 1 * 2, 100), f"conv_cost(3, 5, 2, 2, padding=1): a 5 x 5 filter fits once in a 3 x 3 input " \
-                                         f"padded by 1; expected (100, 100), got {cost}"
-assert conv_cost(1, 1, 1, 1) == (1, 1), "conv_cost(1, 1, 1, 1): one 1 x 1 filter on one pixel of one channel, " \
-                                        "expected (1, 1)"
+assert cost == (5 * 5 * 2 * 1 * 2, 100), (
+    f"conv_cost(3, 5, 2, 2, padding=1): a 5 x 5 filter fits once in a 3 x 3 input "
+    f"padded by 1; expected (100, 100), got {cost}"
+)
+assert conv_cost(1, 1, 1, 1) == (1, 1), (
+    "conv_cost(1, 1, 1, 1): one 1 x 1 filter on one pixel of one channel, expected (1, 1)"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.cost import count_mult_adds as _count_mult_adds
@@ -165,8 +188,9 @@ for _ in range(10):
         _conv = nn.Conv2d(_c_in, _c_out, _f, stride=_stride, padding=_padding)
     _want = (_count_mult_adds(_conv, (_c_in, _n, _n), device="meta"), _conv.weight.numel())
     _got = conv_cost(_n, _f, _c_in, _c_out, stride=_stride, padding=_padding)
-    assert _got == _want and all(isinstance(_v, int) for _v in _got), \
+    assert _got == _want and all(isinstance(_v, int) for _v in _got), (
         f"conv_cost({_n}, {_f}, {_c_in}, {_c_out}, stride={_stride}, padding={_padding}): expected {_want}, got {_got!r}"
+    )
 ### END HIDDEN TESTS
 
 
@@ -188,13 +212,24 @@ for args, kwargs in [((5, 7, 3, 8), {"padding": 1}), ((6, 3, 3, 5), {"padding": 
         refused = None
     except ValueError as error:
         refused = error
-    assert refused is None, f"conv_cost{args} with {kwargs} is valid (the filter fits in the padded input), " \
-                            f"but it raised ValueError: {refused}"
+    assert refused is None, (
+        f"conv_cost{args} with {kwargs} is valid (the filter fits in the padded input), "
+        f"but it raised ValueError: {refused}"
+    )
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-for _args, _kwargs in [((0, 3, 3, 5), {}), ((6, 3, 3, 5), {"stride": 0}), ((6, 3, 3, 5), {"padding": -2}),
-                       ((6, 2.5, 3, 5), {}), ((6, 3, 3, True), {}), ((6, 3, 3, "5"), {}), ((6, 3, 3, 5), {"padding": 0.5}),
-                       ((4, 7, 3, 5), {"padding": 1}), ((6, 3, 3, 5), {"stride": True}), ((6.0, 3, 3, 5), {})]:
+for _args, _kwargs in [
+    ((0, 3, 3, 5), {}),
+    ((6, 3, 3, 5), {"stride": 0}),
+    ((6, 3, 3, 5), {"padding": -2}),
+    ((6, 2.5, 3, 5), {}),
+    ((6, 3, 3, True), {}),
+    ((6, 3, 3, "5"), {}),
+    ((6, 3, 3, 5), {"padding": 0.5}),
+    ((4, 7, 3, 5), {"padding": 1}),
+    ((6, 3, 3, 5), {"stride": True}),
+    ((6.0, 3, 3, 5), {}),
+]:
     with expect_error(ValueError, f"conv_cost{_args} {_kwargs}"):
         conv_cost(*_args, **_kwargs)
 ### END HIDDEN TESTS
@@ -240,6 +275,7 @@ for _args, _kwargs in [((0, 3, 3, 5), {}), ((6, 3, 3, 5), {"stride": 0}), ((6, 3
 # tests of this exercise do not need your `conv_cost`; if you call it here, a mistake
 # in it costs points here too.)
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def separable_conv_cost(n_in, f, c_in, n_filters, padding=0):
     """(depthwise, pointwise, total) mult-adds of a depthwise-separable convolution, stride 1."""
@@ -252,7 +288,7 @@ def separable_conv_cost(n_in, f, c_in, n_filters, padding=0):
     if f > n_in + 2 * padding:
         raise ValueError(f"a {f} x {f} filter does not fit in a padded input of {n_in + 2 * padding}")
     n_out = n_in + 2 * padding - f + 1
-    depthwise = (f * f * 1) * (n_out * n_out) * c_in   # c_in filters of f x f x 1
+    depthwise = (f * f * 1) * (n_out * n_out) * c_in  # c_in filters of f x f x 1
     pointwise = (1 * 1 * c_in) * (n_out * n_out) * n_filters
     return depthwise, pointwise, depthwise + pointwise
     ### END SOLUTION
@@ -261,32 +297,45 @@ def separable_conv_cost(n_in, f, c_in, n_filters, padding=0):
 # %% nbgrader={"grade": true, "grade_id": "ex2_separable_cost_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Tests of separable_conv_cost: the three counts (2 points).
 cost = separable_conv_cost(6, 3, 3, 5)  # the worked example
-assert isinstance(cost, tuple) and len(cost) == 3, \
+assert isinstance(cost, tuple) and len(cost) == 3, (
     f"separable_conv_cost(6, 3, 3, 5): expected a tuple (depthwise, pointwise, total), got {cost!r}"
-assert all(isinstance(v, int) for v in cost), \
+)
+assert all(isinstance(v, int) for v in cost), (
     f"separable_conv_cost(6, 3, 3, 5): expected three Python ints, got {[type(v).__name__ for v in cost]}"
+)
 depthwise, pointwise, total = cost
 if depthwise == 3 * 3 * 3 * 4 * 4 * 3:
-    raise AssertionError("separable_conv_cost(6, 3, 3, 5): got 1,296 for the depthwise step; each depthwise filter is "
-                         "f x f x 1 (it sees one channel), not f x f x c_in")
-assert depthwise == 432, f"separable_conv_cost(6, 3, 3, 5): depthwise expected 432 = (3*3) x (4*4) x 3, got {depthwise:,}"
+    raise AssertionError(
+        "separable_conv_cost(6, 3, 3, 5): got 1,296 for the depthwise step; each depthwise filter is "
+        "f x f x 1 (it sees one channel), not f x f x c_in"
+    )
+assert depthwise == 432, (
+    f"separable_conv_cost(6, 3, 3, 5): depthwise expected 432 = (3*3) x (4*4) x 3, got {depthwise:,}"
+)
 if pointwise == 3 * 6 * 6 * 5:
-    raise AssertionError("separable_conv_cost(6, 3, 3, 5): got 540 for the pointwise step; it runs on the depthwise "
-                         "output (4 x 4), not on the 6 x 6 input")
-assert pointwise == 240, f"separable_conv_cost(6, 3, 3, 5): pointwise expected 240 = (1*1*3) x (4*4) x 5, got {pointwise:,}"
+    raise AssertionError(
+        "separable_conv_cost(6, 3, 3, 5): got 540 for the pointwise step; it runs on the depthwise "
+        "output (4 x 4), not on the 6 x 6 input"
+    )
+assert pointwise == 240, (
+    f"separable_conv_cost(6, 3, 3, 5): pointwise expected 240 = (1*1*3) x (4*4) x 5, got {pointwise:,}"
+)
 assert total == depthwise + pointwise, f"total must be depthwise + pointwise = {depthwise + pointwise:,}, got {total:,}"
-assert math.isclose(total / 2_160, 1 / 5 + 1 / 9, rel_tol=1e-9), \
+assert math.isclose(total / 2_160, 1 / 5 + 1 / 9, rel_tol=1e-9), (
     f"the ratio to the standard convolution's 2,160 mult-adds must be 1/5 + 1/9 = 0.311, got {total / 2_160:.3f}"
+)
 cost = separable_conv_cost(128, 3, 4, 10, padding=1)
-assert cost == (589_824, 655_360, 1_245_184), \
+assert cost == (589_824, 655_360, 1_245_184), (
     f"separable_conv_cost(128, 3, 4, 10, padding=1): expected (589824, 655360, 1245184), got {cost}"
+)
 cost = separable_conv_cost(128, 3, 4, 1, padding=1)
-assert cost[0] == 589_824, f"separable_conv_cost(128, 3, 4, 1, padding=1): the depthwise cost does not depend on " \
-                           f"n_filters, expected 589,824, got {cost[0]:,}"
+assert cost[0] == 589_824, (
+    f"separable_conv_cost(128, 3, 4, 1, padding=1): the depthwise cost does not depend on "
+    f"n_filters, expected 589,824, got {cost[0]:,}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-from cvbook.cost import conv_mult_adds as _conv_mult_adds
-from cvbook.cost import count_mult_adds as _count_mult_adds
+from cvbook.cost import conv_mult_adds as _conv_mult_adds, count_mult_adds as _count_mult_adds
 
 _gen = torch.Generator().manual_seed(62)
 for _ in range(10):
@@ -303,12 +352,14 @@ for _ in range(10):
     _want_pw = _count_mult_adds(_pw, (_c_in, _n_out, _n_out), device="meta")
     _want = (_want_dw, _want_pw, _want_dw + _want_pw)
     _got = separable_conv_cost(_n, _f, _c_in, _c_out, padding=_padding)
-    assert _got == _want and all(isinstance(_v, int) for _v in _got), \
+    assert _got == _want and all(isinstance(_v, int) for _v in _got), (
         f"separable_conv_cost({_n}, {_f}, {_c_in}, {_c_out}, padding={_padding}): expected {_want}, got {_got!r}"
+    )
     _ratio = _got[2] / _conv_mult_adds(_n_out, _n_out, _c_out, _f, _c_in)
-    assert math.isclose(_ratio, 1 / _c_out + 1 / _f**2, rel_tol=1e-9), \
-        f"separable_conv_cost({_n}, {_f}, {_c_in}, {_c_out}, padding={_padding}): the ratio to a standard convolution " \
+    assert math.isclose(_ratio, 1 / _c_out + 1 / _f**2, rel_tol=1e-9), (
+        f"separable_conv_cost({_n}, {_f}, {_c_in}, {_c_out}, padding={_padding}): the ratio to a standard convolution "
         f"must be 1/n_c' + 1/f^2"
+    )
 ### END HIDDEN TESTS
 
 
@@ -325,12 +376,21 @@ try:
     refused = None
 except ValueError as error:
     refused = error
-assert refused is None, f"separable_conv_cost(3, 5, 4, 10, padding=1) is valid (the 5 x 5 filter fits once in the " \
-                        f"padded 5 x 5 input), but it raised ValueError: {refused}"
+assert refused is None, (
+    f"separable_conv_cost(3, 5, 4, 10, padding=1) is valid (the 5 x 5 filter fits once in the "
+    f"padded 5 x 5 input), but it raised ValueError: {refused}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-for _args, _kwargs in [((0, 3, 3, 5), {}), ((6, 3, 0, 5), {}), ((6, 3, 3, 5), {"padding": -2}), ((6, 3, 3, 5.0), {}),
-                       ((6, 9, 3, 5), {"padding": 1}), ((6, True, 3, 5), {}), ((6, 3, 3, 5), {"padding": 1.0})]:
+for _args, _kwargs in [
+    ((0, 3, 3, 5), {}),
+    ((6, 3, 0, 5), {}),
+    ((6, 3, 3, 5), {"padding": -2}),
+    ((6, 3, 3, 5.0), {}),
+    ((6, 9, 3, 5), {"padding": 1}),
+    ((6, True, 3, 5), {}),
+    ((6, 3, 3, 5), {"padding": 1.0}),
+]:
     with expect_error(ValueError, f"separable_conv_cost{_args} {_kwargs}"):
         separable_conv_cost(*_args, **_kwargs)
 ### END HIDDEN TESTS
@@ -372,6 +432,7 @@ for _args, _kwargs in [((0, 3, 3, 5), {}), ((6, 3, 0, 5), {}), ((6, 3, 3, 5), {"
 # (15091200, 150912)
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def mobilenet_layer_cost(d_k, m, n, d_f, alpha=1.0, rho=1.0):
     """(mult_adds, params) of a depthwise-separable layer with width multiplier alpha and resolution multiplier rho."""
@@ -388,40 +449,55 @@ def mobilenet_layer_cost(d_k, m, n, d_f, alpha=1.0, rho=1.0):
 # %% nbgrader={"grade": true, "grade_id": "ex3_mobilenet_layer_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Tests of mobilenet_layer_cost: the two counts (2 points).
 cost = mobilenet_layer_cost(3, 512, 512, 14)  # the worked example
-assert isinstance(cost, tuple) and len(cost) == 2, \
+assert isinstance(cost, tuple) and len(cost) == 2, (
     f"mobilenet_layer_cost(3, 512, 512, 14): expected a tuple (mult_adds, params), got {cost!r}"
-assert all(isinstance(v, int) for v in cost), \
+)
+assert all(isinstance(v, int) for v in cost), (
     f"mobilenet_layer_cost(3, 512, 512, 14): expected two Python ints, got {[type(v).__name__ for v in cost]}"
-assert cost == (52_283_392, 266_752), f"mobilenet_layer_cost(3, 512, 512, 14) (Table 3, separable row): " \
-                                      f"expected (52283392, 266752), got {cost}"
+)
+assert cost == (52_283_392, 266_752), (
+    f"mobilenet_layer_cost(3, 512, 512, 14) (Table 3, separable row): expected (52283392, 266752), got {cost}"
+)
 cost = mobilenet_layer_cost(3, 512, 512, 14, alpha=0.75)
 if cost[0] == 3 * 3 * 384 * 196 + 384 * 512 * 196:
-    raise AssertionError("mobilenet_layer_cost(3, 512, 512, 14, alpha=0.75): alpha thins both the input channels M "
-                         "and the output channels N")
-assert cost == (29_578_752, 150_912), f"mobilenet_layer_cost(3, 512, 512, 14, alpha=0.75): " \
-                                      f"expected (29578752, 150912), got {cost}"
+    raise AssertionError(
+        "mobilenet_layer_cost(3, 512, 512, 14, alpha=0.75): alpha thins both the input channels M "
+        "and the output channels N"
+    )
+assert cost == (29_578_752, 150_912), (
+    f"mobilenet_layer_cost(3, 512, 512, 14, alpha=0.75): expected (29578752, 150912), got {cost}"
+)
 cost = mobilenet_layer_cost(3, 512, 512, 14, alpha=0.75, rho=0.714)
-assert all(isinstance(v, int) for v in cost), \
+assert all(isinstance(v, int) for v in cost), (
     f"alpha = 0.75, rho = 0.714: expected two Python ints, got {[type(v).__name__ for v in cost]} (round the scaled sizes)"
+)
 if cost[0] == 15_076_139:
-    raise AssertionError("alpha = 0.75, rho = 0.714: round rho * D_F to a whole feature map size (10) before squaring it")
+    raise AssertionError(
+        "alpha = 0.75, rho = 0.714: round rho * D_F to a whole feature map size (10) before squaring it"
+    )
 if cost[0] == 3 * 3 * 384 * 81 + 384 * 384 * 81:
-    raise AssertionError("alpha = 0.75, rho = 0.714: rho * D_F = 9.996 must round to 10 (Python's round), "
-                         "int() cuts it down to 9")
-assert cost == (15_091_200, 150_912), f"mobilenet_layer_cost(3, 512, 512, 14, alpha=0.75, rho=0.714): " \
-                                      f"expected (15091200, 150912), got {cost}"
+    raise AssertionError(
+        "alpha = 0.75, rho = 0.714: rho * D_F = 9.996 must round to 10 (Python's round), int() cuts it down to 9"
+    )
+assert cost == (15_091_200, 150_912), (
+    f"mobilenet_layer_cost(3, 512, 512, 14, alpha=0.75, rho=0.714): expected (15091200, 150912), got {cost}"
+)
 cost = mobilenet_layer_cost(3, 512, 512, 14, rho=0.5)
-assert cost[1] == 266_752, f"rho = 0.5 changes the mult-adds, not the parameters: expected 266,752 params, got {cost[1]:,}"
+assert cost[1] == 266_752, (
+    f"rho = 0.5 changes the mult-adds, not the parameters: expected 266,752 params, got {cost[1]:,}"
+)
 cost = mobilenet_layer_cost(5, 32, 64, 7)
-assert cost == (5 * 5 * 32 * 49 + 32 * 64 * 49, 25 * 32 + 32 * 64), \
+assert cost == (5 * 5 * 32 * 49 + 32 * 64 * 49, 25 * 32 + 32 * 64), (
     f"mobilenet_layer_cost(5, 32, 64, 7): expected (139,552, 2,848), got {cost}"
+)
 cost = mobilenet_layer_cost(3, 2, 2, 2, alpha=0.1, rho=0.1)
-assert cost == (9 + 1, 9 + 1), f"mobilenet_layer_cost(3, 2, 2, 2, alpha=0.1, rho=0.1): every scaled size rounds to 0 " \
-                               f"and becomes 1, expected (10, 10), got {cost}"
+assert cost == (9 + 1, 9 + 1), (
+    f"mobilenet_layer_cost(3, 2, 2, 2, alpha=0.1, rho=0.1): every scaled size rounds to 0 "
+    f"and becomes 1, expected (10, 10), got {cost}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-from cvbook.cost import count_mult_adds as _count_mult_adds
-from cvbook.cost import separable_cost as _separable_cost
+from cvbook.cost import count_mult_adds as _count_mult_adds, separable_cost as _separable_cost
 
 _gen = torch.Generator().manual_seed(63)
 _checked = 0
@@ -436,16 +512,20 @@ while _checked < 12:
     _checked += 1
     _want = _separable_cost(_d_k, _m, _n, _d_f, alpha=_alpha, rho=_rho)
     _got = mobilenet_layer_cost(_d_k, _m, _n, _d_f, alpha=_alpha, rho=_rho)
-    assert _got == (_want.mult_adds, _want.params) and all(isinstance(_v, int) for _v in _got), \
-        f"mobilenet_layer_cost({_d_k}, {_m}, {_n}, {_d_f}, alpha={_alpha}, rho={_rho}): " \
+    assert _got == (_want.mult_adds, _want.params) and all(isinstance(_v, int) for _v in _got), (
+        f"mobilenet_layer_cost({_d_k}, {_m}, {_n}, {_d_f}, alpha={_alpha}, rho={_rho}): "
         f"expected {(_want.mult_adds, _want.params)}, got {_got!r}"
+    )
 for _d_k, _m, _n, _d_f in [(3, 32, 64, 112), (3, 1024, 1024, 7), (1, 5, 3, 2), (7, 17, 9, 5)]:
     with torch.device("meta"):
-        _layer = nn.Sequential(nn.Conv2d(_m, _m, _d_k, padding=_d_k // 2, groups=_m, bias=False),
-                               nn.Conv2d(_m, _n, 1, bias=False))
+        _layer = nn.Sequential(
+            nn.Conv2d(_m, _m, _d_k, padding=_d_k // 2, groups=_m, bias=False), nn.Conv2d(_m, _n, 1, bias=False)
+        )
     _want = (_count_mult_adds(_layer, (_m, _d_f, _d_f), device="meta"), count_parameters(_layer))
     _got = mobilenet_layer_cost(_d_k, _m, _n, _d_f)
-    assert _got == _want, f"mobilenet_layer_cost({_d_k}, {_m}, {_n}, {_d_f}): expected {_want} (built layer), got {_got}"
+    assert _got == _want, (
+        f"mobilenet_layer_cost({_d_k}, {_m}, {_n}, {_d_f}): expected {_want} (built layer), got {_got}"
+    )
 ### END HIDDEN TESTS
 
 
@@ -475,10 +555,12 @@ for _kwargs in [{"alpha": 0.0}, {"alpha": -0.5}, {"rho": 1.01}, {"rho": -1.0}, {
 
 # %%
 # NBVAL_CHECK_OUTPUT
-rows = [("Convolution", conv_cost(14, 3, 512, 512, padding=1)),
-        ("Depthwise separable conv", mobilenet_layer_cost(3, 512, 512, 14)),
-        ("alpha = 0.75", mobilenet_layer_cost(3, 512, 512, 14, alpha=0.75)),
-        ("rho = 0.714", mobilenet_layer_cost(3, 512, 512, 14, alpha=0.75, rho=0.714))]
+rows = [
+    ("Convolution", conv_cost(14, 3, 512, 512, padding=1)),
+    ("Depthwise separable conv", mobilenet_layer_cost(3, 512, 512, 14)),
+    ("alpha = 0.75", mobilenet_layer_cost(3, 512, 512, 14, alpha=0.75)),
+    ("rho = 0.714", mobilenet_layer_cost(3, 512, 512, 14, alpha=0.75, rho=0.714)),
+]
 print(f"{'layer / modification':26s} {'M mult-adds':>11s} {'M params':>9s}")
 for name, (mult_adds, params) in rows:
     print(f"{name:26s} {mult_adds / 1e6:11.1f} {params / 1e6:9.2f}")
@@ -530,6 +612,7 @@ for name, (mult_adds, params) in rows:
 # torch.Size([1, 24, 56, 56])
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class InvertedResidual(nn.Module):
     """MobileNet v2 block: 1x1 expansion (ReLU6), 3x3 depthwise (ReLU6), linear 1x1 projection, residual if shapes match."""
@@ -541,9 +624,13 @@ class InvertedResidual(nn.Module):
             raise ValueError(f"stride must be 1 or 2, got {stride!r}")
         hidden = t * c_in
         layers = [] if t == 1 else [nn.Conv2d(c_in, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6()]
-        layers += [nn.Conv2d(hidden, hidden, 3, stride=stride, padding=1, groups=hidden, bias=False),
-                   nn.BatchNorm2d(hidden), nn.ReLU6(),
-                   nn.Conv2d(hidden, c_out, 1, bias=False), nn.BatchNorm2d(c_out)]
+        layers += [
+            nn.Conv2d(hidden, hidden, 3, stride=stride, padding=1, groups=hidden, bias=False),
+            nn.BatchNorm2d(hidden),
+            nn.ReLU6(),
+            nn.Conv2d(hidden, c_out, 1, bias=False),
+            nn.BatchNorm2d(c_out),
+        ]
         self.body = nn.Sequential(*layers)
         self.use_residual = stride == 1 and c_in == c_out
         ### END SOLUTION
@@ -558,34 +645,47 @@ class InvertedResidual(nn.Module):
 # %% nbgrader={"grade": true, "grade_id": "ex4_inverted_residual_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Tests of InvertedResidual: the layers and their sizes (2 points).
 block = InvertedResidual(24, 24, 1, 6)  # the worked example
-assert isinstance(getattr(block, "body", None), nn.Sequential), \
+assert isinstance(getattr(block, "body", None), nn.Sequential), (
     "InvertedResidual(24, 24, 1, 6): set self.body to an nn.Sequential of the layers"
+)
 kinds = [type(layer).__name__ for layer in block.body]
 want = ["Conv2d", "BatchNorm2d", "ReLU6"] * 2 + ["Conv2d", "BatchNorm2d"]
 assert kinds == want, f"InvertedResidual(24, 24, 1, 6), t = 6: expected body layers {want}, got {kinds}"
 count = count_parameters(block)
 if count == 8_832 + 144 + 144 + 24:
-    raise AssertionError("InvertedResidual(24, 24, 1, 6): the convolutions have biases; use bias=False "
-                         "(batch norm follows each of them)")
+    raise AssertionError(
+        "InvertedResidual(24, 24, 1, 6): the convolutions have biases; use bias=False (batch norm follows each of them)"
+    )
 if count == 8_832 - 1_296 + 144 * 144 * 9:
-    raise AssertionError("InvertedResidual(24, 24, 1, 6): the 3 x 3 convolution must be depthwise, groups=hidden, "
-                         "one 3 x 3 filter per channel")
+    raise AssertionError(
+        "InvertedResidual(24, 24, 1, 6): the 3 x 3 convolution must be depthwise, groups=hidden, "
+        "one 3 x 3 filter per channel"
+    )
 assert count == 8_832, f"InvertedResidual(24, 24, 1, 6): expected 8,832 parameters, got {count:,}"
 block = InvertedResidual(32, 16, 1, 1)
 kinds = [type(layer).__name__ for layer in block.body]
-assert kinds == want[3:], f"InvertedResidual(32, 16, 1, 1): t = 1 has no expansion layer, expected body layers " \
-                          f"{want[3:]}, got {kinds}"
+assert kinds == want[3:], (
+    f"InvertedResidual(32, 16, 1, 1): t = 1 has no expansion layer, expected body layers {want[3:]}, got {kinds}"
+)
 count = count_parameters(block)
 assert count == 896, f"InvertedResidual(32, 16, 1, 1): expected 896 parameters, got {count:,}"
 strides = [layer.stride for layer in InvertedResidual(16, 24, 2, 6).body if isinstance(layer, nn.Conv2d)]
-assert strides == [(1, 1), (2, 2), (1, 1)], f"InvertedResidual(16, 24, 2, 6): the stride belongs to the depthwise " \
-                                            f"3 x 3 convolution only; expected strides [1, 2, 1], got {strides}"
+assert strides == [(1, 1), (2, 2), (1, 1)], (
+    f"InvertedResidual(16, 24, 2, 6): the stride belongs to the depthwise "
+    f"3 x 3 convolution only; expected strides [1, 2, 1], got {strides}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-from cvbook.models import InvertedResidual as _Reference
-from cvbook.models import MobileNetV2 as _MobileNetV2
+from cvbook.models import InvertedResidual as _Reference, MobileNetV2 as _MobileNetV2
 
-for _c_in, _c_out, _stride, _t in [(8, 8, 1, 6), (4, 6, 2, 6), (6, 6, 2, 1), (5, 5, 1, 1), (3, 7, 1, 3), (16, 16, 1, 2)]:
+for _c_in, _c_out, _stride, _t in [
+    (8, 8, 1, 6),
+    (4, 6, 2, 6),
+    (6, 6, 2, 1),
+    (5, 5, 1, 1),
+    (3, 7, 1, 3),
+    (16, 16, 1, 2),
+]:
     _what = f"InvertedResidual({_c_in}, {_c_out}, {_stride}, {_t})"
     _got = [tuple(_v.shape) for _v in InvertedResidual(_c_in, _c_out, _stride, _t).state_dict().values()]
     _want = [tuple(_v.shape) for _v in _Reference(_c_in, _c_out, _stride, _t).state_dict().values()]
@@ -599,8 +699,9 @@ with torch.device("meta"):
             _layers.append(InvertedResidual(_c, _out, _s if _i == 0 else 1, _t))
             _c = _out
     _v2.features = nn.Sequential(*_layers, _v2.features[-1])
-assert count_parameters(_v2) == 3_504_872, f"MobileNet v2 from your blocks: expected 3,504,872 parameters, " \
-                                           f"got {count_parameters(_v2):,}"
+assert count_parameters(_v2) == 3_504_872, (
+    f"MobileNet v2 from your blocks: expected 3,504,872 parameters, got {count_parameters(_v2):,}"
+)
 ### END HIDDEN TESTS
 
 
@@ -608,26 +709,36 @@ assert count_parameters(_v2) == 3_504_872, f"MobileNet v2 from your blocks: expe
 # Tests of InvertedResidual: the forward pass (1 point).
 torch.manual_seed(0)
 out = InvertedResidual(16, 24, 2, 6)(torch.rand(2, 16, 14, 14))
-assert tuple(out.shape) == (2, 24, 7, 7), f"InvertedResidual(16, 24, 2, 6) on (2, 16, 14, 14): stride 2 halves H and W, " \
-                                          f"expected (2, 24, 7, 7), got {tuple(out.shape)}"
-assert (out < 0).any(), "InvertedResidual(16, 24, 2, 6): the projection is linear (no ReLU6 after it), so the block's " \
-                        "output can be negative; yours never is"
+assert tuple(out.shape) == (2, 24, 7, 7), (
+    f"InvertedResidual(16, 24, 2, 6) on (2, 16, 14, 14): stride 2 halves H and W, "
+    f"expected (2, 24, 7, 7), got {tuple(out.shape)}"
+)
+assert (out < 0).any(), (
+    "InvertedResidual(16, 24, 2, 6): the projection is linear (no ReLU6 after it), so the block's "
+    "output can be negative; yours never is"
+)
 block = zero_parameters(InvertedResidual(8, 8, 1, 4))
 x = torch.randn(2, 8, 5, 5)
 x_before = x.clone()
 out = block(x)
 assert torch.equal(x, x_before), "forward must not change its input x (no in-place operations on x)"
-assert torch.equal(out, x), "InvertedResidual(8, 8, 1, 4) with all weights zero: stride 1 and c_in == c_out, so the " \
-                            "residual x + body(x) is x itself"
+assert torch.equal(out, x), (
+    "InvertedResidual(8, 8, 1, 4) with all weights zero: stride 1 and c_in == c_out, so the "
+    "residual x + body(x) is x itself"
+)
 try:
     out = zero_parameters(InvertedResidual(8, 8, 2, 4))(x)
 except RuntimeError as error:
-    raise AssertionError(f"InvertedResidual(8, 8, 2, 4): stride 2 changes the shape, so there is no residual to add: "
-                         f"{error}") from None
-assert tuple(out.shape) == (2, 8, 3, 3) and not out.any(), \
+    raise AssertionError(
+        f"InvertedResidual(8, 8, 2, 4): stride 2 changes the shape, so there is no residual to add: {error}"
+    ) from None
+assert tuple(out.shape) == (2, 8, 3, 3) and not out.any(), (
     "InvertedResidual(8, 8, 2, 4) with all weights zero: stride 2, no residual, so the output is zero of shape (2, 8, 3, 3)"
+)
 out = zero_parameters(InvertedResidual(8, 12, 1, 4))(x)
-assert not out.any(), "InvertedResidual(8, 12, 1, 4) with all weights zero: c_in != c_out, no residual, so the output is zero"
+assert not out.any(), (
+    "InvertedResidual(8, 12, 1, 4) with all weights zero: c_in != c_out, no residual, so the output is zero"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.checks import randomize_parameters as _randomize_parameters
@@ -644,15 +755,23 @@ def _copy_into(_ref, _block, _what):
     _src, _dst = list(_block.state_dict().values()), list(_ref.state_dict().items())
     _shapes = [tuple(_v.shape) for _v in _src]
     _want = [tuple(_v.shape) for _, _v in _dst]
-    assert _shapes == _want, f"{_what}: its layers do not have the sizes and order the exercise asks for:\n" \
-                             f"expected parameter shapes {_want},\ngot {_shapes}"
+    assert _shapes == _want, (
+        f"{_what}: its layers do not have the sizes and order the exercise asks for:\n"
+        f"expected parameter shapes {_want},\ngot {_shapes}"
+    )
     _ref.load_state_dict({_k: _v for (_k, _), _v in zip(_dst, _src)})
     return _ref
 
 
 _gen = torch.Generator().manual_seed(64)
-for _c_in, _c_out, _stride, _t, _shape in [(8, 8, 1, 6, (2, 8, 9, 7)), (4, 6, 2, 6, (3, 4, 11, 8)), (6, 6, 2, 1, (2, 6, 5, 5)),
-                                           (5, 5, 1, 1, (1, 5, 4, 6)), (3, 7, 1, 3, (2, 3, 6, 6)), (16, 16, 1, 2, (1, 16, 1, 1))]:
+for _c_in, _c_out, _stride, _t, _shape in [
+    (8, 8, 1, 6, (2, 8, 9, 7)),
+    (4, 6, 2, 6, (3, 4, 11, 8)),
+    (6, 6, 2, 1, (2, 6, 5, 5)),
+    (5, 5, 1, 1, (1, 5, 4, 6)),
+    (3, 7, 1, 3, (2, 3, 6, 6)),
+    (16, 16, 1, 2, (1, 16, 1, 1)),
+]:
     _what = f"InvertedResidual({_c_in}, {_c_out}, {_stride}, {_t})"
     _block = _randomise(InvertedResidual(_c_in, _c_out, _stride, _t), _gen)
     _ref = _copy_into(_Reference(_c_in, _c_out, _stride, _t), _block, _what)
@@ -665,9 +784,13 @@ for _c_in, _c_out, _stride, _t, _shape in [(8, 8, 1, 6, (2, 8, 9, 7)), (4, 6, 2,
         _ref.train(_mode == "train")
         with torch.no_grad():
             _got, _want = _block(_x), _ref(_x.clone())
-        assert _got.shape == _want.shape, f"{_what} on {_shape}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
-        assert torch.allclose(_got, _want, rtol=1e-4, atol=1e-4), f"{_what} on {_shape}, {_mode} mode: wrong output " \
+        assert _got.shape == _want.shape, (
+            f"{_what} on {_shape}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+        )
+        assert torch.allclose(_got, _want, rtol=1e-4, atol=1e-4), (
+            f"{_what} on {_shape}, {_mode} mode: wrong output "
             f"(max difference {(_got - _want).abs().max().item():.3g}); check ReLU6, the stride's place and the residual"
+        )
         assert torch.equal(_x, _before), f"{_what}: forward must not change its input"
 ### END HIDDEN TESTS
 
@@ -682,7 +805,9 @@ for stride in (1, 2):
         refused = None
     except ValueError as error:
         refused = error
-    assert refused is None, f"InvertedResidual(8, 8, {stride}, 6): stride {stride} is allowed, but it raised ValueError: {refused}"
+    assert refused is None, (
+        f"InvertedResidual(8, 8, {stride}, 6): stride {stride} is allowed, but it raised ValueError: {refused}"
+    )
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 for _stride in (0, 3, -1):
@@ -725,6 +850,7 @@ for _stride in (0, 3, -1):
 # (1.0, 1.0, 1.0, 1.0)
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def efficientnet_multipliers(phi, alpha=1.2, beta=1.1, gamma=1.15):
     """(depth, width, resolution, flops_factor) of EfficientNet's compound scaling with coefficient phi."""
@@ -741,39 +867,53 @@ def efficientnet_multipliers(phi, alpha=1.2, beta=1.1, gamma=1.15):
 # %% nbgrader={"grade": true, "grade_id": "ex5_efficientnet_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of efficientnet_multipliers: the four factors (1 point).
 got = efficientnet_multipliers(1)  # the worked example
-assert isinstance(got, tuple) and len(got) == 4, \
+assert isinstance(got, tuple) and len(got) == 4, (
     f"efficientnet_multipliers(1): expected a tuple (depth, width, resolution, flops_factor), got {got!r}"
-assert all(isinstance(v, float) for v in got), \
+)
+assert all(isinstance(v, float) for v in got), (
     f"efficientnet_multipliers(1): expected four Python floats, got {[type(v).__name__ for v in got]}"
-assert all(math.isclose(g, w, rel_tol=1e-6) for g, w in zip(got[:3], (1.2, 1.1, 1.15))), \
+)
+assert all(math.isclose(g, w, rel_tol=1e-6) for g, w in zip(got[:3], (1.2, 1.1, 1.15))), (
     f"efficientnet_multipliers(1): expected (1.2, 1.1, 1.15, ...), got {got}"
+)
 if math.isclose(got[3], 1.2 * 1.1 * 1.15, rel_tol=1e-6):
-    raise AssertionError("efficientnet_multipliers(1): the FLOPs grow with the square of the width and of the "
-                         "resolution, alpha * beta**2 * gamma**2, not alpha * beta * gamma")
-assert math.isclose(got[3], 1.92027, rel_tol=1e-6), \
+    raise AssertionError(
+        "efficientnet_multipliers(1): the FLOPs grow with the square of the width and of the "
+        "resolution, alpha * beta**2 * gamma**2, not alpha * beta * gamma"
+    )
+assert math.isclose(got[3], 1.92027, rel_tol=1e-6), (
     f"efficientnet_multipliers(1): expected flops_factor 1.2 * 1.1**2 * 1.15**2 = 1.92027, got {got[3]}"
+)
 got = efficientnet_multipliers(0)
-assert got == (1.0, 1.0, 1.0, 1.0), f"efficientnet_multipliers(0) is the baseline: expected (1.0, 1.0, 1.0, 1.0), got {got}"
+assert got == (1.0, 1.0, 1.0, 1.0), (
+    f"efficientnet_multipliers(0) is the baseline: expected (1.0, 1.0, 1.0, 1.0), got {got}"
+)
 got = efficientnet_multipliers(2)
-assert math.isclose(got[0], 1.44, rel_tol=1e-6) and math.isclose(got[3], 1.92027**2, rel_tol=1e-6), \
+assert math.isclose(got[0], 1.44, rel_tol=1e-6) and math.isclose(got[3], 1.92027**2, rel_tol=1e-6), (
     f"efficientnet_multipliers(2): expected depth 1.44 and flops_factor 1.92027**2 = 3.687, got {got}"
+)
 got = efficientnet_multipliers(0.5, alpha=1.0, beta=1.44, gamma=1.21)
-assert all(math.isclose(g, w, rel_tol=1e-6) for g, w in zip(got, (1.0, 1.2, 1.1, 1.44 * 1.21))), \
-    f"efficientnet_multipliers(0.5, alpha=1.0, beta=1.44, gamma=1.21): phi need not be whole; expected " \
+assert all(math.isclose(g, w, rel_tol=1e-6) for g, w in zip(got, (1.0, 1.2, 1.1, 1.44 * 1.21))), (
+    f"efficientnet_multipliers(0.5, alpha=1.0, beta=1.44, gamma=1.21): phi need not be whole; expected "
     f"(1.0, 1.2, 1.1, 1.7424), got {got}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 for _phi in (0.5, 3, 4.5, 7):
     _got = efficientnet_multipliers(_phi)
     _want = (1.2**_phi, 1.1**_phi, 1.15**_phi, (1.2 * 1.1**2 * 1.15**2) ** _phi)
-    assert all(isinstance(_v, float) for _v in _got), f"efficientnet_multipliers({_phi}): expected four floats, got {_got!r}"
-    assert all(math.isclose(_g, _w, rel_tol=1e-6) for _g, _w in zip(_got, _want)), \
+    assert all(isinstance(_v, float) for _v in _got), (
+        f"efficientnet_multipliers({_phi}): expected four floats, got {_got!r}"
+    )
+    assert all(math.isclose(_g, _w, rel_tol=1e-6) for _g, _w in zip(_got, _want)), (
         f"efficientnet_multipliers({_phi}): expected {_want}, got {_got}"
+    )
 for _phi, _a, _b, _g in [(2, 1.0, 1.0, 1.0), (3, 1.4, 1.2, 1.0), (1.5, 1.05, 1.3, 1.25)]:
     _got = efficientnet_multipliers(_phi, alpha=_a, beta=_b, gamma=_g)
     _want = (_a**_phi, _b**_phi, _g**_phi, (_a * _b**2 * _g**2) ** _phi)
-    assert all(math.isclose(_x, _y, rel_tol=1e-6) for _x, _y in zip(_got, _want)), \
+    assert all(math.isclose(_x, _y, rel_tol=1e-6) for _x, _y in zip(_got, _want)), (
         f"efficientnet_multipliers({_phi}, alpha={_a}, beta={_b}, gamma={_g}): expected {_want}, got {_got}"
+    )
 ### END HIDDEN TESTS
 
 
@@ -788,8 +928,10 @@ try:
     refused = None
 except ValueError as error:
     refused = error
-assert refused is None, f"efficientnet_multipliers(2, alpha=1.0, beta=1.0, gamma=1.0) is valid (1 is allowed), " \
-                        f"but it raised ValueError: {refused}"
+assert refused is None, (
+    f"efficientnet_multipliers(2, alpha=1.0, beta=1.0, gamma=1.0) is valid (1 is allowed), "
+    f"but it raised ValueError: {refused}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 for _args, _kwargs in [((-0.5,), {}), ((1,), {"alpha": 0.9}), ((1,), {"beta": 0.5}), ((2,), {"gamma": 0.99})]:
@@ -856,6 +998,7 @@ for phi, res in enumerate(released):
 # Graded in two parts: the count (3 points), and the model left as it was, in its
 # mode and without your hooks, even when its forward pass raises (1 point).
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex6_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def count_flops(model, input_shape, device="cpu"):
     """Mult-adds of the Conv2d and Linear layers of one forward pass of model on one example of shape input_shape."""
@@ -896,9 +1039,12 @@ import cvbook.cost
 @contextmanager
 def own_hooks_only():
     """While the block runs, FlopCounterMode and cvbook.cost.count_mult_adds raise (however they were imported)."""
+
     def refused(*args, **kwargs):
-        raise AssertionError("count_flops called torch.utils.flop_counter.FlopCounterMode or "
-                             "cvbook.cost.count_mult_adds: count with your own forward hooks")
+        raise AssertionError(
+            "count_flops called torch.utils.flop_counter.FlopCounterMode or "
+            "cvbook.cost.count_mult_adds: count with your own forward hooks"
+        )
 
     counter, counter_init = torch.utils.flop_counter.FlopCounterMode, torch.utils.flop_counter.FlopCounterMode.__init__
     library, library_code = cvbook.cost.count_mult_adds, cvbook.cost.count_mult_adds.__code__
@@ -911,6 +1057,7 @@ def own_hooks_only():
 
 class Twice(nn.Module):
     """A conv layer used twice, then a Linear on the last axis of a 4-D tensor."""
+
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(4, 4, 3, padding=1)
@@ -923,27 +1070,41 @@ class Twice(nn.Module):
 with own_hooks_only():
     count = count_flops(nn.Conv2d(512, 512, 3, padding=1), (512, 14, 14))  # the worked example
     assert isinstance(count, int), f"expected a Python int, got {type(count).__name__}"
-    assert count == 462_422_016, f"nn.Conv2d(512, 512, 3, padding=1) on (512, 14, 14), the Table 3 convolution: " \
-                                 f"expected 462,422,016, got {count:,}"
+    assert count == 462_422_016, (
+        f"nn.Conv2d(512, 512, 3, padding=1) on (512, 14, 14), the Table 3 convolution: "
+        f"expected 462,422,016, got {count:,}"
+    )
     count = count_flops(nn.Conv2d(512, 512, 3, padding=1, groups=512), (512, 14, 14))
     if count == 462_422_016:
-        raise AssertionError("nn.Conv2d(512, 512, 3, padding=1, groups=512): a depthwise convolution has filters of "
-                             "3 x 3 x 1, divide in_channels by groups")
+        raise AssertionError(
+            "nn.Conv2d(512, 512, 3, padding=1, groups=512): a depthwise convolution has filters of "
+            "3 x 3 x 1, divide in_channels by groups"
+        )
     assert count == 903_168, f"depthwise 3 x 3 on 14 x 14 x 512: expected 903,168, got {count:,}"
     count = count_flops(nn.Linear(1024, 1000), (1024,))
     assert count == 1_024_000, f"nn.Linear(1024, 1000) on (1024,): expected 1,024,000 mult-adds, got {count:,}"
-    model = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
-                          nn.Conv2d(8, 8, (1, 3), padding=(0, 1), groups=4), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                          nn.Linear(8, 10))
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3, stride=2, padding=1),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.Conv2d(8, 8, (1, 3), padding=(0, 1), groups=4),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(8, 10),
+    )
     count = count_flops(model, (3, 16, 16))
     want = 8 * 8 * 8 * 27 + 8 * 8 * 8 * 1 * 3 * 2 + 10 * 8
-    assert count == want, f"conv (27 x 8 x 8 x 8) + grouped 1 x 3 conv (6 x 8 x 8 x 8) + linear (8 x 10), the rest 0: " \
-                          f"expected {want:,}, got {count:,}"
+    assert count == want, (
+        f"conv (27 x 8 x 8 x 8) + grouped 1 x 3 conv (6 x 8 x 8 x 8) + linear (8 x 10), the rest 0: "
+        f"expected {want:,}, got {count:,}"
+    )
     count = count_flops(Twice(), (4, 6, 6))
     want = 2 * (4 * 6 * 6 * 9 * 4) + 4 * 6 * 5 * 6
-    assert count == want, f"a 3 x 3 conv called twice (2 x 5,184) and a Linear(6, 5) on a (1, 4, 6, 6) tensor " \
-                          f"(output.numel() * in_features = 120 * 6): a layer called twice counts twice; " \
-                          f"expected {want:,}, got {count:,}"
+    assert count == want, (
+        f"a 3 x 3 conv called twice (2 x 5,184) and a Linear(6, 5) on a (1, 4, 6, 6) tensor "
+        f"(output.numel() * in_features = 120 * 6): a layer called twice counts twice; "
+        f"expected {want:,}, got {count:,}"
+    )
     from cvbook.models import MobileNetV1
 
     with torch.device("meta"):
@@ -972,15 +1133,25 @@ for _ in range(6):
     _kh, _kw = (int(_v) for _v in torch.randint(1, 6, (2,), generator=_gen))
     _stride = int(torch.randint(1, 3, (1,), generator=_gen))
     _h, _w = (int(_v) for _v in torch.randint(6, 20, (2,), generator=_gen))
-    _model = nn.Sequential(nn.Conv2d(_c_in, _c_mid, (_kh, _kw), stride=_stride, groups=_g, dilation=1 + _stride % 2),
-                           nn.BatchNorm2d(_c_mid), nn.ReLU(), nn.Conv2d(_c_mid, _c_mid, 3, padding=1, groups=_c_mid),
-                           nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(4 * _c_mid, 7), nn.ReLU(), nn.Linear(7, 3))
+    _model = nn.Sequential(
+        nn.Conv2d(_c_in, _c_mid, (_kh, _kw), stride=_stride, groups=_g, dilation=1 + _stride % 2),
+        nn.BatchNorm2d(_c_mid),
+        nn.ReLU(),
+        nn.Conv2d(_c_mid, _c_mid, 3, padding=1, groups=_c_mid),
+        nn.AdaptiveAvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(4 * _c_mid, 7),
+        nn.ReLU(),
+        nn.Linear(7, 3),
+    )
     _want = _flop_counter(_model, (_c_in, _h, _w))
     _model.train()
     with own_hooks_only():
         _got = count_flops(_model, (_c_in, _h, _w))
-    assert isinstance(_got, int) and _got == _want, f"count_flops on\n{_model}\nwith input {(_c_in, _h, _w)}: " \
-                                                    f"expected {_want:,} (FlopCounterMode / 2), got {_got!r}"
+    assert isinstance(_got, int) and _got == _want, (
+        f"count_flops on\n{_model}\nwith input {(_c_in, _h, _w)}: "
+        f"expected {_want:,} (FlopCounterMode / 2), got {_got!r}"
+    )
 with torch.device("meta"):
     _v2 = _MobileNetV2()
 _want = _flop_counter(_v2, (3, 224, 224), "meta")
@@ -994,6 +1165,7 @@ assert _got == _want, f"MobileNet v2 on (3, 224, 224): expected {_want:,} (FlopC
 # Tests of count_flops: the model is left as it was (1 point).
 class Broken(nn.Module):
     """A model whose forward pass raises after its conv layer ran."""
+
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(3, 3, 1)
@@ -1008,8 +1180,9 @@ model.train()
 with own_hooks_only():
     count_flops(model, (3, 6, 6))
 assert model.training, "count_flops(model) on a model in training mode: put the model back in the mode it was in"
-assert all(not m._forward_hooks for m in model.modules()), "count_flops(model): remove your hooks after counting " \
-                                                            "(handle.remove())"
+assert all(not m._forward_hooks for m in model.modules()), (
+    "count_flops(model): remove your hooks after counting (handle.remove())"
+)
 model.eval()
 with own_hooks_only():
     count_flops(model, (3, 6, 6))
@@ -1020,8 +1193,9 @@ try:
         count_flops(model, (3, 4, 4))
 except RuntimeError:
     pass
-assert not model.conv._forward_hooks, "count_flops on a model whose forward pass raises: remove the hooks even then " \
-                                       "(try / finally)"
+assert not model.conv._forward_hooks, (
+    "count_flops on a model whose forward pass raises: remove the hooks even then (try / finally)"
+)
 assert model.training, "count_flops on a model whose forward pass raises: restore its mode even then (try / finally)"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
@@ -1048,7 +1222,9 @@ for width in (1.0, 0.75, 0.5, 0.25):
     with torch.device("meta"):
         model = MobileNetV1(width=width)
     mult_adds = count_flops(model, (3, 224, 224), device="meta")
-    print(f"width {width:4.2f}, 224 x 224: {mult_adds / 1e6:6.1f} M mult-adds, {count_parameters(model) / 1e6:.1f} M params")
+    print(
+        f"width {width:4.2f}, 224 x 224: {mult_adds / 1e6:6.1f} M mult-adds, {count_parameters(model) / 1e6:.1f} M params"
+    )
 with torch.device("meta"):
     model = MobileNetV1()
 for size in (192, 160, 128):

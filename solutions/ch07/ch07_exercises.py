@@ -18,8 +18,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # # Chapter 7 exercises: data augmentation and transfer learning
@@ -98,6 +107,7 @@ from cvbook.checks import expect_error, refusing
 # [[[120, 80, 120], [255, 0, 255]]]
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def colour_shift(image, shift):
     """Add shift[c] to channel c of a uint8 image (3, H, W) or batch (N, 3, H, W), clipped to [0, 255]."""
@@ -122,25 +132,31 @@ assert out.dtype == torch.uint8, f"the worked example: expected dtype torch.uint
 assert out.shape == (3, 1, 2), f"the worked example: expected shape (3, 1, 2), got {tuple(out.shape)}"
 got = out.permute(1, 2, 0).tolist()
 if got == [[[120, 80, 120], [14, 246, 14]]]:
-    raise AssertionError("the worked example: 250 + 20 gave 14 and 10 - 20 gave 246, uint8 wrapped around; "
-                         "compute in a wider type and clip")
-assert got == [[[120, 80, 120], [255, 0, 255]]], f"the worked example, shift (20, -20, 20): expected " \
-                                                 f"[[[120, 80, 120], [255, 0, 255]]], got {got}"
+    raise AssertionError(
+        "the worked example: 250 + 20 gave 14 and 10 - 20 gave 246, uint8 wrapped around; "
+        "compute in a wider type and clip"
+    )
+assert got == [[[120, 80, 120], [255, 0, 255]]], (
+    f"the worked example, shift (20, -20, 20): expected [[[120, 80, 120], [255, 0, 255]]], got {got}"
+)
 assert x[0, 0, 1] == 250, "colour_shift must not change its input"
 got = colour_shift(x, (-20, 20, 20)).permute(1, 2, 0).tolist()
-assert got == [[[80, 120, 120], [230, 30, 255]]], \
+assert got == [[[80, 120, 120], [230, 30, 255]]], (
     f"the worked example's pixels with shift (-20, 20, 20): expected [[[80, 120, 120], [230, 30, 255]]], got {got}"
+)
 batch = torch.stack([x, x])
 out = colour_shift(batch, (5, 0, 50))
 assert out.shape == (2, 3, 1, 2), f"a batch (2, 3, 1, 2) must keep its shape, got {tuple(out.shape)}"
 got = out[1].permute(1, 2, 0).tolist()
-assert got == [[[105, 100, 150], [255, 10, 255]]], \
-    f"a batch of the worked example, shift (5, 0, 50): the channels are dimension -3, expected " \
+assert got == [[[105, 100, 150], [255, 10, 255]]], (
+    f"a batch of the worked example, shift (5, 0, 50): the channels are dimension -3, expected "
     f"[[[105, 100, 150], [255, 10, 255]]] for the second image, got {got}"
+)
 for shift in (np.array([1, 2, 3]), torch.tensor([1, 2, 3]), [1, 2, 3]):
     got = colour_shift(x, shift).permute(1, 2, 0).tolist()
-    assert got == [[[101, 102, 103], [251, 12, 253]]], \
+    assert got == [[[101, 102, 103], [251, 12, 253]]], (
         f"shift given as {type(shift).__name__} [1, 2, 3]: expected [[[101, 102, 103], [251, 12, 253]]], got {got}"
+    )
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.augment import colour_shift as _reference_shift
@@ -152,13 +168,18 @@ for _shape in [(3, 5, 7), (4, 3, 6, 2), (1, 3, 1, 1), (3, 16, 16)]:
     _shift = torch.randint(-60, 61, (3,), generator=_gen).tolist()
     _got = colour_shift(_img, _shift)
     _want = _reference_shift(_img, _shift)
-    assert _got.dtype == torch.uint8 and _got.shape == _img.shape, \
+    assert _got.dtype == torch.uint8 and _got.shape == _img.shape, (
         f"an image of shape {_shape}: expected a uint8 tensor of the same shape, got {_got.dtype} {tuple(_got.shape)}"
+    )
     assert torch.equal(_got, _want), f"an image of shape {_shape}, shift {_shift}: wrong values (clip to [0, 255])"
     assert torch.equal(_img, _copy), "colour_shift must not change its input"
 _extreme = torch.tensor([0, 128, 255], dtype=torch.uint8).view(3, 1, 1)
-for _shift, _want in [((-255, 200, 255), [0, 255, 255]), ((255, -200, -255), [255, 0, 0]),
-                      (np.array([1, 2, 3]), [1, 130, 255]), (torch.tensor([0, 0, 0]), [0, 128, 255])]:
+for _shift, _want in [
+    ((-255, 200, 255), [0, 255, 255]),
+    ((255, -200, -255), [255, 0, 0]),
+    (np.array([1, 2, 3]), [1, 130, 255]),
+    (torch.tensor([0, 0, 0]), [0, 128, 255]),
+]:
     _got = colour_shift(_extreme, _shift).flatten().tolist()
     assert _got == _want, f"the pixel (0, 128, 255) with shift {list(_shift)}: expected {_want}, got {_got}"
 ### END HIDDEN TESTS
@@ -184,8 +205,12 @@ assert refused is None, f"a batch of shape (1, 3, 2, 2) is valid, but it raised 
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 _extreme = torch.tensor([0, 128, 255], dtype=torch.uint8).view(3, 1, 1)
-for _bad in [torch.zeros(2, 2, dtype=torch.uint8), torch.zeros(3, 2, 2, dtype=torch.int64),
-             torch.zeros(2, 1, 3, 3, dtype=torch.uint8), torch.zeros(1, 1, 3, 2, 2, dtype=torch.uint8)]:
+for _bad in [
+    torch.zeros(2, 2, dtype=torch.uint8),
+    torch.zeros(3, 2, 2, dtype=torch.int64),
+    torch.zeros(2, 1, 3, 3, dtype=torch.uint8),
+    torch.zeros(1, 1, 3, 2, 2, dtype=torch.uint8),
+]:
     with expect_error(ValueError, f"an image of shape {tuple(_bad.shape)} and dtype {_bad.dtype}"):
         colour_shift(_bad, (1, 2, 3))
 with expect_error(ValueError, "a shift with 4 values"):
@@ -242,6 +267,7 @@ with expect_error(ValueError, "a shift with 4 values"):
 #          [0.6229, 1.0000]]], dtype=torch.float64)
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def pca_colour_augment(image, alpha):
     """AlexNet's PCA colour augmentation of a float image (3, H, W) in [0, 1] with the given alpha."""
@@ -251,10 +277,10 @@ def pca_colour_augment(image, alpha):
     alpha = torch.as_tensor(alpha, dtype=torch.float64)
     if alpha.shape != (3,):
         raise ValueError(f"alpha must hold 3 values, got shape {tuple(alpha.shape)}")
-    pixels = image.double().reshape(3, -1)                 # (3, P)
+    pixels = image.double().reshape(3, -1)  # (3, P)
     centred = pixels - pixels.mean(dim=1, keepdim=True)
     cov = centred @ centred.T / (pixels.shape[1] - 1)
-    eigvals, eigvecs = torch.linalg.eigh(cov)              # ascending
+    eigvals, eigvecs = torch.linalg.eigh(cov)  # ascending
     eigvals, eigvecs = eigvals.flip(0), eigvecs.flip(1)
     eigvecs = eigvecs * torch.where(eigvecs.sum(dim=0) < 0, -1.0, 1.0).double()
     delta = eigvecs @ (alpha * eigvals)
@@ -264,35 +290,50 @@ def pca_colour_augment(image, alpha):
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_pca_colour_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # Tests of pca_colour_augment: the augmented image (3 points).
-image = torch.tensor([[[0.2, 0.4], [0.6, 0.8]], [[0.1, 0.3], [0.7, 0.7]], [[0.3, 0.3], [0.5, 0.9]]],
-                     dtype=torch.float64)  # the worked example
+image = torch.tensor(
+    [[[0.2, 0.4], [0.6, 0.8]], [[0.1, 0.3], [0.7, 0.7]], [[0.3, 0.3], [0.5, 0.9]]], dtype=torch.float64
+)  # the worked example
 with refusing("cvbook.augment.pca_colour_augment", "cvbook.augment.pca_colour_basis"):
     out = pca_colour_augment(image, (1.0, 0.0, 0.0))
 assert isinstance(out, torch.Tensor), f"expected a tensor, got {type(out).__name__}"
 assert out.shape == (3, 2, 2), f"expected shape (3, 2, 2), got {tuple(out.shape)}"
 assert out.dtype == torch.float64, f"expected the input's dtype torch.float64, got {out.dtype}"
-expected = torch.tensor([[[0.3194, 0.5194], [0.7194, 0.9194]], [[0.2333, 0.4333], [0.8333, 0.8333]],
-                         [[0.4229, 0.4229], [0.6229, 1.0000]]], dtype=torch.float64)
+expected = torch.tensor(
+    [[[0.3194, 0.5194], [0.7194, 0.9194]], [[0.2333, 0.4333], [0.8333, 0.8333]], [[0.4229, 0.4229], [0.6229, 1.0000]]],
+    dtype=torch.float64,
+)
 worked = expected
 if torch.allclose(out, image - (expected - image), atol=1e-3):
-    raise AssertionError("the worked example, alpha (1, 0, 0): the shift has the wrong sign; choose each "
-                         "eigenvector's sign so that its components sum to >= 0")
+    raise AssertionError(
+        "the worked example, alpha (1, 0, 0): the shift has the wrong sign; choose each "
+        "eigenvector's sign so that its components sum to >= 0"
+    )
 if out.max() > 1:
-    raise AssertionError(f"the worked example, alpha (1, 0, 0): clip the result to [0, 1], got a maximum of {out.max():.4f}")
-assert torch.allclose(out, expected, atol=1e-4), f"the worked example, alpha (1, 0, 0): expected\n{expected}\ngot\n{out}"
+    raise AssertionError(
+        f"the worked example, alpha (1, 0, 0): clip the result to [0, 1], got a maximum of {out.max():.4f}"
+    )
+assert torch.allclose(out, expected, atol=1e-4), (
+    f"the worked example, alpha (1, 0, 0): expected\n{expected}\ngot\n{out}"
+)
 assert image[2, 1, 1] == 0.9, "pca_colour_augment must not change its input"
-assert torch.allclose(pca_colour_augment(image, (0.0, 0.0, 0.0)), image), \
+assert torch.allclose(pca_colour_augment(image, (0.0, 0.0, 0.0)), image), (
     "the worked example with alpha (0, 0, 0): the image must stay unchanged"
+)
 out = pca_colour_augment(image, (0.1, -0.2, 0.3))
-expected = torch.tensor([[[0.2124, 0.4124], [0.6124, 0.8124]], [[0.1155, 0.3155], [0.7155, 0.7155]],
-                         [[0.3094, 0.3094], [0.5094, 0.9094]]], dtype=torch.float64)
+expected = torch.tensor(
+    [[[0.2124, 0.4124], [0.6124, 0.8124]], [[0.1155, 0.3155], [0.7155, 0.7155]], [[0.3094, 0.3094], [0.5094, 0.9094]]],
+    dtype=torch.float64,
+)
 assert torch.allclose(out, expected, atol=1e-4), f"alpha = (0.1, -0.2, 0.3): expected\n{expected}\ngot\n{out}"
 out = pca_colour_augment(image.float(), (1.0, 0.0, 0.0))
 assert out.dtype == torch.float32, f"the worked example as float32: a float32 image stays float32, got {out.dtype}"
-assert torch.allclose(out, worked.float(), atol=1e-4), \
+assert torch.allclose(out, worked.float(), atol=1e-4), (
     f"the worked example as float32, alpha (1, 0, 0): expected\n{worked.float()}\ngot\n{out}"
+)
 low = pca_colour_augment(image, (-10.0, 0.0, 0.0))
-assert float(low.min()) == 0.0, f"the worked example, alpha (-10, 0, 0): clip at 0 too, got a minimum of {float(low.min()):.4f}"
+assert float(low.min()) == 0.0, (
+    f"the worked example, alpha (-10, 0, 0): clip at 0 too, got a minimum of {float(low.min()):.4f}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.augment import pca_colour_augment as _reference_pca
@@ -306,8 +347,9 @@ for _h, _w in [(6, 5), (16, 16), (1, 9), (30, 2)]:
     with refusing("cvbook.augment.pca_colour_augment", "cvbook.augment.pca_colour_basis"):
         _got = pca_colour_augment(_img, _alpha)
     _want = _reference_pca(_img, _alpha)
-    assert _got.shape == _img.shape and torch.allclose(_got, _want, atol=1e-6), \
+    assert _got.shape == _img.shape and torch.allclose(_got, _want, atol=1e-6), (
         f"a {_h} x {_w} float64 image, alpha {_alpha}: wrong values (compared with the book's pca_colour_augment)"
+    )
     assert torch.equal(_img, _copy), "pca_colour_augment must not change its input"
 # the shift is the same at every pixel (before clipping) and lies along the eigenvectors
 _img = 0.3 + 0.4 * torch.rand(3, 8, 8, generator=_gen, dtype=torch.float64)
@@ -316,7 +358,9 @@ assert torch.allclose(_d, _d[:, :1, :1].expand_as(_d), atol=1e-9), "add the same
 _pix = _img.reshape(3, -1).numpy()
 _w, _v = np.linalg.eigh(np.cov(_pix))
 _p1 = _v[:, -1] * (1 if _v[:, -1].sum() >= 0 else -1)
-assert np.allclose(_d[:, 0, 0].numpy(), 0.5 * _w[-1] * _p1, atol=1e-9), "Delta = alpha_1 lambda_1 p_1 for alpha = (a, 0, 0)"
+assert np.allclose(_d[:, 0, 0].numpy(), 0.5 * _w[-1] * _p1, atol=1e-9), (
+    "Delta = alpha_1 lambda_1 p_1 for alpha = (a, 0, 0)"
+)
 # clipping at 0 too
 _low = pca_colour_augment(_img, (-100.0, 0.0, 0.0))
 assert float(_low.min()) == 0.0 and float(_low.max()) <= 1.0, "alpha (-100, 0, 0): clip to [0, 1]"
@@ -336,8 +380,10 @@ try:
     refused = None
 except ValueError as error:
     refused = error
-assert refused is None, f"a (3, 1, 2) image (2 pixels are enough) with alpha given as a tensor is valid, " \
-                        f"but it raised ValueError: {refused}"
+assert refused is None, (
+    f"a (3, 1, 2) image (2 pixels are enough) with alpha given as a tensor is valid, "
+    f"but it raised ValueError: {refused}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 for _bad in [torch.rand(3, 4), torch.rand(1, 3, 4, 4), torch.rand(2, 4, 4)]:
@@ -379,6 +425,7 @@ with expect_error(ValueError, "alpha with 4 values"):
 # Linear(in_features=512, out_features=3, bias=True)
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def prepare_for_transfer(model, num_classes):
     """Replace model.fc by a new Linear(in_features, num_classes), freeze the rest; return the trainable count."""
@@ -400,12 +447,15 @@ old_conv1 = model.conv1.weight.clone()
 count = prepare_for_transfer(model, 3)
 assert isinstance(count, int), f"expected a Python int, got {type(count).__name__}"
 assert isinstance(model.fc, nn.Linear), f"model.fc must be an nn.Linear, got {type(model.fc).__name__}"
-assert (model.fc.in_features, model.fc.out_features) == (512, 3), \
+assert (model.fc.in_features, model.fc.out_features) == (512, 3), (
     f"expected Linear(512, 3), got Linear({model.fc.in_features}, {model.fc.out_features})"
+)
 assert model.fc.bias is not None, "the new layer needs a bias"
 trainable = [name for name, p in model.named_parameters() if p.requires_grad]
 if len(trainable) > 2:
-    raise AssertionError(f"{len(trainable)} parameter tensors are trainable, e.g. {trainable[0]}: freeze all but model.fc")
+    raise AssertionError(
+        f"{len(trainable)} parameter tensors are trainable, e.g. {trainable[0]}: freeze all but model.fc"
+    )
 assert trainable == ["fc.weight", "fc.bias"], f"only fc.weight and fc.bias should be trainable, got {trainable}"
 if count == 11_178_051:
     raise AssertionError("you counted all parameters: count only those with requires_grad")
@@ -419,20 +469,24 @@ for p in model.layer4.parameters():
 model.layer1[0].conv1.weight.requires_grad = False
 count = prepare_for_transfer(model, 7)
 trainable = [name for name, p in model.named_parameters() if p.requires_grad]
-assert trainable == ["fc.weight", "fc.bias"] and count == 512 * 7 + 7, \
-    f"a ResNet-18 whose layers were partly frozen before, with 7 classes: expected only fc.weight and fc.bias " \
+assert trainable == ["fc.weight", "fc.bias"] and count == 512 * 7 + 7, (
+    f"a ResNet-18 whose layers were partly frozen before, with 7 classes: expected only fc.weight and fc.bias "
     f"trainable and 3,591 trainable parameters, got {trainable[:3]}... and {count!r}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 for _name, _in, _k in [("resnet50", 2048, 10), ("resnet34", 512, 1), ("resnet18", 512, 1000)]:
     with torch.device("meta"):
         _m = getattr(torchvision.models, _name)(weights=None)
     _n = prepare_for_transfer(_m, _k)
-    assert _n == _in * _k + _k, f"{_name} with {_k} classes: expected {_in * _k + _k:,} trainable parameters, got {_n!r}"
+    assert _n == _in * _k + _k, (
+        f"{_name} with {_k} classes: expected {_in * _k + _k:,} trainable parameters, got {_n!r}"
+    )
     assert type(_n) is int, f"{_name} with {_k} classes: return a Python int, got {type(_n).__name__}"
     _trainable = [_nm for _nm, _p in _m.named_parameters() if _p.requires_grad]
-    assert _trainable == ["fc.weight", "fc.bias"], \
+    assert _trainable == ["fc.weight", "fc.bias"], (
         f"{_name} with {_k} classes: only fc.weight and fc.bias should be trainable, got {_trainable[:4]}"
+    )
 ### END HIDDEN TESTS
 
 
@@ -497,6 +551,7 @@ for _bad in [-1, 2.5, False, "3"]:
 #         [0.3008, 0.6271, 0.0720]])
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def ten_crop_average(model, images, size):
     """Mean softmax of model over the 10 crops (5 of images, 5 of their mirrors); returns (N, K)."""
@@ -507,8 +562,13 @@ def ten_crop_average(model, images, size):
     t, l = int(round((h - size) / 2)), int(round((w - size) / 2))
 
     def five(x):
-        return [x[..., :size, :size], x[..., :size, w - size:], x[..., h - size:, :size],
-                x[..., h - size:, w - size:], x[..., t:t + size, l:l + size]]
+        return [
+            x[..., :size, :size],
+            x[..., :size, w - size :],
+            x[..., h - size :, :size],
+            x[..., h - size :, w - size :],
+            x[..., t : t + size, l : l + size],
+        ]
 
     model.eval()
     with torch.no_grad():
@@ -527,6 +587,7 @@ class MeanScorer(nn.Module):
 
 class CropRecorder(nn.Module):
     """Records the crops it sees; scores 2 classes."""
+
     def __init__(self):
         super().__init__()
         self.seen = []
@@ -538,8 +599,12 @@ class CropRecorder(nn.Module):
 
 def no_torchvision_crops():
     """Inside the `with` block, torchvision's ten_crop and five_crop raise."""
-    return refusing("torchvision.transforms.v2.functional.ten_crop", "torchvision.transforms.v2.functional.five_crop",
-                    "torchvision.transforms.functional.ten_crop", "torchvision.transforms.functional.five_crop")
+    return refusing(
+        "torchvision.transforms.v2.functional.ten_crop",
+        "torchvision.transforms.v2.functional.five_crop",
+        "torchvision.transforms.functional.ten_crop",
+        "torchvision.transforms.functional.five_crop",
+    )
 
 
 images = torch.arange(2 * 1 * 4 * 4, dtype=torch.float32).view(2, 1, 4, 4) / 32  # the worked example
@@ -547,46 +612,71 @@ with no_torchvision_crops():
     out = ten_crop_average(MeanScorer(), images, 2)
 assert isinstance(out, torch.Tensor), f"expected a tensor, got {type(out).__name__}"
 assert out.shape == (2, 3), f"expected shape (2, 3), got {tuple(out.shape)}"
-assert torch.allclose(out.sum(dim=1), torch.ones(2)), \
+assert torch.allclose(out.sum(dim=1), torch.ones(2)), (
     "the worked example: each row must be a probability distribution (softmax over the classes, then the mean)"
+)
 expected = torch.tensor([[0.3431, 0.4365, 0.2204], [0.3008, 0.6271, 0.0720]])
 assert torch.allclose(out, expected, atol=1e-4), f"the worked example: expected\n{expected}\ngot\n{out}"
 recorder = CropRecorder()
 ten_crop_average(recorder, images, 2)
-assert len(recorder.seen) == 10, f"the worked example's images: run the model once per crop batch, 10 times; " \
-                                f"it ran {len(recorder.seen)} times"
+assert len(recorder.seen) == 10, (
+    f"the worked example's images: run the model once per crop batch, 10 times; it ran {len(recorder.seen)} times"
+)
 x, m = images[:1], images[:1].flip(-1)  # the first image and its mirror
-want = [x[..., :2, :2], x[..., :2, 2:], x[..., 2:, :2], x[..., 2:, 2:], x[..., 1:3, 1:3],
-        m[..., :2, :2], m[..., :2, 2:], m[..., 2:, :2], m[..., 2:, 2:], m[..., 1:3, 1:3]]
+want = [
+    x[..., :2, :2],
+    x[..., :2, 2:],
+    x[..., 2:, :2],
+    x[..., 2:, 2:],
+    x[..., 1:3, 1:3],
+    m[..., :2, :2],
+    m[..., :2, 2:],
+    m[..., 2:, :2],
+    m[..., 2:, 2:],
+    m[..., 1:3, 1:3],
+]
 for k, crop in enumerate(want):
-    assert any(torch.equal(s[:1], crop) for s in recorder.seen), \
-        f"the worked example's first image, size 2: crop {k} of the expected 10 (top left, top right, bottom left, " \
+    assert any(torch.equal(s[:1], crop) for s in recorder.seen), (
+        f"the worked example's first image, size 2: crop {k} of the expected 10 (top left, top right, bottom left, "
         f"bottom right, centre, then the same of the mirror) is missing:\n{crop}"
+    )
 torch.manual_seed(0)
 net = nn.Sequential(nn.Flatten(), nn.Dropout(0.9), nn.Linear(3 * 3, 4))
 net.train()
 x = torch.randn(2, 1, 4, 5)
-crops = [crop for v in (x, x.flip(-1)) for crop in (v[..., :3, :3], v[..., :3, 2:], v[..., 1:, :3], v[..., 1:, 2:],
-                                                       v[..., 0:3, 1:4])]
+crops = [
+    crop
+    for v in (x, x.flip(-1))
+    for crop in (v[..., :3, :3], v[..., :3, 2:], v[..., 1:, :3], v[..., 1:, 2:], v[..., 0:3, 1:4])
+]
 net.eval()
 with torch.no_grad():
     want = torch.stack([net(crop).softmax(1) for crop in crops]).mean(0)
 net.train()
 with no_torchvision_crops():
     out = ten_crop_average(net, x, 3)
-assert torch.allclose(out, want, atol=1e-6), \
-    "a model with dropout, handed over in training mode, on (2, 1, 4, 5) images, size 3 (centre crop t = round(0.5) " \
+assert torch.allclose(out, want, atol=1e-6), (
+    "a model with dropout, handed over in training mode, on (2, 1, 4, 5) images, size 3 (centre crop t = round(0.5) "
     "= 0, l = 1): run the model in eval mode (model.eval()), so that dropout is off"
-assert not out.requires_grad, "a model with trainable weights: the result must not require gradients " \
-                              "(run the model under torch.no_grad())"
+)
+assert not out.requires_grad, (
+    "a model with trainable weights: the result must not require gradients (run the model under torch.no_grad())"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from torchvision.transforms.v2 import functional as _TF
 
 _gen = torch.Generator().manual_seed(74)
 torch.manual_seed(74)
-_net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                     nn.Dropout(0.5), nn.Linear(4, 5))
+_net = nn.Sequential(
+    nn.Conv2d(3, 4, 3),
+    nn.BatchNorm2d(4),
+    nn.ReLU(),
+    nn.AdaptiveAvgPool2d(1),
+    nn.Flatten(),
+    nn.Dropout(0.5),
+    nn.Linear(4, 5),
+)
 _net.train()
 for _shape, _s in [((3, 3, 9, 8), 6), ((2, 3, 7, 7), 7), ((1, 3, 10, 13), 5), ((4, 3, 6, 11), 3), ((2, 3, 8, 9), 6)]:
     _x = torch.randn(_shape, generator=_gen)
@@ -594,12 +684,19 @@ for _shape, _s in [((3, 3, 9, 8), 6), ((2, 3, 7, 7), 7), ((1, 3, 10, 13), 5), ((
     with torch.no_grad():
         _want = torch.stack([_net(_c).softmax(1) for _c in _TF.ten_crop(_x, [_s, _s])]).mean(0)
     _net.train()
-    with refusing("torchvision.transforms.v2.functional.ten_crop", "torchvision.transforms.v2.functional.five_crop",
-                  "torchvision.transforms.functional.ten_crop", "torchvision.transforms.functional.five_crop"):
+    with refusing(
+        "torchvision.transforms.v2.functional.ten_crop",
+        "torchvision.transforms.v2.functional.five_crop",
+        "torchvision.transforms.functional.ten_crop",
+        "torchvision.transforms.functional.five_crop",
+    ):
         _got = ten_crop_average(_net, _x, _s)
-    assert _got.shape == _want.shape, f"images {_shape}, size {_s}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
-    assert torch.allclose(_got, _want, atol=1e-5), \
+    assert _got.shape == _want.shape, (
+        f"images {_shape}, size {_s}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+    )
+    assert torch.allclose(_got, _want, atol=1e-5), (
         f"images {_shape}, size {_s}: wrong average (eval mode? crops of the mirrored image? softmax before the mean?)"
+    )
     assert not _got.requires_grad, f"images {_shape}, size {_s}: the result must not require gradients"
 ### END HIDDEN TESTS
 
@@ -608,6 +705,7 @@ for _shape, _s in [((3, 3, 9, 8), 6), ((2, 3, 7, 7), 7), ((1, 3, 10, 13), 5), ((
 # Tests of ten_crop_average: the ValueErrors (1 point).
 class Uniform(nn.Module):
     """Scores 2 classes equally, whatever the crop."""
+
     def forward(self, x):
         return torch.zeros(len(x), 2)
 

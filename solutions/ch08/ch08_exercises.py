@@ -18,8 +18,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # # Chapter 8 exercises: evaluating classifiers
@@ -64,7 +73,6 @@ import numpy as np
 
 from cvbook.checks import expect_error, refusing
 
-
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex1_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 1: precision, recall and F1 from a confusion matrix (3 points)
 #
@@ -91,6 +99,7 @@ from cvbook.checks import expect_error, refusing
 # (0.4444444444444444, 0.4, 0.42105263157894735)
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def precision_recall_f1(cm):
     """(precision, recall, f1) of the positive class from a 2 x 2 matrix [[TN, FP], [FN, TP]]."""
@@ -112,7 +121,9 @@ def precision_recall_f1(cm):
 # Tests of precision_recall_f1: the three ratios (2 points).
 result = precision_recall_f1(np.array([[85, 5], [6, 4]]))  # the worked example
 assert isinstance(result, tuple) and len(result) == 3, f"expected a tuple (precision, recall, f1), got {result!r}"
-assert all(isinstance(v, float) for v in result), f"expected three Python floats, got {[type(v).__name__ for v in result]}"
+assert all(isinstance(v, float) for v in result), (
+    f"expected three Python floats, got {[type(v).__name__ for v in result]}"
+)
 p, r, f = result
 if np.isclose(p, 0.4) and np.isclose(r, 4 / 9):
     raise AssertionError("precision and recall are swapped: did you read the matrix transposed? Rows are the truth")
@@ -121,12 +132,14 @@ assert np.isclose(r, 0.4), f"recall = TP / (TP + FN) = 4 / 10 = 0.4, got {r}"
 assert np.isclose(f, 8 / 19), f"F1 = 2 TP / (2 TP + FP + FN) = 8 / 19 = 0.421, got {f}"
 assert precision_recall_f1([[3, 0], [0, 7]]) == (1.0, 1.0, 1.0), "a perfect classifier: (1.0, 1.0, 1.0)"
 result = precision_recall_f1([[90, 0], [10, 0]])
-assert result == (0.0, 0.0, 0.0), \
-    f"cm [[90, 0], [10, 0]] ('always negative' flags nothing): precision is 0/0, reported as 0.0, recall 0/10 = 0.0, " \
+assert result == (0.0, 0.0, 0.0), (
+    f"cm [[90, 0], [10, 0]] ('always negative' flags nothing): precision is 0/0, reported as 0.0, recall 0/10 = 0.0, "
     f"F1 0/10 = 0.0; expected (0.0, 0.0, 0.0), got {result}"
+)
 result = precision_recall_f1([[0, 4], [0, 0]])
-assert result == (0.0, 0.0, 0.0), f"cm [[0, 4], [0, 0]] (no positives): recall is 0/0, reported as 0.0; " \
-                                   f"expected (0.0, 0.0, 0.0), got {result}"
+assert result == (0.0, 0.0, 0.0), (
+    f"cm [[0, 4], [0, 0]] (no positives): recall is 0/0, reported as 0.0; expected (0.0, 0.0, 0.0), got {result}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from sklearn.metrics import precision_recall_fscore_support as _prfs
@@ -140,14 +153,21 @@ for _ in range(20):
         continue
     _want = _prfs(_y_true, _y_pred, labels=[0, 1], average="binary", zero_division=0.0)[:3]
     _got = precision_recall_f1(_cm)
-    assert all(isinstance(_v, float) for _v in _got), f"precision_recall_f1({_cm.tolist()}): expected three Python floats"
-    assert np.allclose(_got, _want), f"precision_recall_f1({_cm.tolist()}): expected {tuple(map(float, _want))}, got {_got}"
-assert np.allclose(precision_recall_f1(np.array([[0, 0], [0, 5]])), (1.0, 1.0, 1.0)), \
+    assert all(isinstance(_v, float) for _v in _got), (
+        f"precision_recall_f1({_cm.tolist()}): expected three Python floats"
+    )
+    assert np.allclose(_got, _want), (
+        f"precision_recall_f1({_cm.tolist()}): expected {tuple(map(float, _want))}, got {_got}"
+    )
+assert np.allclose(precision_recall_f1(np.array([[0, 0], [0, 5]])), (1.0, 1.0, 1.0)), (
     "cm [[0, 0], [0, 5]] (only positives, all found): expected (1.0, 1.0, 1.0)"
-assert np.allclose(precision_recall_f1(np.array([[1, 3], [1, 1]])), (0.25, 0.5, 2 / 6)), \
+)
+assert np.allclose(precision_recall_f1(np.array([[1, 3], [1, 1]])), (0.25, 0.5, 2 / 6)), (
     "cm [[1, 3], [1, 1]]: expected precision 1/4, recall 1/2, F1 2/6"
-assert np.allclose(precision_recall_f1(np.array([[5.0, 1.0], [2.0, 3.0]])), (0.75, 0.6, 6 / 9)), \
+)
+assert np.allclose(precision_recall_f1(np.array([[5.0, 1.0], [2.0, 3.0]])), (0.75, 0.6, 6 / 9)), (
     "a float matrix of counts [[5., 1.], [2., 3.]]: expected (0.75, 0.6, 0.667)"
+)
 ### END HIDDEN TESTS
 
 
@@ -165,8 +185,10 @@ for valid in ([[0, 0], [0, 0]], np.array([[5.0, 1.0], [2.0, 3.0]])):
         refused = None
     except ValueError as error:
         refused = error
-    assert refused is None, f"cm = {np.asarray(valid).tolist()} is a valid 2 x 2 matrix of counts (zeros and float " \
-                            f"counts are allowed), but it raised ValueError: {refused}"
+    assert refused is None, (
+        f"cm = {np.asarray(valid).tolist()} is a valid 2 x 2 matrix of counts (zeros and float "
+        f"counts are allowed), but it raised ValueError: {refused}"
+    )
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 for _bad in (np.ones((2, 3)), np.ones(4), [[-3, 1], [0, 2]], np.ones((1, 2, 2))):
@@ -201,6 +223,7 @@ for _bad in (np.ones((2, 3)), np.ones(4), [[-3, 1], [0, 2]], np.ones((1, 2, 2)))
 # 0.5
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def auc_trapezoid(x, y):
     """Area under the curve through the points (x[i], y[i]), x increasing, by the trapezoid rule."""
@@ -223,18 +246,23 @@ with refusing("numpy.trapezoid", "sklearn.metrics.auc"):
     area = auc_trapezoid([0, 0.5, 1], [0, 1, 1])  # the worked example
     assert isinstance(area, float), f"expected a Python float, got {type(area).__name__}"
     if np.isclose(area, 0.5):
-        raise AssertionError("x = [0, 0.5, 1], y = [0, 1, 1]: got 0.5, the rectangles under the left points; "
-                             "a trapezoid uses the mean (y_i + y_i+1) / 2 of both ends")
-    assert np.isclose(area, 0.75), f"x = [0, 0.5, 1], y = [0, 1, 1]: trapezoids 0.5 * (0 + 1) / 2 + 0.5 * (1 + 1) / 2 " \
-                                   f"= 0.75, got {area}"
+        raise AssertionError(
+            "x = [0, 0.5, 1], y = [0, 1, 1]: got 0.5, the rectangles under the left points; "
+            "a trapezoid uses the mean (y_i + y_i+1) / 2 of both ends"
+        )
+    assert np.isclose(area, 0.75), (
+        f"x = [0, 0.5, 1], y = [0, 1, 1]: trapezoids 0.5 * (0 + 1) / 2 + 0.5 * (1 + 1) / 2 = 0.75, got {area}"
+    )
     area = auc_trapezoid([0, 1], [0, 1])
     assert np.isclose(area, 0.5), f"the diagonal x = y = [0, 1]: expected AUC 0.5, got {area}"
     area = auc_trapezoid([0, 0, 1], [0, 1, 1])
-    assert np.isclose(area, 1.0), f"x = [0, 0, 1], y = [0, 1, 1]: a vertical step adds no area, the perfect ROC curve " \
-                                  f"has AUC 1.0, got {area}"
+    assert np.isclose(area, 1.0), (
+        f"x = [0, 0, 1], y = [0, 1, 1]: a vertical step adds no area, the perfect ROC curve has AUC 1.0, got {area}"
+    )
     area = auc_trapezoid(np.array([0.0, 0.2, 0.6, 1.0]), np.array([0.0, 0.5, 0.8, 1.0]))
-    assert np.isclose(area, 0.67), f"x = [0, 0.2, 0.6, 1], y = [0, 0.5, 0.8, 1]: expected 0.2 * 0.25 + 0.4 * 0.65 " \
-                                   f"+ 0.4 * 0.9 = 0.67, got {area}"
+    assert np.isclose(area, 0.67), (
+        f"x = [0, 0.2, 0.6, 1], y = [0, 0.5, 0.8, 1]: expected 0.2 * 0.25 + 0.4 * 0.65 + 0.4 * 0.9 = 0.67, got {area}"
+    )
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from sklearn.metrics import auc as _sk_auc, roc_auc_score as _roc_auc_score, roc_curve as _roc_curve
@@ -253,8 +281,9 @@ for _ in range(3):
     _scores = np.round(_rng.normal(size=80) + _labels, 1)  # with ties
     _fpr, _tpr, _ = _roc_curve(_labels, _scores)
     assert np.isclose(auc_trapezoid(_fpr, _tpr), _roc_auc_score(_labels, _scores)), "the ROC AUC of a random ranking"
-assert np.isclose(auc_trapezoid([0, 1, 1, 2], [1, 1, 3, 3]), 4.0), \
+assert np.isclose(auc_trapezoid([0, 1, 1, 2], [1, 1, 3, 3]), 4.0), (
     "x = [0, 1, 1, 2], y = [1, 1, 3, 3] (a vertical step at x = 1): expected 1 + 0 + 3 = 4.0"
+)
 ### END HIDDEN TESTS
 
 
@@ -271,8 +300,10 @@ try:
     refused = None
 except ValueError as error:
     refused = error
-assert refused is None, f"x = [0, 0, 1] is sorted (equal neighbours are allowed, a vertical step of an ROC curve), " \
-                        f"but it raised ValueError: {refused}"
+assert refused is None, (
+    f"x = [0, 0, 1] is sorted (equal neighbours are allowed, a vertical step of an ROC curve), "
+    f"but it raised ValueError: {refused}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 for _bad in (([0, 1, 2], [0, 1]), ([0], [0]), ([1, 0], [0, 1]), ([], []), ([0, 0.5, 0.4, 1], [0, 1, 1, 1])):
@@ -314,6 +345,7 @@ for _bad in (([0, 1, 2], [0, 1]), ([0], [0]), ([1, 0], [0, 1]), ([], []), ([0, 0
 # 0.49829931972789115
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def average_precision_ranked(ranked, num_positives=None):
     """AP = sum_k (r_k - r_{k-1}) P_k of a ranked list of hits (1) and misses (0), best first."""
@@ -343,13 +375,17 @@ with refusing("sklearn.metrics.average_precision_score", "cvbook.metrics.average
     ap = average_precision_ranked([1, 0, 1, 1, 0, 0, 1, 0, 0, 1])  # the worked example
     assert isinstance(ap, float), f"expected a Python float, got {type(ap).__name__}"
     if np.isclose(ap, np.mean([1, 0.5, 2 / 3, 3 / 4, 0.6, 0.5, 4 / 7, 0.5, 4 / 9, 0.5])):
-        raise AssertionError("[1, 0, 1, 1, 0, 0, 1, 0, 0, 1]: you averaged the precision at every rank; only the ranks "
-                             "where recall rises (the 1s) count")
-    assert np.isclose(ap, (1 + 2 / 3 + 3 / 4 + 4 / 7 + 5 / 10) / 5), \
+        raise AssertionError(
+            "[1, 0, 1, 1, 0, 0, 1, 0, 0, 1]: you averaged the precision at every rank; only the ranks "
+            "where recall rises (the 1s) count"
+        )
+    assert np.isclose(ap, (1 + 2 / 3 + 3 / 4 + 4 / 7 + 5 / 10) / 5), (
         f"[1, 0, 1, 1, 0, 0, 1, 0, 0, 1]: expected (1 + 2/3 + 3/4 + 4/7 + 5/10) / 5 = 0.6976, got {ap}"
+    )
     ap7 = average_precision_ranked([1, 0, 1, 1, 0, 0, 1, 0, 0, 1], num_positives=7)
-    assert np.isclose(ap7, (1 + 2 / 3 + 3 / 4 + 4 / 7 + 5 / 10) / 7), \
+    assert np.isclose(ap7, (1 + 2 / 3 + 3 / 4 + 4 / 7 + 5 / 10) / 7), (
         f"the same list with num_positives=7: each recall step is 1/7, expected 0.4983, got {ap7}"
+    )
     ap = average_precision_ranked([1, 1, 0, 0])
     assert ap == 1.0, f"[1, 1, 0, 0] (all hits first): expected AP 1.0, got {ap}"
     ap = average_precision_ranked([0, 0, 0, 1])
@@ -371,13 +407,17 @@ for _n in (1, 2, 5, 20, 200):
     _scores = np.arange(_n, 0, -1, dtype=float)
     with refusing("sklearn.metrics.average_precision_score", "cvbook.metrics.average_precision"):
         _got = average_precision_ranked(_ranked)
-    assert np.isclose(_got, _ap_score(_ranked, _scores)), f"a random list of {_n}: expected {_ap_score(_ranked, _scores)}, got {_got}"
+    assert np.isclose(_got, _ap_score(_ranked, _scores)), (
+        f"a random list of {_n}: expected {_ap_score(_ranked, _scores)}, got {_got}"
+    )
     assert np.isclose(average_precision_ranked(list(_ranked)), _got), "a Python list must work like an array"
     _extra = int(_rng.integers(1, 5))
     _want = _cvbook_ap(_scores, _ranked, num_positives=int(_ranked.sum()) + _extra)
     _got = average_precision_ranked(_ranked, num_positives=int(_ranked.sum()) + _extra)
     assert np.isclose(_got, _want), f"with {_extra} positives never ranked: expected {_want}, got {_got}"
-assert average_precision_ranked([0, 0], num_positives=2) == 0.0, "[0, 0] with num_positives=2 (only false detections): AP 0"
+assert average_precision_ranked([0, 0], num_positives=2) == 0.0, (
+    "[0, 0] with num_positives=2 (only false detections): AP 0"
+)
 assert np.isclose(average_precision_ranked([0, 1, 0, 1]), (1 / 2 + 2 / 4) / 2), "[0, 1, 0, 1]: expected (1/2 + 2/4) / 2"
 ### END HIDDEN TESTS
 
@@ -396,8 +436,10 @@ for args in (([], 3), ([0, 0], 2), ([1, 1, 0], 2)):
         refused = None
     except ValueError as error:
         refused = error
-    assert refused is None, f"average_precision_ranked{args} is valid (num_positives >= the hits and > 0), " \
-                            f"but it raised ValueError: {refused}"
+    assert refused is None, (
+        f"average_precision_ranked{args} is valid (num_positives >= the hits and > 0), "
+        f"but it raised ValueError: {refused}"
+    )
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 for _args in (([0, 2, 1],), ([0, 0],), ([1, 1], 1), ([], None), ([], 0), ([1, 0, 1], 0), ([0.5, 1],)):
@@ -434,6 +476,7 @@ for _args in (([0, 2, 1],), ([0, 0],), ([1, 1], 1), ([], None), ([], 0), ([1, 0,
 # (0.5624195624195624, 0.95)
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def macro_micro_f1(y_true, y_pred, num_classes):
     """(macro F1, micro F1) of single-label predictions over num_classes classes."""
@@ -465,20 +508,26 @@ y_pred = [0] * 90 + [1] * 5 + [0] * 4 + [0]
 with refusing("sklearn.metrics.f1_score", "sklearn.metrics.precision_recall_fscore_support"):
     result = macro_micro_f1(y_true, y_pred, 3)
     assert isinstance(result, tuple) and len(result) == 2, f"expected a tuple (macro, micro), got {result!r}"
-    assert all(isinstance(v, float) for v in result), f"expected two Python floats, got {[type(v).__name__ for v in result]}"
+    assert all(isinstance(v, float) for v in result), (
+        f"expected two Python floats, got {[type(v).__name__ for v in result]}"
+    )
     macro, micro = result
     assert np.isclose(micro, 0.95), f"the worked example: micro F1 equals the accuracy, 95 / 100 = 0.95, got {micro}"
     if np.isclose(macro, 2 * 0.649 * 0.519 / (0.649 + 0.519), atol=1e-3):
-        raise AssertionError("the worked example: you took the harmonic mean of macro precision and macro recall; "
-                             "macro F1 is the mean of the per-class F1")
-    assert np.isclose(macro, (180 / 185 + 10 / 14 + 0) / 3), \
+        raise AssertionError(
+            "the worked example: you took the harmonic mean of macro precision and macro recall; "
+            "macro F1 is the mean of the per-class F1"
+        )
+    assert np.isclose(macro, (180 / 185 + 10 / 14 + 0) / 3), (
         f"the worked example: mean of the per-class F1 (0.973, 0.714, 0): expected 0.5622, got {macro}"
+    )
     result = macro_micro_f1([0, 1, 2], [0, 1, 2], 3)
     assert result == (1.0, 1.0), f"y_true = y_pred = [0, 1, 2] (all correct): expected (1.0, 1.0), got {result}"
     result = macro_micro_f1([0, 1, 1], [0, 1, 1], 4)
-    assert np.allclose(result, (0.5, 1.0)), \
-        f"y_true = y_pred = [0, 1, 1] with num_classes=4: classes 2 and 3 never appear and count with F1 0 in the " \
+    assert np.allclose(result, (0.5, 1.0)), (
+        f"y_true = y_pred = [0, 1, 1] with num_classes=4: classes 2 and 3 never appear and count with F1 0 in the "
         f"macro mean, (1 + 1 + 0 + 0) / 4 = 0.5; expected (0.5, 1.0), got {result}"
+    )
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from sklearn.metrics import f1_score as _f1_score
@@ -489,12 +538,15 @@ for _n, _k in ((10, 2), (50, 3), (300, 10), (7, 6)):
     _p = np.where(_rng.random(_n) < 0.5, _t, _rng.integers(0, _k, _n))
     with refusing("sklearn.metrics.f1_score", "sklearn.metrics.precision_recall_fscore_support"):
         _got = macro_micro_f1(_t, _p, _k)
-    _want = (_f1_score(_t, _p, labels=list(range(_k)), average="macro", zero_division=0.0),
-             _f1_score(_t, _p, labels=list(range(_k)), average="micro", zero_division=0.0))
+    _want = (
+        _f1_score(_t, _p, labels=list(range(_k)), average="macro", zero_division=0.0),
+        _f1_score(_t, _p, labels=list(range(_k)), average="micro", zero_division=0.0),
+    )
     assert np.allclose(_got, _want), f"{_n} random labels over {_k} classes: expected {_want}, got {_got}"
     assert np.allclose(macro_micro_f1(list(_t), list(_p), _k), _got), "lists must work like arrays"
-assert np.allclose(macro_micro_f1([2, 2], [2, 0], 5), (2 / 3 / 5, 0.5)), \
+assert np.allclose(macro_micro_f1([2, 2], [2, 0], 5), (2 / 3 / 5, 0.5)), (
     "y_true [2, 2], y_pred [2, 0], 5 classes: class 2 has F1 2/3, the other four 0; expected (0.1333, 0.5)"
+)
 ### END HIDDEN TESTS
 
 
@@ -513,8 +565,10 @@ try:
     refused = None
 except ValueError as error:
     refused = error
-assert refused is None, f"macro_micro_f1([0, 0], [0, 0], 3) is valid (a class may appear in neither array), " \
-                        f"but it raised ValueError: {refused}"
+assert refused is None, (
+    f"macro_micro_f1([0, 0], [0, 0], 3) is valid (a class may appear in neither array), "
+    f"but it raised ValueError: {refused}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 for _args in (([0, 1], [0, 1, 1], 2), ([0, -1], [0, 1], 2), ([0, 1], [0, -2], 2), ([0, 1], [0, 2], 2)):
@@ -549,6 +603,7 @@ for _args in (([0, 1], [0, 1, 1], 2), ([0, -1], [0, 1], 2), ([0, 1], [0, -2], 2)
 # 0.5833333333333334
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def auc_by_pairs(scores, labels):
     """ROC AUC as P(score of a positive > score of a negative), ties counting 1/2."""
@@ -573,7 +628,9 @@ with refusing("sklearn.metrics.roc_auc_score"):
         raise AssertionError("the worked example: got 3/6; the tie 0.4 = 0.4 counts one half, not zero")
     if np.isclose(auc, 4 / 6):
         raise AssertionError("the worked example: got 4/6; the tie 0.4 = 0.4 counts one half, not one")
-    assert np.isclose(auc, 3.5 / 6), f"the worked example: expected (3 wins + 0.5 x 1 tie) / 6 pairs = 0.5833, got {auc}"
+    assert np.isclose(auc, 3.5 / 6), (
+        f"the worked example: expected (3 wins + 0.5 x 1 tie) / 6 pairs = 0.5833, got {auc}"
+    )
     auc = auc_by_pairs(np.array([0.9, 0.8, 0.1]), np.array([1, 1, 0]))
     assert auc == 1.0, f"scores [0.9, 0.8, 0.1], labels [1, 1, 0] (a perfect ranking): expected AUC 1.0, got {auc}"
     auc = auc_by_pairs(np.array([0.1, 0.8, 0.9]), np.array([1, 1, 0]))
@@ -591,8 +648,12 @@ for _n in (2, 10, 100, 500):
     _scores = np.round(_rng.normal(size=_n) + _labels, 1)  # many ties
     with refusing("sklearn.metrics.roc_auc_score"):
         _got = auc_by_pairs(_scores, _labels)
-    assert np.isclose(_got, _roc_auc_score(_labels, _scores)), f"{_n} samples: expected {_roc_auc_score(_labels, _scores)}, got {_got}"
-assert auc_by_pairs(np.full(4, 0.5), np.array([1, 0, 1, 0])) == 0.5, "scores all 0.5, labels [1, 0, 1, 0] (all tied): AUC 0.5"
+    assert np.isclose(_got, _roc_auc_score(_labels, _scores)), (
+        f"{_n} samples: expected {_roc_auc_score(_labels, _scores)}, got {_got}"
+    )
+assert auc_by_pairs(np.full(4, 0.5), np.array([1, 0, 1, 0])) == 0.5, (
+    "scores all 0.5, labels [1, 0, 1, 0] (all tied): AUC 0.5"
+)
 ### END HIDDEN TESTS
 
 
@@ -607,12 +668,16 @@ try:
     refused = None
 except ValueError as error:
     refused = error
-assert refused is None, f"scores all 0.5 with labels [1, 0, 1, 0] are valid (ties are allowed), " \
-                        f"but it raised ValueError: {refused}"
+assert refused is None, (
+    f"scores all 0.5 with labels [1, 0, 1, 0] are valid (ties are allowed), but it raised ValueError: {refused}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-for _args in ((np.array([0.1, 0.2]), np.array([0, 0])), (np.array([0.1, 0.2]), np.array([0, 1, 1])),
-              ([0.5, 0.4, 0.3], [1, 1, 1])):
+for _args in (
+    (np.array([0.1, 0.2]), np.array([0, 0])),
+    (np.array([0.1, 0.2]), np.array([0, 1, 1])),
+    ([0.5, 0.4, 0.3], [1, 1, 1]),
+):
     with expect_error(ValueError, f"auc_by_pairs{_args}"):
         auc_by_pairs(*_args)
 ### END HIDDEN TESTS

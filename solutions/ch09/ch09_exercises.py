@@ -18,8 +18,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # # Chapter 9 exercises: object detection
@@ -74,6 +83,7 @@ def close(got, want, atol=1e-6):
     got, want = torch.as_tensor(got), torch.as_tensor(want)
     return got.shape == want.shape and torch.allclose(got.double(), want.double(), rtol=1e-5, atol=atol)
 
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex1_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 1: intersection over union (3 points)
 #
@@ -96,6 +106,7 @@ def close(got, want, atol=1e-6):
 # >>> iou(torch.tensor([[1.0, 1.0, 5.0, 4.0]]), torch.tensor([[2.0, 2.0, 6.0, 6.0], [1.0, 1.0, 5.0, 4.0]]))
 # tensor([[0.2727, 1.0000]])
 # ```
+
 
 # %% nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def iou(boxes1, boxes2):
@@ -120,22 +131,33 @@ BOX_IOU = ("torchvision.ops.box_iou", "torchvision.ops.boxes.box_iou", "cvbook.b
 
 with refusing(*BOX_IOU):
     out = iou(torch.tensor([[1.0, 1.0, 5.0, 4.0]]), torch.tensor([[2.0, 2.0, 6.0, 6.0], [1.0, 1.0, 5.0, 4.0]]))
-assert isinstance(out, torch.Tensor) and out.shape == (1, 2), f"the worked example: expected a tensor of shape (1, 2), got {getattr(out, 'shape', out)}"
+assert isinstance(out, torch.Tensor) and out.shape == (1, 2), (
+    f"the worked example: expected a tensor of shape (1, 2), got {getattr(out, 'shape', out)}"
+)
 assert out.is_floating_point(), f"the worked example: expected a float tensor, got dtype {out.dtype}"
-assert close(out, [[6 / 22, 1.0]]), f"the worked example: expected [[0.2727, 1.0]] (6 / (12 + 16 - 6), then a box with itself), got {out.tolist()}"
+assert close(out, [[6 / 22, 1.0]]), (
+    f"the worked example: expected [[0.2727, 1.0]] (6 / (12 + 16 - 6), then a box with itself), got {out.tolist()}"
+)
 with refusing(*BOX_IOU):
     out = iou(torch.tensor([[0.0, 0.0, 2.0, 2.0]]), torch.tensor([[2.0, 0.0, 4.0, 2.0], [5.0, 5.0, 6.0, 6.0]]))
-assert close(out, [[0.0, 0.0]]), f"a box touching [0, 0, 2, 2] at x = 2 and a disjoint one: both have intersection 0, so IoU 0; got {out.tolist()}" \
+assert close(out, [[0.0, 0.0]]), (
+    f"a box touching [0, 0, 2, 2] at x = 2 and a disjoint one: both have intersection 0, so IoU 0; got {out.tolist()}"
     " (clamp negative overlap widths and heights to 0)"
+)
 with refusing(*BOX_IOU):
-    out = iou(torch.tensor([[0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 4.0, 4.0], [1.0, 1.0, 3.0, 3.0]]),
-              torch.tensor([[0.0, 0.0, 2.0, 2.0], [1.0, 0.0, 3.0, 2.0]]))
+    out = iou(
+        torch.tensor([[0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 4.0, 4.0], [1.0, 1.0, 3.0, 3.0]]),
+        torch.tensor([[0.0, 0.0, 2.0, 2.0], [1.0, 0.0, 3.0, 2.0]]),
+    )
 assert out.shape == (3, 2), f"3 boxes against 2: expected shape (3, 2) (row i = boxes1[i]), got {tuple(out.shape)}"
-assert close(out, [[1.0, 1 / 3], [0.25, 0.25], [1 / 7, 1 / 3]]), \
+assert close(out, [[1.0, 1 / 3], [0.25, 0.25], [1 / 7, 1 / 3]]), (
     f"3 boxes against 2: expected [[1, 1/3], [1/4, 1/4], [1/7, 1/3]], got {out.tolist()}"
+)
 with refusing(*BOX_IOU):
     out = iou(torch.zeros(0, 4), torch.tensor([[0.0, 0.0, 1.0, 1.0]]))
-assert tuple(out.shape) == (0, 1), f"no boxes in boxes1 (N = 0) against 1 box: expected an empty tensor of shape (0, 1), got {tuple(out.shape)}"
+assert tuple(out.shape) == (0, 1), (
+    f"no boxes in boxes1 (N = 0) against 1 box: expected an empty tensor of shape (0, 1), got {tuple(out.shape)}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import torchvision as _tv
@@ -148,8 +170,12 @@ for _n, _m in [(13, 29), (1, 50), (40, 1), (0, 3), (4, 0)]:
     _want = _tv.ops.box_iou(_b1, _b2)
     with refusing(*BOX_IOU):
         _got = iou(_b1, _b2)
-    assert tuple(_got.shape) == tuple(_want.shape), f"{_n} x {_m} random boxes: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
-    assert close(_got, _want), f"{_n} x {_m} random boxes: largest difference from the true IoU {float((_got.double() - _want.double()).abs().max()):.2e}"
+    assert tuple(_got.shape) == tuple(_want.shape), (
+        f"{_n} x {_m} random boxes: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+    )
+    assert close(_got, _want), (
+        f"{_n} x {_m} random boxes: largest difference from the true IoU {float((_got.double() - _want.double()).abs().max()):.2e}"
+    )
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -188,6 +214,7 @@ for _s1, _s2 in [((2, 4), (3, 3)), ((1, 2, 4), (2, 4)), ((4,), (4,))]:
 # tensor([[10., 20., 40., 20.]])
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def convert_boxes(boxes, in_fmt, out_fmt):
     """Convert (N, 4) boxes between "xyxy", "xywh" and "cxcywh"."""
@@ -216,21 +243,28 @@ def convert_boxes(boxes, in_fmt, out_fmt):
 # Tests of convert_boxes: the conversions (2 points).
 BOX_CONVERT = ("torchvision.ops.box_convert", "cvbook.boxes.box_convert")
 box = torch.tensor([[10.0, 20.0, 50.0, 40.0]])
-for fmt_in, fmt_out, source, want in [("xyxy", "cxcywh", box, [[30, 30, 40, 20]]),
-                                      ("cxcywh", "xywh", torch.tensor([[30.0, 30.0, 40.0, 20.0]]), [[10, 20, 40, 20]]),
-                                      ("xyxy", "xywh", box, [[10, 20, 40, 20]]),
-                                      ("xywh", "xyxy", torch.tensor([[10.0, 20.0, 40.0, 20.0]]), [[10, 20, 50, 40]]),
-                                      ("cxcywh", "xyxy", torch.tensor([[30.0, 30.0, 40.0, 20.0]]), [[10, 20, 50, 40]]),
-                                      ("xywh", "cxcywh", torch.tensor([[10.0, 20.0, 40.0, 20.0]]), [[30, 30, 40, 20]]),
-                                      ("xyxy", "xyxy", box, [[10, 20, 50, 40]])]:
+for fmt_in, fmt_out, source, want in [
+    ("xyxy", "cxcywh", box, [[30, 30, 40, 20]]),
+    ("cxcywh", "xywh", torch.tensor([[30.0, 30.0, 40.0, 20.0]]), [[10, 20, 40, 20]]),
+    ("xyxy", "xywh", box, [[10, 20, 40, 20]]),
+    ("xywh", "xyxy", torch.tensor([[10.0, 20.0, 40.0, 20.0]]), [[10, 20, 50, 40]]),
+    ("cxcywh", "xyxy", torch.tensor([[30.0, 30.0, 40.0, 20.0]]), [[10, 20, 50, 40]]),
+    ("xywh", "cxcywh", torch.tensor([[10.0, 20.0, 40.0, 20.0]]), [[30, 30, 40, 20]]),
+    ("xyxy", "xyxy", box, [[10, 20, 50, 40]]),
+]:
     with refusing(*BOX_CONVERT):
         out = convert_boxes(source.clone(), fmt_in, fmt_out)
-    assert isinstance(out, torch.Tensor) and tuple(out.shape) == (1, 4), \
+    assert isinstance(out, torch.Tensor) and tuple(out.shape) == (1, 4), (
         f"{fmt_in} -> {fmt_out} of {source.tolist()}: expected a tensor of shape (1, 4), got {getattr(out, 'shape', out)}"
-    assert close(out, want, atol=1e-4), f"{fmt_in} -> {fmt_out} of {source.tolist()}: expected {want}, got {out.tolist()}"
+    )
+    assert close(out, want, atol=1e-4), (
+        f"{fmt_in} -> {fmt_out} of {source.tolist()}: expected {want}, got {out.tolist()}"
+    )
 with refusing(*BOX_CONVERT):
     out = convert_boxes(torch.zeros(0, 4), "xyxy", "cxcywh")
-assert tuple(out.shape) == (0, 4), f"no boxes in (shape (0, 4)), no boxes out: expected shape (0, 4), got {tuple(out.shape)}"
+assert tuple(out.shape) == (0, 4), (
+    f"no boxes in (shape (0, 4)), no boxes out: expected shape (0, 4), got {tuple(out.shape)}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import torchvision as _tv
@@ -244,8 +278,12 @@ for _in in ("xyxy", "xywh", "cxcywh"):
         _want = _tv.ops.box_convert(_src, _in, _out)
         with refusing(*BOX_CONVERT):
             _got = convert_boxes(_src.clone(), _in, _out)
-        assert tuple(_got.shape) == (25, 4), f"{_in} -> {_out} of 25 random boxes: expected shape (25, 4), got {tuple(_got.shape)}"
-        assert close(_got, _want), f"{_in} -> {_out} of 25 random boxes: for box {_src[0].tolist()} expected {_want[0].tolist()}, got {_got[0].tolist()}"
+        assert tuple(_got.shape) == (25, 4), (
+            f"{_in} -> {_out} of 25 random boxes: expected shape (25, 4), got {tuple(_got.shape)}"
+        )
+        assert close(_got, _want), (
+            f"{_in} -> {_out} of 25 random boxes: for box {_src[0].tolist()} expected {_want[0].tolist()}, got {_got[0].tolist()}"
+        )
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -253,7 +291,9 @@ for _in in ("xyxy", "xywh", "cxcywh"):
 for fmt_in in ("xyxy", "xywh", "cxcywh"):
     for fmt_out in ("xyxy", "xywh", "cxcywh"):
         out = convert_boxes(torch.tensor([[10.0, 20.0, 50.0, 40.0]]), fmt_in, fmt_out)
-        assert tuple(out.shape) == (1, 4), f"the known formats {fmt_in!r} -> {fmt_out!r} must not raise; expected shape (1, 4), got {tuple(out.shape)}"
+        assert tuple(out.shape) == (1, 4), (
+            f"the known formats {fmt_in!r} -> {fmt_out!r} must not raise; expected shape (1, 4), got {tuple(out.shape)}"
+        )
 with expect_error(ValueError, "the unknown output format 'yolo'"):
     convert_boxes(torch.tensor([[10.0, 20.0, 50.0, 40.0]]), "xyxy", "yolo")
 with expect_error(ValueError, "the unknown input format 'xy'"):
@@ -292,6 +332,7 @@ for _in, _out in [("XYXY", "xywh"), ("cxcywh", ""), ("xywh", None)]:
 # tensor([0, 4])
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def nms(boxes, scores, iou_threshold=0.5, score_threshold=0.6):
     """Indices of the boxes kept by the lecture's non-max suppression, by decreasing score."""
@@ -312,32 +353,47 @@ def nms(boxes, scores, iou_threshold=0.5, score_threshold=0.6):
 # Tests of nms: the algorithm (3 points). Your nms runs with the book's IoU in place of your `iou`.
 from cvbook.boxes import box_iou as book_iou
 
-NMS = ("torchvision.ops.nms", "torchvision.ops.boxes.nms", "torchvision.ops.batched_nms", "cvbook.boxes.nms",
-       "cvbook.boxes.batched_nms")
+NMS = (
+    "torchvision.ops.nms",
+    "torchvision.ops.boxes.nms",
+    "torchvision.ops.batched_nms",
+    "cvbook.boxes.nms",
+    "cvbook.boxes.batched_nms",
+)
 your_iou, iou = globals().get("iou"), book_iou
 try:
     example = torch.tensor([[10.0, 10, 40, 30], [12, 11, 42, 32], [8, 9, 37, 28], [60, 12, 80, 40], [62, 14, 83, 42]])
     with refusing(*NMS):
         out = nms(example, torch.tensor([0.9, 0.8, 0.6, 0.7, 0.85]))
-    assert isinstance(out, torch.Tensor) and out.dtype == torch.int64, f"the worked example: expected an int64 tensor, got {out!r}"
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.int64, (
+        f"the worked example: expected an int64 tensor, got {out!r}"
+    )
     assert out.tolist() == [0, 4], f"the worked example: expected [0, 4], got {out.tolist()}"
     with refusing(*NMS):
         out = nms(example, torch.tensor([0.9, 0.8, 0.6, 0.7, 0.85]), score_threshold=0.0)
-    assert out.tolist() == [0, 4], f"the worked example with score_threshold=0: box 2 is now suppressed by box 0 (IoU 0.73); expected [0, 4], got {out.tolist()}"
+    assert out.tolist() == [0, 4], (
+        f"the worked example with score_threshold=0: box 2 is now suppressed by box 0 (IoU 0.73); expected [0, 4], got {out.tolist()}"
+    )
     with refusing(*NMS):
         out = nms(example, torch.tensor([0.7, 0.8, 0.65, 0.9, 0.61]))
-    assert out.tolist() == [3, 1], f"scores [0.7, 0.8, 0.65, 0.9, 0.61]: box 3 first, then box 1 (it suppresses 0 and 2); expected [3, 1] in decreasing score, got {out.tolist()}"
+    assert out.tolist() == [3, 1], (
+        f"scores [0.7, 0.8, 0.65, 0.9, 0.61]: box 3 first, then box 1 (it suppresses 0 and 2); expected [3, 1] in decreasing score, got {out.tolist()}"
+    )
     pair = torch.tensor([[0.0, 0.0, 2.0, 1.0], [0.0, 0.0, 1.0, 1.0]])  # IoU exactly 0.5
     with refusing(*NMS):
         out = nms(pair, torch.tensor([0.9, 0.8]))
-    assert out.tolist() == [0], f"two boxes with IoU exactly 0.5: the lecture drops IoU >= threshold, so expected [0], got {out.tolist()}"
+    assert out.tolist() == [0], (
+        f"two boxes with IoU exactly 0.5: the lecture drops IoU >= threshold, so expected [0], got {out.tolist()}"
+    )
     with refusing(*NMS):
         out = nms(example, torch.tensor([0.5, 0.4, 0.3, 0.2, 0.1]))
     assert out.numel() == 0, f"every score <= 0.6 is discarded: expected no box, got {out.tolist()}"
     apart = torch.tensor([[0.0, 0.0, 1.0, 1.0], [10.0, 10.0, 11.0, 11.0]])
     with refusing(*NMS):
         out = nms(apart, torch.tensor([0.6, 0.61]))
-    assert out.tolist() == [1], f"two separate boxes with scores [0.6, 0.61]: a score equal to score_threshold is discarded (<=), so expected [1], got {out.tolist()}"
+    assert out.tolist() == [1], (
+        f"two separate boxes with scores [0.6, 0.61]: a score equal to score_threshold is discarded (<=), so expected [1], got {out.tolist()}"
+    )
     print("Visible tests passed.")
     ### BEGIN HIDDEN TESTS
     import torchvision as _tv
@@ -351,8 +407,10 @@ try:
         _want = _passed[_tv.ops.nms(_b[_passed], _s[_passed], float(np.nextafter(_thr, 0)))]
         with refusing(*NMS):
             _got = torch.as_tensor(nms(_b, _s, iou_threshold=_thr))
-        assert torch.equal(_got, _want), (f"{_n} random boxes with distinct scores, iou_threshold {_thr}: expected {len(_want)} "
-                                         f"boxes starting {_want[:6].tolist()}, got {len(_got)} starting {_got[:6].tolist()}")
+        assert torch.equal(_got, _want), (
+            f"{_n} random boxes with distinct scores, iou_threshold {_thr}: expected {len(_want)} "
+            f"boxes starting {_want[:6].tolist()}, got {len(_got)} starting {_got[:6].tolist()}"
+        )
     ### END HIDDEN TESTS
 finally:
     iou = your_iou
@@ -361,21 +419,31 @@ finally:
 # Tests of nms: ties and no boxes (1 point). Your nms runs with the book's IoU in place of your `iou`.
 from cvbook.boxes import box_iou as book_iou
 
-NMS = ("torchvision.ops.nms", "torchvision.ops.boxes.nms", "torchvision.ops.batched_nms", "cvbook.boxes.nms",
-       "cvbook.boxes.batched_nms")
+NMS = (
+    "torchvision.ops.nms",
+    "torchvision.ops.boxes.nms",
+    "torchvision.ops.batched_nms",
+    "cvbook.boxes.nms",
+    "cvbook.boxes.batched_nms",
+)
 your_iou, iou = globals().get("iou"), book_iou
 try:
     far = torch.tensor([[0.0, 0.0, 1.0, 1.0], [10.0, 10.0, 11.0, 11.0], [20.0, 20.0, 21.0, 21.0]])
     with refusing(*NMS):
         out = nms(far, torch.tensor([0.7, 0.9, 0.9]))
-    assert out.tolist() == [1, 2, 0], f"three separate boxes, scores [0.7, 0.9, 0.9]: ties put the lower index first, expected [1, 2, 0], got {out.tolist()}"
+    assert out.tolist() == [1, 2, 0], (
+        f"three separate boxes, scores [0.7, 0.9, 0.9]: ties put the lower index first, expected [1, 2, 0], got {out.tolist()}"
+    )
     with refusing(*NMS):
         out = nms(torch.tensor([[0.0, 0.0, 4.0, 4.0]] * 3), torch.tensor([0.8, 0.9, 0.9]))
-    assert out.tolist() == [1], f"three identical boxes, scores [0.8, 0.9, 0.9]: the lower index of the tied best (1) is kept and suppresses the rest; expected [1], got {out.tolist()}"
+    assert out.tolist() == [1], (
+        f"three identical boxes, scores [0.8, 0.9, 0.9]: the lower index of the tied best (1) is kept and suppresses the rest; expected [1], got {out.tolist()}"
+    )
     with refusing(*NMS):
         out = nms(torch.zeros(0, 4), torch.zeros(0))
-    assert isinstance(out, torch.Tensor) and out.dtype == torch.int64 and out.shape == (0,), \
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.int64 and out.shape == (0,), (
         f"no boxes in: expected an empty int64 tensor of shape (0,), got {out!r}"
+    )
     print("Visible tests passed.")
     ### BEGIN HIDDEN TESTS
     import torchvision as _tv
@@ -390,11 +458,15 @@ try:
         _want = _order[_tv.ops.nms(_b[_order], torch.linspace(1, 0, len(_order)), float(np.nextafter(_thr, 0)))]
         with refusing(*NMS):
             _got = torch.as_tensor(nms(_b, _s, iou_threshold=_thr))
-        assert torch.equal(_got, _want), (f"{_n} random boxes with tied scores, iou_threshold {_thr}: expected {len(_want)} "
-                                         f"boxes starting {_want[:6].tolist()}, got {len(_got)} starting {_got[:6].tolist()}")
+        assert torch.equal(_got, _want), (
+            f"{_n} random boxes with tied scores, iou_threshold {_thr}: expected {len(_want)} "
+            f"boxes starting {_want[:6].tolist()}, got {len(_got)} starting {_got[:6].tolist()}"
+        )
     with refusing(*NMS):
         _got = nms(far, torch.tensor([0.5, 0.6, 0.55]))
-    assert _got.dtype == torch.int64 and _got.shape == (0,), f"all scores <= 0.6: expected an empty int64 tensor, got {_got!r}"
+    assert _got.dtype == torch.int64 and _got.shape == (0,), (
+        f"all scores <= 0.6: expected an empty int64 tensor, got {_got!r}"
+    )
     ### END HIDDEN TESTS
 finally:
     iou = your_iou
@@ -434,6 +506,7 @@ finally:
 #         [1.0000, 0.5000, 0.5625, 0.6250, 1.7500, 0.0000, 1.0000, 0.0000]])
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def yolo_target(boxes, labels, grid_size, anchors, num_classes, image_size):
     """YOLO target (S, S, B, 5 + C) for one image."""
@@ -459,20 +532,28 @@ def yolo_target(boxes, labels, grid_size, anchors, num_classes, image_size):
 anchors = torch.tensor([[2.0, 0.8], [0.8, 2.0]])
 with refusing("cvbook.boxes.encode_yolo_targets"):
     y = yolo_target(torch.tensor([[40.0, 20, 56, 80], [20, 40, 76, 60]]), torch.tensor([0, 1]), 3, anchors, 3, 96)
-assert isinstance(y, torch.Tensor) and tuple(y.shape) == (3, 3, 2, 8), \
+assert isinstance(y, torch.Tensor) and tuple(y.shape) == (3, 3, 2, 8), (
     f"the worked example: expected a tensor of shape (S, S, B, 5 + C) = (3, 3, 2, 8), got {getattr(y, 'shape', y)}"
+)
 assert y.dtype == torch.float32, f"the worked example: the target must be float32 (as the text says), got {y.dtype}"
 want = torch.tensor([[1.0, 0.5, 0.5625, 1.875, 0.5, 1, 0, 0], [1.0, 0.5, 0.5625, 0.625, 1.75, 0, 1, 0]])
-assert torch.allclose(y[1, 1], want, atol=1e-5), f"the centre cell y[1, 1] of the worked example: expected\n{want}\ngot\n{y[1, 1]}"
+assert torch.allclose(y[1, 1], want, atol=1e-5), (
+    f"the centre cell y[1, 1] of the worked example: expected\n{want}\ngot\n{y[1, 1]}"
+)
 assert float(y[..., 0].sum()) == 2, f"two objects: expected p_c = 1 in exactly two slots, got {float(y[..., 0].sum())}"
 with refusing("cvbook.boxes.encode_yolo_targets"):
     y = yolo_target(torch.tensor([[2.0, 70, 30, 86]]), torch.tensor([1]), 3, anchors, 3, 96)  # a car in cell (2, 0)
-assert torch.allclose(y[2, 0, 1], torch.tensor([1.0, 0.5, 0.4375, 0.5, 0.875, 0, 1, 0]), atol=1e-5), \
+assert torch.allclose(y[2, 0, 1], torch.tensor([1.0, 0.5, 0.4375, 0.5, 0.875, 0, 1, 0]), atol=1e-5), (
     f"a car [2, 70, 30, 86] (midpoint (16, 78), row 2, column 0, wide anchor 1): expected y[2, 0, 1] = [1, 0.5, 0.4375, 0.5, 0.875, 0, 1, 0], got {y[2, 0, 1].tolist()}"
-assert float(y[2, 0, 0].abs().sum()) == 0, f"the car's cell: the tall (pedestrian) slot y[2, 0, 0] must stay all 0, got {y[2, 0, 0].tolist()}"
+)
+assert float(y[2, 0, 0].abs().sum()) == 0, (
+    f"the car's cell: the tall (pedestrian) slot y[2, 0, 0] must stay all 0, got {y[2, 0, 0].tolist()}"
+)
 with refusing("cvbook.boxes.encode_yolo_targets"):
     y = yolo_target(torch.zeros(0, 4), torch.zeros(0, dtype=torch.int64), 4, anchors, 2, 64)
-assert tuple(y.shape) == (4, 4, 2, 7) and float(y.abs().sum()) == 0, "an image without objects: expected all zeros of shape (4, 4, 2, 7)"
+assert tuple(y.shape) == (4, 4, 2, 7) and float(y.abs().sum()) == 0, (
+    "an image without objects: expected all zeros of shape (4, 4, 2, 7)"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook import boxes as _boxes
@@ -483,18 +564,24 @@ for _trial, (_s, _nb, _c, _size) in enumerate([(7, 3, 4, 112), (5, 1, 2, 80), (8
     _b = torch.cat([_xy, _xy + torch.rand(12, 2, generator=_g) * 22 + 2], 1).round()
     _lab = torch.randint(0, _c, (12,), generator=_g)
     _anc = torch.rand(_nb, 2, generator=_g) * 2.5 + 0.3
-    _cells = [(int((y1 + y2) / 2 // (_size / _s)), int((x1 + x2) / 2 // (_size / _s))) for x1, y1, x2, y2 in _b.tolist()]
+    _cells = [
+        (int((y1 + y2) / 2 // (_size / _s)), int((x1 + x2) / 2 // (_size / _s))) for x1, y1, x2, y2 in _b.tolist()
+    ]
     _first = [k for k in range(12) if _cells[k] not in _cells[:k]][:6]  # one object per cell: no slot is shared
     _b, _lab = _b[_first], _lab[_first]
     _want = _boxes.encode_yolo_targets(_b, _lab, _s, _anc, _c, _size)
     with refusing("cvbook.boxes.encode_yolo_targets"):
         _got = yolo_target(_b, _lab, _s, _anc, _c, _size)
-    assert tuple(_got.shape) == tuple(_want.shape), f"random scene {_trial}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+    assert tuple(_got.shape) == tuple(_want.shape), (
+        f"random scene {_trial}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+    )
     _bad = ((_got.double() - _want.double()).abs() > 1e-5).nonzero()
     if len(_bad):
         _r, _col, _a, _v = _bad[0].tolist()
-        raise AssertionError(f"random scene {_trial} (S={_s}, B={_nb}, C={_c}, image {_size}, boxes {_b.tolist()}, labels {_lab.tolist()}, "
-                             f"anchors {_anc.tolist()}): y[{_r}, {_col}, {_a}] expected {_want[_r, _col, _a].tolist()}, got {_got[_r, _col, _a].tolist()}")
+        raise AssertionError(
+            f"random scene {_trial} (S={_s}, B={_nb}, C={_c}, image {_size}, boxes {_b.tolist()}, labels {_lab.tolist()}, "
+            f"anchors {_anc.tolist()}): y[{_r}, {_col}, {_a}] expected {_want[_r, _col, _a].tolist()}, got {_got[_r, _col, _a].tolist()}"
+        )
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex4_rules_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -502,21 +589,35 @@ for _trial, (_s, _nb, _c, _size) in enumerate([(7, 3, 4, 112), (5, 1, 2, 80), (8
 one = torch.tensor([[1.0, 1.0]])
 with refusing("cvbook.boxes.encode_yolo_targets"):
     y = yolo_target(torch.tensor([[48.0, 48.0, 64.0, 64.0]]), torch.tensor([0]), 4, one, 1, 64)
-assert float(y[3, 3, 0, 0]) == 1, "a box [48, 48, 64, 64] in a 64-pixel image, 4 x 4 grid: its midpoint (56, 56) is in the last cell, expected y[3, 3, 0, 0] = 1"
+assert float(y[3, 3, 0, 0]) == 1, (
+    "a box [48, 48, 64, 64] in a 64-pixel image, 4 x 4 grid: its midpoint (56, 56) is in the last cell, expected y[3, 3, 0, 0] = 1"
+)
 with refusing("cvbook.boxes.encode_yolo_targets"):
     y = yolo_target(torch.tensor([[60.0, 56.0, 68.0, 72.0]]), torch.tensor([0]), 4, one, 1, 64)
-assert float(y[3, 3, 0, 0]) == 1, f"a box [60, 56, 68, 72] (sticking out of the image) whose midpoint (64, 64) is on the image's corner: clamp to the last cell, expected y[3, 3, 0, 0] = 1"
+assert float(y[3, 3, 0, 0]) == 1, (
+    "a box [60, 56, 68, 72] (sticking out of the image) whose midpoint (64, 64) is on the image's corner: clamp to the last cell, expected y[3, 3, 0, 0] = 1"
+)
 with refusing("cvbook.boxes.encode_yolo_targets"):
     y = yolo_target(torch.tensor([[0.0, 0.0, 10.0, 10.0], [2.0, 2.0, 12.0, 12.0]]), torch.tensor([0, 1]), 2, one, 2, 64)
-assert y[0, 0, 0].tolist() == [1.0, 0.15625, 0.15625, 0.3125, 0.3125, 1.0, 0.0], \
+assert y[0, 0, 0].tolist() == [1.0, 0.15625, 0.15625, 0.3125, 0.3125, 1.0, 0.0], (
     f"two objects for the same cell and anchor: the first one (class 0) keeps the slot, expected y[0, 0, 0] = [1, 0.15625, 0.15625, 0.3125, 0.3125, 1, 0], got {y[0, 0, 0].tolist()}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-_y = yolo_target(torch.tensor([[0.0, 40.0, 20.0, 80.0], [30.0, 50.0, 40.0, 80.0], [8.0, 60.0, 12.0, 64.0], [4.0, 44.0, 16.0, 76.0]]),
-                 torch.tensor([2, 0, 1, 0]), 4, torch.tensor([[1.0, 1.0], [2.0, 1.0]]), 3, 80)
-assert _y[3, 0, 1].tolist()[5:] == [0.0, 0.0, 1.0], \
+_y = yolo_target(
+    torch.tensor([[0.0, 40.0, 20.0, 80.0], [30.0, 50.0, 40.0, 80.0], [8.0, 60.0, 12.0, 64.0], [4.0, 44.0, 16.0, 76.0]]),
+    torch.tensor([2, 0, 1, 0]),
+    4,
+    torch.tensor([[1.0, 1.0], [2.0, 1.0]]),
+    3,
+    80,
+)
+assert _y[3, 0, 1].tolist()[5:] == [0.0, 0.0, 1.0], (
     f"objects 0 and 3 both want cell (3, 0) with the tall anchor: the first (class 2) keeps it, expected classes [0, 0, 1], got {_y[3, 0, 1].tolist()[5:]}"
-assert float(_y[..., 0].sum()) == 3, f"four objects, one dropped for a shared slot: expected three p_c = 1, got {float(_y[..., 0].sum())}"
+)
+assert float(_y[..., 0].sum()) == 3, (
+    f"four objects, one dropped for a shared slot: expected three p_c = 1, got {float(_y[..., 0].sum())}"
+)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex5_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -538,6 +639,7 @@ assert float(_y[..., 0].sum()) == 3, f"four objects, one dropped for a shared sl
 # >>> average_precision([True, False, True, True, False], 4)
 # 0.6041666666666666
 # ```
+
 
 # %% nbgrader={"grade": false, "grade_id": "ex5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def average_precision(is_tp, num_gt):
@@ -561,14 +663,22 @@ with refusing(*AP):
     out = average_precision([True, False, True, True, False], 4)
 assert isinstance(out, float), f"the worked example: expected a Python float, got {type(out).__name__}"
 if abs(out - (0.25 + 0.25 * 3 / 4 + 0.25 * 3 / 4)) < 1e-9:
-    raise AssertionError("the worked example: got 0.625, the interpolated AP; use P_i itself (2/3 at the third detection)")
-assert abs(out - (0.25 + 0.25 * 2 / 3 + 0.25 * 3 / 4)) < 1e-9, f"the worked example: expected 0.25*1 + 0.25*2/3 + 0.25*3/4 = 0.6042, got {out}"
+    raise AssertionError(
+        "the worked example: got 0.625, the interpolated AP; use P_i itself (2/3 at the third detection)"
+    )
+assert abs(out - (0.25 + 0.25 * 2 / 3 + 0.25 * 3 / 4)) < 1e-9, (
+    f"the worked example: expected 0.25*1 + 0.25*2/3 + 0.25*3/4 = 0.6042, got {out}"
+)
 with refusing(*AP):
     assert average_precision([True, True], 2) == 1.0, "two detections, both right, all objects found: expected AP 1.0"
     out = average_precision([False, True], 1)
-    assert abs(out - 0.5) < 1e-9, f"[False, True] with 1 object: one FP ranked above the only TP, expected 1 * 1/2 = 0.5, got {out}"
+    assert abs(out - 0.5) < 1e-9, (
+        f"[False, True] with 1 object: one FP ranked above the only TP, expected 1 * 1/2 = 0.5, got {out}"
+    )
     out = average_precision(torch.tensor([True, False, True]), 4)
-    assert abs(out - (0.25 + 0.25 * 2 / 3)) < 1e-9, f"a tensor [True, False, True] with 4 objects (2 never found): expected 0.25 + 0.25 * 2/3 = 0.4167, got {out}"
+    assert abs(out - (0.25 + 0.25 * 2 / 3)) < 1e-9, (
+        f"a tensor [True, False, True] with 4 objects (2 never found): expected 0.25 + 0.25 * 2/3 = 0.4167, got {out}"
+    )
     out = average_precision(np.array([False, False]), 2)
     assert out == 0.0, f"a NumPy array [False, False], no true positive: expected AP 0.0, got {out}"
 print("Visible tests passed.")
@@ -584,7 +694,9 @@ for _trial in range(5):
     for _as in (list, torch.tensor, np.asarray):
         with refusing(*AP):
             _got = average_precision(_as(list(_y[_order])), int(_y.sum()))
-        assert abs(_got - _aps(_y, _sc)) < 1e-9, f"random ranked list {_trial} given as {_as.__name__}: expected {_aps(_y, _sc):.6f}, got {_got:.6f}"
+        assert abs(_got - _aps(_y, _sc)) < 1e-9, (
+            f"random ranked list {_trial} given as {_as.__name__}: expected {_aps(_y, _sc):.6f}, got {_got:.6f}"
+        )
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "ex5_edge_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -592,9 +704,13 @@ for _trial in range(5):
 out = average_precision([], 3)
 assert out == 0.0 and isinstance(out, float), f"no detections, 3 objects: expected AP 0.0, got {out!r}"
 out = average_precision([False], 0)
-assert isinstance(out, float) and math.isnan(out), f"[False] with num_gt 0: no ground truth, AP is undefined, expected nan, got {out!r}"
+assert isinstance(out, float) and math.isnan(out), (
+    f"[False] with num_gt 0: no ground truth, AP is undefined, expected nan, got {out!r}"
+)
 out = average_precision([], 0)
-assert isinstance(out, float) and math.isnan(out), f"an empty list with num_gt 0: num_gt 0 gives nan whatever the list, got {out!r}"
+assert isinstance(out, float) and math.isnan(out), (
+    f"an empty list with num_gt 0: num_gt 0 gives nan whatever the list, got {out!r}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 assert math.isnan(average_precision(np.array([True, False]), 0)), "num_gt 0 with a NumPy array: expected nan"

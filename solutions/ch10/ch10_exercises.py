@@ -18,8 +18,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # # Chapter 10 exercises: semantic segmentation and U-Net
@@ -108,6 +117,7 @@ from cvbook.checks import expect_error, refusing
 # Its transpose $C^\top$, of shape $(n^2, m^2)$, is the transposed convolution: it maps an
 # $m \times m$ map back to $n \times n$.
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def conv_matrix(kernel, n, stride=1):
     """The (m*m, n*n) matrix of an f x f convolution with stride `stride` on an n x n input."""
@@ -136,21 +146,30 @@ x = torch.tensor([[4.0, 5, 8, 7], [1, 8, 8, 8], [3, 6, 6, 4], [6, 5, 7, 8]])
 with refusing(*CONV):
     C = conv_matrix(k, 4)  # the worked example
 assert isinstance(C, torch.Tensor), f"expected a tensor, got {type(C).__name__}"
-assert tuple(C.shape) == (4, 16), f"a 4 x 4 input gives 2 x 2 = 4 outputs from 16 inputs: expected shape (4, 16), got {tuple(C.shape)}"
-assert C[0].tolist() == [1, 4, 1, 0, 1, 4, 3, 0, 3, 3, 1, 0, 0, 0, 0, 0], \
+assert tuple(C.shape) == (4, 16), (
+    f"a 4 x 4 input gives 2 x 2 = 4 outputs from 16 inputs: expected shape (4, 16), got {tuple(C.shape)}"
+)
+assert C[0].tolist() == [1, 4, 1, 0, 1, 4, 3, 0, 3, 3, 1, 0, 0, 0, 0, 0], (
     f"row 0 (output pixel (0, 0)): expected the lecture's [1 4 1 0 1 4 3 0 3 3 1 0 0 0 0 0], got {C[0].tolist()}"
-assert C[3].tolist() == [0, 0, 0, 0, 0, 1, 4, 1, 0, 1, 4, 3, 0, 3, 3, 1], \
+)
+assert C[3].tolist() == [0, 0, 0, 0, 0, 1, 4, 1, 0, 1, 4, 3, 0, 3, 3, 1], (
     f"row 3 (output pixel (1, 1)): expected [0 0 0 0 0 1 4 1 0 1 4 3 0 3 3 1], got {C[3].tolist()}"
+)
 y = (C @ x.flatten()).view(2, 2)
 assert y.tolist() == [[122, 148], [126, 134]], f"C @ x: expected [[122, 148], [126, 134]], got {y.tolist()}"
 with refusing(*CONV):
     C2 = conv_matrix(torch.ones(2, 2), 5, stride=2)
-assert tuple(C2.shape) == (4, 25), f"a 2 x 2 kernel with stride 2 on 5 x 5 gives 2 x 2 outputs: expected shape (4, 25), got {tuple(C2.shape)}"
-assert C2[1].nonzero().flatten().tolist() == [2, 3, 7, 8], \
+assert tuple(C2.shape) == (4, 25), (
+    f"a 2 x 2 kernel with stride 2 on 5 x 5 gives 2 x 2 outputs: expected shape (4, 25), got {tuple(C2.shape)}"
+)
+assert C2[1].nonzero().flatten().tolist() == [2, 3, 7, 8], (
     f"stride 2: output (0, 1) sees input pixels (0, 2), (0, 3), (1, 2), (1, 3), columns [2, 3, 7, 8]; got {C2[1].nonzero().flatten().tolist()}"
+)
 with refusing(*CONV):
     C64 = conv_matrix(torch.ones(2, 2, dtype=torch.float64), 3)
-assert C64.dtype == torch.float64, f"a float64 2 x 2 kernel: the matrix must have the kernel's dtype, float64, got {C64.dtype}"
+assert C64.dtype == torch.float64, (
+    f"a float64 2 x 2 kernel: the matrix must have the kernel's dtype, float64, got {C64.dtype}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 _gen = torch.Generator().manual_seed(101)
@@ -160,22 +179,29 @@ for _n, _f, _s in [(5, 3, 1), (6, 2, 2), (7, 3, 2), (8, 5, 3), (4, 4, 1), (3, 1,
     with refusing(*CONV):
         _C = conv_matrix(_k, _n, stride=_s)
     _want = F.conv2d(_x[None, None], _k[None, None], stride=_s)[0, 0]
-    assert tuple(_C.shape) == (_want.numel(), _n * _n), \
+    assert tuple(_C.shape) == (_want.numel(), _n * _n), (
         f"conv_matrix(f={_f}, n={_n}, stride={_s}): expected shape {(_want.numel(), _n * _n)}, got {tuple(_C.shape)}"
+    )
     assert _C.dtype == torch.float64, f"the matrix must have the kernel's dtype (float64 here), got {_C.dtype}"
-    assert torch.allclose(_C @ _x.flatten(), _want.flatten(), rtol=1e-5, atol=1e-6), \
+    assert torch.allclose(_C @ _x.flatten(), _want.flatten(), rtol=1e-5, atol=1e-6), (
         f"conv_matrix(f={_f}, n={_n}, stride={_s}) @ x differs from the convolution: largest difference {float((_C @ _x.flatten() - _want.flatten()).abs().max()):.2e}"
+    )
     _y = torch.randn(_want.shape, generator=_gen, dtype=torch.float64)
     _op = (_n - _f) % _s
     _tr = F.conv_transpose2d(_y[None, None], _k[None, None], stride=_s, output_padding=_op)[0, 0]
-    assert torch.allclose(_C.T @ _y.flatten(), _tr.flatten(), rtol=1e-5, atol=1e-6), \
+    assert torch.allclose(_C.T @ _y.flatten(), _tr.flatten(), rtol=1e-5, atol=1e-6), (
         f"conv_matrix(f={_f}, n={_n}, stride={_s}): C^T @ y must equal the transposed convolution (each kernel weight in its place)"
-assert torch.equal(conv_matrix(torch.tensor([[2.0]]), 2), 2 * torch.eye(4)), "a 1 x 1 kernel w on a 2 x 2 input: expected w times the 4 x 4 identity"
+    )
+assert torch.equal(conv_matrix(torch.tensor([[2.0]]), 2), 2 * torch.eye(4)), (
+    "a 1 x 1 kernel w on a 2 x 2 input: expected w times the 4 x 4 identity"
+)
 ### END HIDDEN TESTS
 
 # % nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of conv_matrix: the errors it raises (1 point).
-assert tuple(conv_matrix(torch.ones(3, 3), 3).shape) == (1, 9), "a valid kernel as large as the input must not raise: expected shape (1, 9)"
+assert tuple(conv_matrix(torch.ones(3, 3), 3).shape) == (1, 9), (
+    "a valid kernel as large as the input must not raise: expected shape (1, 9)"
+)
 with expect_error(ValueError, "a 5 x 5 kernel on a 3 x 3 input (f > n)"):
     conv_matrix(torch.ones(5, 5), 3)
 with expect_error(ValueError, "a kernel of shape (2, 3), not square"):
@@ -219,12 +245,18 @@ for _shape, _n in [((4, 4), 3), ((1, 2), 4), ((2, 2, 2), 4)]:
 # 4
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def conv_transpose_output_size(n, f, stride=1, padding=0, output_padding=0):
     """Output size along one axis of a transposed convolution (dilation 1)."""
     ### BEGIN SOLUTION
-    for name, value, low in [("n", n, 1), ("f", f, 1), ("stride", stride, 1), ("padding", padding, 0),
-                             ("output_padding", output_padding, 0)]:
+    for name, value, low in [
+        ("n", n, 1),
+        ("f", f, 1),
+        ("stride", stride, 1),
+        ("padding", padding, 0),
+        ("output_padding", output_padding, 0),
+    ]:
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
     if output_padding >= stride:
@@ -245,8 +277,9 @@ assert isinstance(size, int), f"expected an int, got {type(size).__name__}"
 assert size == 32, f"f = s = 2 doubles the size: expected 32, got {size}"
 if conv_transpose_output_size(2, 3, stride=2, padding=1) == 5:
     raise AssertionError("got 5: padding cuts p pixels from *each* side (subtract 2p)")
-assert conv_transpose_output_size(2, 3, stride=2, padding=1) == 3, \
+assert conv_transpose_output_size(2, 3, stride=2, padding=1) == 3, (
     f"n=2, f=3, s=2, p=1: expected (2-1)*2 - 2 + 3 = 3, got {conv_transpose_output_size(2, 3, stride=2, padding=1)}"
+)
 assert conv_transpose_output_size(2, 3, stride=2, padding=1, output_padding=1) == 4, "output_padding=1 adds one row"
 assert conv_transpose_output_size(2, 3) == 4, "n=2, f=3, stride 1, no padding: the lecture's 2 x 2 -> 4 x 4"
 print("Visible tests passed.")
@@ -265,7 +298,9 @@ for _n in range(1, 6):
                     if _want >= 1:
                         with refusing(*TRANSPOSED):
                             _got = conv_transpose_output_size(_n, _f, stride=_s, padding=_p, output_padding=_op)
-                        assert _got == _want, f"conv_transpose_output_size({_n}, {_f}, stride={_s}, padding={_p}, output_padding={_op}): expected {_want}, got {_got}"
+                        assert _got == _want, (
+                            f"conv_transpose_output_size({_n}, {_f}, stride={_s}, padding={_p}, output_padding={_op}): expected {_want}, got {_got}"
+                        )
                         _checked += 1
 assert _checked > 200
 ### END HIDDEN TESTS
@@ -285,9 +320,17 @@ with expect_error(ValueError, "padding=-1: padding must be >= 0"):
     conv_transpose_output_size(4, 3, padding=-1)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-for _args, _kwargs in [((0, 3), {}), ((4, 0), {}), ((4, 3), {"stride": 0}), ((4, 3), {"output_padding": -1}),
-                       ((4, False), {}), ((4, 3), {"stride": 2.0}), ((4, 3), {"output_padding": 1}), ((1, 2), {"padding": 1}),
-                       ((2, 3), {"stride": 3, "padding": 3})]:
+for _args, _kwargs in [
+    ((0, 3), {}),
+    ((4, 0), {}),
+    ((4, 3), {"stride": 0}),
+    ((4, 3), {"output_padding": -1}),
+    ((4, False), {}),
+    ((4, 3), {"stride": 2.0}),
+    ((4, 3), {"output_padding": 1}),
+    ((1, 2), {"padding": 1}),
+    ((2, 3), {"stride": 3, "padding": 3}),
+]:
     with expect_error(ValueError, f"conv_transpose_output_size{_args} {_kwargs}"):
         conv_transpose_output_size(*_args, **_kwargs)
 ### END HIDDEN TESTS
@@ -327,6 +370,7 @@ for _args, _kwargs in [((0, 3), {}), ((4, 0), {}), ((4, 3), {"stride": 0}), ((4,
 # 2280
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class UpBlock(nn.Module):
     """U-Net up-block: 2x2 up-convolution, concatenation [skip, up], two 3x3 conv-BN-ReLU."""
@@ -336,8 +380,12 @@ class UpBlock(nn.Module):
         ### BEGIN SOLUTION
         self.up = nn.ConvTranspose2d(in_channels, out_channels, kernel_size=2, stride=2)
         self.conv = nn.Sequential(
-            nn.Conv2d(2 * out_channels, out_channels, 3, padding=1, bias=False), nn.BatchNorm2d(out_channels), nn.ReLU(),
-            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False), nn.BatchNorm2d(out_channels), nn.ReLU(),
+            nn.Conv2d(2 * out_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(),
+            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(),
         )
         ### END SOLUTION
 
@@ -356,12 +404,17 @@ torch.manual_seed(0)
 block = UpBlock(16, 8)  # the worked example
 assert isinstance(getattr(block, "up", None), nn.ConvTranspose2d), "set self.up to an nn.ConvTranspose2d"
 assert isinstance(getattr(block, "conv", None), nn.Sequential), "set self.conv to an nn.Sequential of the six layers"
-assert (block.up.kernel_size, block.up.stride) == ((2, 2), (2, 2)), \
+assert (block.up.kernel_size, block.up.stride) == ((2, 2), (2, 2)), (
     f"the up-convolution is 2 x 2 with stride 2, got kernel {block.up.kernel_size}, stride {block.up.stride}"
+)
 kinds = [type(layer).__name__ for layer in block.conv]
-assert kinds == ["Conv2d", "BatchNorm2d", "ReLU"] * 2, f"expected conv layers [Conv2d, BatchNorm2d, ReLU] x 2, got {kinds}"
+assert kinds == ["Conv2d", "BatchNorm2d", "ReLU"] * 2, (
+    f"expected conv layers [Conv2d, BatchNorm2d, ReLU] x 2, got {kinds}"
+)
 if block.conv[0].in_channels == 8:
-    raise AssertionError("the first 3 x 3 convolution sees the concatenation: 2 * out_channels = 16 input channels, not 8")
+    raise AssertionError(
+        "the first 3 x 3 convolution sees the concatenation: 2 * out_channels = 16 input channels, not 8"
+    )
 count = sum(p.numel() for p in block.parameters())
 assert count == 2_280, f"UpBlock(16, 8): expected 2,280 parameters, got {count:,}"
 out = block(torch.rand(2, 16, 6, 6), torch.rand(2, 8, 12, 12))
@@ -377,8 +430,7 @@ with torch.no_grad():
 assert torch.allclose(out1, out2), "concatenate the skip *first*: torch.cat([skip, up], dim=1)"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-from cvbook.checks import load_into_reference as _load_into_reference
-from cvbook.checks import randomize_parameters as _randomize_parameters
+from cvbook.checks import load_into_reference as _load_into_reference, randomize_parameters as _randomize_parameters
 from cvbook.segment import UpBlock as _Reference
 
 _gen = torch.Generator().manual_seed(103)
@@ -392,8 +444,9 @@ for _cin, _cout, _h, _w in [(8, 4, 3, 3), (6, 3, 2, 5), (4, 4, 1, 1), (10, 5, 4,
     _skip = torch.randn(2, _cout, 2 * _h, 2 * _w, generator=_gen)
     with torch.no_grad():
         _got, _want = _block(_x, _skip), _ref(_x, _skip)
-    assert _got.shape == _want.shape and torch.allclose(_got, _want, atol=1e-5), \
+    assert _got.shape == _want.shape and torch.allclose(_got, _want, atol=1e-5), (
         f"UpBlock({_cin}, {_cout}) on {(2, _cin, _h, _w)}: the output differs from the book's up-block (largest difference {float((_got - _want).abs().max()):.2e})"
+    )
 ### END HIDDEN TESTS
 
 # % nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -409,23 +462,32 @@ def expect_value_error(call, why):
     except NotImplementedError:
         raise
     except Exception as err:
-        raise AssertionError(f"{why}: expected a ValueError from your own shape check, got {type(err).__name__}: {err}") from None
+        raise AssertionError(
+            f"{why}: expected a ValueError from your own shape check, got {type(err).__name__}: {err}"
+        ) from None
     raise AssertionError(f"{why}: expected a ValueError, but nothing was raised")
 
 
 torch.manual_seed(0)
 block = UpBlock(16, 8).eval()
-assert tuple(block(torch.rand(1, 16, 3, 5), torch.rand(1, 8, 6, 10)).shape) == (1, 8, 6, 10), \
+assert tuple(block(torch.rand(1, 16, 3, 5), torch.rand(1, 8, 6, 10)).shape) == (1, 8, 6, 10), (
     "a skip of the right shape (1, 8, 6, 10) must not raise"
-expect_value_error(lambda: block(torch.rand(1, 16, 3, 3), torch.rand(1, 8, 7, 7)),
-                   "UpBlock(16, 8): a skip of shape (1, 8, 7, 7) for an upsampled map of shape (1, 8, 6, 6)")
-expect_value_error(lambda: block(torch.rand(1, 16, 3, 3), torch.rand(1, 4, 6, 6)),
-                   "UpBlock(16, 8): a skip with 4 channels instead of out_channels = 8")
+)
+expect_value_error(
+    lambda: block(torch.rand(1, 16, 3, 3), torch.rand(1, 8, 7, 7)),
+    "UpBlock(16, 8): a skip of shape (1, 8, 7, 7) for an upsampled map of shape (1, 8, 6, 6)",
+)
+expect_value_error(
+    lambda: block(torch.rand(1, 16, 3, 3), torch.rand(1, 4, 6, 6)),
+    "UpBlock(16, 8): a skip with 4 channels instead of out_channels = 8",
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 for _bad in [(2, 4, 6, 6), (2, 8, 6, 7), (1, 8, 6, 6), (2, 8, 3, 3)]:
-    expect_value_error(lambda: UpBlock(4, 8)(torch.zeros(2, 4, 3, 3), torch.zeros(_bad)),
-                       f"UpBlock(4, 8): a skip of shape {_bad} for an upsampled map of shape (2, 8, 6, 6)")
+    expect_value_error(
+        lambda: UpBlock(4, 8)(torch.zeros(2, 4, 3, 3), torch.zeros(_bad)),
+        f"UpBlock(4, 8): a skip of shape {_bad} for an upsampled map of shape (2, 8, 6, 6)",
+    )
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex4_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -457,6 +519,7 @@ for _bad in [(2, 4, 6, 6), (2, 8, 6, 7), (1, 8, 6, 6), (2, 8, 3, 3)]:
 #
 # (Class 0: 3 pixels in both, 4 in either; class 1: 4 in both, 5 in either; class 2:
 # nowhere.)
+
 
 # %% nbgrader={"grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def iou_scores(pred, target, num_classes):
@@ -501,13 +564,17 @@ if near(miou, (0.75 + 0.8) / 3):
 assert near(miou, 0.775), f"expected the mean IoU (0.75 + 0.8) / 2 = 0.775, got {miou}"
 with refusing(*SEGMENT):
     iou, miou = iou_scores(torch.zeros(5, 5, dtype=torch.long), (torch.arange(25).view(5, 5) % 5 == 0).long(), 2)
-assert near(iou[0].item(), 0.8) and iou[1].item() == 0.0, \
+assert near(iou[0].item(), 0.8) and iou[1].item() == 0.0, (
     f"all-background prediction: expected IoUs [0.8, 0.0] (class 1 missed entirely), got {iou.tolist()}"
+)
 with refusing(*SEGMENT):
     iou, miou = iou_scores(torch.tensor([2, 0, 0, 0]), torch.tensor([0, 0, 0, 0]), 4)
-assert iou[2].item() == 0.0 and math.isnan(iou[1].item()), \
+assert iou[2].item() == 0.0 and math.isnan(iou[1].item()), (
     f"pred [2, 0, 0, 0], target [0, 0, 0, 0]: class 2 is only in the prediction (IoU 0), class 1 in neither (nan); got {iou.tolist()}"
-assert near(miou, 0.375), f"pred [2, 0, 0, 0], target [0, 0, 0, 0]: expected mean IoU (0.75 + 0) / 2 = 0.375 (class 2 counts), got {miou}"
+)
+assert near(miou, 0.375), (
+    f"pred [2, 0, 0, 0], target [0, 0, 0, 0]: expected mean IoU (0.75 + 0) / 2 = 0.375 (class 2 counts), got {miou}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from sklearn.metrics import jaccard_score as _jaccard_score
@@ -519,16 +586,23 @@ for _k, _shape in [(4, (3, 16, 16)), (2, (10, 10)), (6, (2, 9, 7)), (3, (50,))]:
     with refusing(*SEGMENT):
         _iou, _miou = iou_scores(_pred, _target, _k)
     _want = _jaccard_score(_target.flatten().numpy(), _pred.flatten().numpy(), labels=list(range(_k)), average=None)
-    assert np.allclose(_iou.double().numpy(), _want, rtol=1e-6, atol=1e-6), f"{_k} classes on masks of shape {_shape}: expected IoUs {np.round(_want, 4)}, got {_iou}"
-    assert near(_miou, float(_want.mean())), f"{_k} classes on masks of shape {_shape}: expected mean IoU {_want.mean():.4f}, got {_miou}"
+    assert np.allclose(_iou.double().numpy(), _want, rtol=1e-6, atol=1e-6), (
+        f"{_k} classes on masks of shape {_shape}: expected IoUs {np.round(_want, 4)}, got {_iou}"
+    )
+    assert near(_miou, float(_want.mean())), (
+        f"{_k} classes on masks of shape {_shape}: expected mean IoU {_want.mean():.4f}, got {_miou}"
+    )
 _iou, _miou = iou_scores(torch.ones(3, 3, dtype=torch.long), torch.ones(3, 3, dtype=torch.long), 2)
-assert math.isnan(_iou[0].item()) and _iou[1].item() == 1.0 and near(_miou, 1.0), "a perfect single-class prediction: [nan, 1.0], mean 1.0"
+assert math.isnan(_iou[0].item()) and _iou[1].item() == 1.0 and near(_miou, 1.0), (
+    "a perfect single-class prediction: [nan, 1.0], mean 1.0"
+)
 ### END HIDDEN TESTS
 
 # % nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of iou_scores: masks of different shapes (1 point).
-assert len(iou_scores(torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, 3, dtype=torch.long), 2)) == 2, \
+assert len(iou_scores(torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, 3, dtype=torch.long), 2)) == 2, (
     "masks of the same shape must not raise"
+)
 with expect_error(ValueError, "pred of shape (2, 3) and target of shape (3, 2)"):
     iou_scores(torch.zeros(2, 3, dtype=torch.long), torch.zeros(3, 2, dtype=torch.long), 2)
 print("Visible tests passed.")

@@ -18,8 +18,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # # Chapter 11 exercises: face verification and one-shot learning
@@ -69,7 +78,6 @@ import torch
 from cvbook.checks import expect_error, refusing
 from cvbook.faces import make_faces, make_pairs, split_identities
 
-
 # %% [markdown] nbgrader={"grade": false, "grade_id": "ex1_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 1: the triplet loss (3 points)
 #
@@ -99,6 +107,7 @@ from cvbook.faces import make_faces, make_pairs, split_identities
 # tensor(0.2000)
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def triplet_loss(anchor, positive, negative, alpha=0.2):
     """Sum over the triplets of max(0, |f(A) - f(P)|^2 - |f(A) - f(N)|^2 + alpha). Inputs (N, D); returns a 0-d tensor."""
@@ -117,8 +126,11 @@ def triplet_loss(anchor, positive, negative, alpha=0.2):
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_triplet_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Tests of triplet_loss: the loss (2 points).
-TRIPLET = ("torch.nn.functional.triplet_margin_loss", "torch.nn.functional.triplet_margin_with_distance_loss",
-           "cvbook.faces.triplet_loss")
+TRIPLET = (
+    "torch.nn.functional.triplet_margin_loss",
+    "torch.nn.functional.triplet_margin_with_distance_loss",
+    "cvbook.faces.triplet_loss",
+)
 a = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
 p = torch.tensor([[0.0, 1.0], [1.0, 1.0]])
 n = torch.tensor([[1.0, 0.0], [3.0, 1.0]])
@@ -148,22 +160,26 @@ from torch import nn as _nn
 _gen = torch.Generator().manual_seed(111)
 for _n, _d, _alpha in [(1, 1, 0.2), (7, 4, 0.05), (50, 16, 1.0), (33, 8, 0.35)]:
     _a, _p, _q = (torch.randn(_n, _d, generator=_gen, dtype=torch.float64) for _ in range(3))
-    _ref = _nn.TripletMarginWithDistanceLoss(distance_function=lambda x, y: ((x - y) ** 2).sum(1), margin=_alpha,
-                                            reduction="sum")(_a, _p, _q)
+    _ref = _nn.TripletMarginWithDistanceLoss(
+        distance_function=lambda x, y: ((x - y) ** 2).sum(1), margin=_alpha, reduction="sum"
+    )(_a, _p, _q)
     with refusing("torch.nn.functional.triplet_margin_loss", "torch.nn.functional.triplet_margin_with_distance_loss"):
         _got = triplet_loss(_a, _p, _q, alpha=_alpha)
-    assert torch.isclose(torch.as_tensor(_got, dtype=torch.float64), _ref, rtol=1e-5), \
+    assert torch.isclose(torch.as_tensor(_got, dtype=torch.float64), _ref, rtol=1e-5), (
         f"N={_n}, D={_d}, alpha={_alpha}: expected {float(_ref):.6f}, got {float(_got):.6f}"
+    )
 _x = torch.randn(6, 5, generator=_gen)
 assert float(triplet_loss(_x, _x, _x + 10, alpha=0.3)) == 0.0, "negatives far away and positives equal: the loss is 0"
-assert abs(float(triplet_loss(_x, _x + 10, _x, alpha=0.3)) - 6 * (500 + 0.3)) < 1e-2, \
+assert abs(float(triplet_loss(_x, _x + 10, _x, alpha=0.3)) - 6 * (500 + 0.3)) < 1e-2, (
     "positives 10 away in each of 5 dimensions, negatives equal: each triplet costs 500 + alpha"
+)
 ### END HIDDEN TESTS
 
 # % nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of triplet_loss: the errors it raises (1 point).
-assert float(triplet_loss(torch.zeros(4, 3), torch.zeros(4, 3), torch.ones(4, 3), alpha=0.0)) == 0.0, \
+assert float(triplet_loss(torch.zeros(4, 3), torch.zeros(4, 3), torch.ones(4, 3), alpha=0.0)) == 0.0, (
     "valid (4, 3) encodings with alpha = 0 must not raise (expected loss 0)"
+)
 with expect_error(ValueError, "a negative of shape (3, 3) with anchors of shape (4, 3)"):
     triplet_loss(torch.zeros(4, 3), torch.zeros(4, 3), torch.zeros(3, 3))
 with expect_error(ValueError, "alpha = -0.1 (alpha must be >= 0)"):
@@ -172,7 +188,10 @@ with expect_error(ValueError, "1-D encodings of shape (3,) (they must be 2-D, (N
     triplet_loss(torch.zeros(3), torch.zeros(3), torch.zeros(3))
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-for _args in [(torch.zeros(2, 3), torch.zeros(2, 4), torch.zeros(2, 3)), (torch.zeros(2, 3, 1), torch.zeros(2, 3, 1), torch.zeros(2, 3, 1))]:
+for _args in [
+    (torch.zeros(2, 3), torch.zeros(2, 4), torch.zeros(2, 3)),
+    (torch.zeros(2, 3, 1), torch.zeros(2, 3, 1), torch.zeros(2, 3, 1)),
+]:
     with expect_error(ValueError, f"shapes {[tuple(t.shape) for t in _args]}"):
         triplet_loss(*_args)
 ### END HIDDEN TESTS
@@ -205,6 +224,7 @@ for _args in [(torch.zeros(2, 3), torch.zeros(2, 4), torch.zeros(2, 3)), (torch.
 # >>> contrastive_loss(f1, f2, torch.tensor([1, 0, 0]), margin=1.0)   # (1 + 0.25 + 0) / 3
 # tensor(0.4167)
 # ```
+
 
 # %% nbgrader={"grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def contrastive_loss(f1, f2, y, margin=1.0):
@@ -239,25 +259,30 @@ if abs(float(loss) - 0.5) < 1e-4:
 assert abs(float(loss) - 1.25 / 3) < 1e-4, f"the worked example: expected 0.4167, got {float(loss):.4f}"
 for labels in (torch.tensor([1.0, 0.0, 0.0]), torch.tensor([True, False, False])):
     assert abs(float(contrastive_loss(f1, f2, labels)) - 1.25 / 3) < 1e-4, f"labels as {labels.dtype} must work too"
-assert abs(float(contrastive_loss(f1, f2, torch.tensor([0, 0, 0]), margin=6.0)) - (25 + 30.25 + 1) / 3) < 1e-4, \
+assert abs(float(contrastive_loss(f1, f2, torch.tensor([0, 0, 0]), margin=6.0)) - (25 + 30.25 + 1) / 3) < 1e-4, (
     "all different, margin 6: expected ((6-1)^2 + (6-0.5)^2 + (6-5)^2) / 3"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.faces import contrastive_loss as _reference
 
 _gen = torch.Generator().manual_seed(222)
 for _n, _d, _m in [(1, 1, 1.0), (10, 4, 2.0), (64, 32, 0.5), (17, 3, 5.0)]:
-    _f1, _f2 = torch.randn(_n, _d, generator=_gen, dtype=torch.float64), torch.randn(_n, _d, generator=_gen, dtype=torch.float64)
+    _f1, _f2 = (
+        torch.randn(_n, _d, generator=_gen, dtype=torch.float64),
+        torch.randn(_n, _d, generator=_gen, dtype=torch.float64),
+    )
     _y = torch.randint(0, 2, (_n,), generator=_gen)
     _want = _reference(_f1, _f2, _y, margin=_m)
     with refusing("cvbook.faces.contrastive_loss"):
         _got = contrastive_loss(_f1, _f2, _y, margin=_m)
-    assert torch.isclose(torch.as_tensor(_got, dtype=torch.float64), _want, rtol=1e-5), \
+    assert torch.isclose(torch.as_tensor(_got, dtype=torch.float64), _want, rtol=1e-5), (
         f"N={_n}, D={_d}, margin={_m}: expected {float(_want):.6f}, got {float(_got):.6f}"
+    )
     # the same value as Hadsell et al.'s form (label 0 = similar, factor 1/2), doubled
     _dist = (_f1 - _f2).norm(dim=1)
     _yh = 1 - _y
-    _hadsell = ((1 - _yh) * 0.5 * _dist ** 2 + _yh * 0.5 * torch.clamp(_m - _dist, min=0) ** 2).mean()
+    _hadsell = ((1 - _yh) * 0.5 * _dist**2 + _yh * 0.5 * torch.clamp(_m - _dist, min=0) ** 2).mean()
     assert torch.isclose(torch.as_tensor(_got, dtype=torch.float64), 2 * _hadsell, rtol=1e-5)
 _a = torch.randn(5, 3, generator=_gen, requires_grad=True)
 contrastive_loss(_a, torch.randn(5, 3, generator=_gen), torch.tensor([1, 0, 1, 0, 0])).backward()
@@ -266,8 +291,9 @@ assert _a.grad is not None and torch.isfinite(_a.grad).all(), "the loss must be 
 
 # % nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of contrastive_loss: the errors it raises (1 point).
-assert float(contrastive_loss(torch.zeros(3, 2), torch.zeros(3, 2), torch.ones(3))) == 0.0, \
+assert float(contrastive_loss(torch.zeros(3, 2), torch.zeros(3, 2), torch.ones(3))) == 0.0, (
     "valid inputs (three same-person pairs at distance 0) must not raise (expected loss 0)"
+)
 with expect_error(ValueError, "y of shape (2,) for 3 pairs"):
     contrastive_loss(torch.zeros(3, 2), torch.zeros(3, 2), torch.tensor([1, 0]))
 with expect_error(ValueError, "margin = 0 (margin must be > 0)"):
@@ -276,7 +302,10 @@ with expect_error(ValueError, "f1 of shape (3, 2) and f2 of shape (3, 4)"):
     contrastive_loss(torch.zeros(3, 2), torch.zeros(3, 4), torch.tensor([1, 0, 0]))
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-for _args in [(torch.zeros(3), torch.zeros(3), torch.zeros(3)), (torch.zeros(3, 2), torch.zeros(3, 2), torch.zeros(3, 1))]:
+for _args in [
+    (torch.zeros(3), torch.zeros(3), torch.zeros(3)),
+    (torch.zeros(3, 2), torch.zeros(3, 2), torch.zeros(3, 1)),
+]:
     with expect_error(ValueError, f"shapes {[tuple(t.shape) for t in _args]}"):
         contrastive_loss(*_args)
 with expect_error(ValueError, "margin = -1"):
@@ -306,12 +335,16 @@ with expect_error(ValueError, "margin = -1"):
 # tensor([ True, False,  True])
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def verify(f1, f2, tau):
     """True where ||f1 - f2|| <= tau. f1, f2: (N, D) -> (N,) bool, or (D,) -> 0-d bool."""
     ### BEGIN SOLUTION
-    if not (isinstance(f1, torch.Tensor) and isinstance(f2, torch.Tensor)) or f1.shape != f2.shape \
-            or f1.ndim not in (1, 2):
+    if (
+        not (isinstance(f1, torch.Tensor) and isinstance(f2, torch.Tensor))
+        or f1.shape != f2.shape
+        or f1.ndim not in (1, 2)
+    ):
         raise ValueError("f1 and f2 must be tensors of the same shape, (N, D) or (D,)")
     if tau < 0:
         raise ValueError(f"tau must be >= 0, got {tau}")
@@ -333,9 +366,13 @@ assert same.tolist() == [True, False, True], f"the worked example: expected [Tru
 if verify(f1, f2, tau=0.3).tolist()[0]:
     raise AssertionError("the first pair is 0.5 apart, more than tau = 0.3; did you compare the squared distance 0.25?")
 one = verify(torch.tensor([0.0, 0.0]), torch.tensor([0.3, 0.4]), 0.5)
-assert isinstance(one, torch.Tensor) and one.ndim == 0 and bool(one), f"one pair (D,): expected tensor(True), got {one!r}"
+assert isinstance(one, torch.Tensor) and one.ndim == 0 and bool(one), (
+    f"one pair (D,): expected tensor(True), got {one!r}"
+)
 x = torch.randn(4, 6, generator=torch.Generator().manual_seed(0))
-assert verify(x, x.clone(), 0.0).tolist() == [True] * 4, "identical encodings are at distance 0 <= tau = 0: the same person"
+assert verify(x, x.clone(), 0.0).tolist() == [True] * 4, (
+    "identical encodings are at distance 0 <= tau = 0: the same person"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.faces import verify as _reference
@@ -347,13 +384,16 @@ for _n, _d, _tau in [(1, 1, 0.5), (20, 8, 3.0), (100, 32, 1.2), (5, 3, 0.0)]:
     with refusing("cvbook.faces.verify"):
         _got = verify(_f1, _f2, _tau)
     _want = _reference(_f1, _f2, _tau)
-    assert _got.dtype == torch.bool and torch.equal(_got, _want), \
+    assert _got.dtype == torch.bool and torch.equal(_got, _want), (
         f"N={_n}, D={_d}, tau={_tau}: {int((_got != _want).sum())} wrong decisions (same person iff distance <= tau)"
+    )
 ### END HIDDEN TESTS
 
 # % nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of verify: the errors it raises (1 point).
-assert verify(torch.zeros(2, 3), torch.zeros(2, 3), 0.0).tolist() == [True, True], "valid (2, 3) encodings with tau = 0 must not raise"
+assert verify(torch.zeros(2, 3), torch.zeros(2, 3), 0.0).tolist() == [True, True], (
+    "valid (2, 3) encodings with tau = 0 must not raise"
+)
 with expect_error(ValueError, "f1 of shape (3, 2) and f2 of shape (2, 2)"):
     verify(torch.zeros(3, 2), torch.zeros(2, 2), 1.0)
 with expect_error(ValueError, "tau = -0.1 (tau must be >= 0)"):
@@ -362,7 +402,11 @@ with expect_error(ValueError, "3-D tensors of shape (2, 3, 4) (they must be 1-D 
     verify(torch.zeros(2, 3, 4), torch.zeros(2, 3, 4), 1.0)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-for _args in [(torch.zeros(3), torch.zeros(4), 1.0), (torch.zeros(1, 1, 1), torch.zeros(1, 1, 1), 0.5), (torch.zeros(2), torch.zeros(2), -1.0)]:
+for _args in [
+    (torch.zeros(3), torch.zeros(4), 1.0),
+    (torch.zeros(1, 1, 1), torch.zeros(1, 1, 1), 0.5),
+    (torch.zeros(2), torch.zeros(2), -1.0),
+]:
     with expect_error(ValueError, f"shapes {tuple(_args[0].shape)} and {tuple(_args[1].shape)}, tau {_args[2]}"):
         verify(*_args)
 ### END HIDDEN TESTS
@@ -395,14 +439,23 @@ for _args in [(torch.zeros(3), torch.zeros(4), 1.0), (torch.zeros(1, 1, 1), torc
 # tensor([ 7,  8, -1])
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def recognise(queries, database, database_ids, tau):
     """Identity of the nearest database row if within tau, else -1. queries (Q, D), database (K, D), ids (K,) -> (Q,)."""
     ### BEGIN SOLUTION
-    if not (isinstance(queries, torch.Tensor) and isinstance(database, torch.Tensor)) \
-            or queries.ndim != 2 or database.ndim != 2 or queries.shape[1] != database.shape[1]:
+    if (
+        not (isinstance(queries, torch.Tensor) and isinstance(database, torch.Tensor))
+        or queries.ndim != 2
+        or database.ndim != 2
+        or queries.shape[1] != database.shape[1]
+    ):
         raise ValueError("queries (Q, D) and database (K, D) must be 2-D with the same D")
-    if len(database) == 0 or not isinstance(database_ids, torch.Tensor) or tuple(database_ids.shape) != (len(database),):
+    if (
+        len(database) == 0
+        or not isinstance(database_ids, torch.Tensor)
+        or tuple(database_ids.shape) != (len(database),)
+    ):
         raise ValueError(f"database_ids must have shape ({len(database)},) and the database must not be empty")
     if tau < 0:
         raise ValueError(f"tau must be >= 0, got {tau}")
@@ -426,13 +479,20 @@ assert answer.shape == (3,), f"expected shape (3,), got {tuple(answer.shape)}"
 if answer.tolist() == [0, 2, -1]:
     raise AssertionError("got row indices [0, 2, -1]: answer with the identities, database_ids[row]")
 if answer.tolist()[2] != -1:
-    raise AssertionError(f"the third query is 5.39 from the nearest entry, more than tau = 1.5: expected -1, got {answer.tolist()[2]}")
+    raise AssertionError(
+        f"the third query is 5.39 from the nearest entry, more than tau = 1.5: expected -1, got {answer.tolist()[2]}"
+    )
 assert answer.tolist() == [7, 8, -1], f"the worked example: expected [7, 8, -1], got {answer.tolist()}"
-assert recognise(queries, database, database_ids, tau=100.0).tolist() == [7, 8, 8], \
+assert recognise(queries, database, database_ids, tau=100.0).tolist() == [7, 8, 8], (
     "with a huge tau everybody is recognised as the nearest person (the third query is nearest to the row (10, 3) of person 8)"
-assert recognise(queries[:1], database, database_ids, tau=0.5).tolist() == [7], "distance exactly tau counts as recognised"
+)
+assert recognise(queries[:1], database, database_ids, tau=0.5).tolist() == [7], (
+    "distance exactly tau counts as recognised"
+)
 tie = recognise(torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 0.0], [2.0, 0.0]]), torch.tensor([3, 4]), 1.0)
-assert tie.tolist() == [3], f"a query at (1, 0) is 1 from rows (0, 0) of person 3 and (2, 0) of person 4: on a tie the first row wins, expected [3], got {tie.tolist()}"
+assert tie.tolist() == [3], (
+    f"a query at (1, 0) is 1 from rows (0, 0) of person 3 and (2, 0) of person 4: on a tie the first row wins, expected [3], got {tie.tolist()}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.faces import recognise as _reference
@@ -441,21 +501,27 @@ _gen = torch.Generator().manual_seed(444)
 for _q, _k, _d, _tau in [(1, 1, 2, 0.5), (30, 10, 8, 3.5), (200, 25, 16, 5.0), (12, 4, 3, 0.0)]:
     _database = torch.randn(_k, _d, generator=_gen, dtype=torch.float64) * 3
     _ids = torch.randint(0, 1000, (_k,), generator=_gen)
-    _queries = _database[torch.randint(0, _k, (_q,), generator=_gen)] + torch.randn(_q, _d, generator=_gen, dtype=torch.float64)
+    _queries = _database[torch.randint(0, _k, (_q,), generator=_gen)] + torch.randn(
+        _q, _d, generator=_gen, dtype=torch.float64
+    )
     _want, _ = _reference(_queries, _database, _ids, _tau)
     with refusing("cvbook.faces.recognise"):
         _got = recognise(_queries, _database, _ids, _tau)
-    assert _got.dtype == torch.int64 and torch.equal(_got, _want), \
+    assert _got.dtype == torch.int64 and torch.equal(_got, _want), (
         f"Q={_q}, K={_k}, D={_d}, tau={_tau}: {int((_got != _want).sum())} wrong answers (first: expected {_want[_got != _want][:3].tolist()}, got {_got[_got != _want][:3].tolist()})"
-assert recognise(torch.tensor([[5.0, 5.0]]), torch.tensor([[5.0, 6.0], [5.0, 4.0], [6.0, 5.0]]), torch.tensor([1, 2, 3]), 2.0).tolist() == [1], \
-    "three rows at distance 1: on a tie the first row wins"
+    )
+assert recognise(
+    torch.tensor([[5.0, 5.0]]), torch.tensor([[5.0, 6.0], [5.0, 4.0], [6.0, 5.0]]), torch.tensor([1, 2, 3]), 2.0
+).tolist() == [1], "three rows at distance 1: on a tie the first row wins"
 ### END HIDDEN TESTS
 
 # % nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of recognise: the errors it raises (1 point).
 database = torch.tensor([[0.0, 0.0], [10.0, 0.0], [10.0, 3.0]])
 database_ids = torch.tensor([7, 8, 8])
-assert recognise(torch.zeros(1, 2), database, database_ids, 0.0).tolist() == [7], "valid inputs with tau = 0 must not raise"
+assert recognise(torch.zeros(1, 2), database, database_ids, 0.0).tolist() == [7], (
+    "valid inputs with tau = 0 must not raise"
+)
 with expect_error(ValueError, "database_ids of shape (2,) for a database of 3 rows"):
     recognise(torch.zeros(2, 2), database, torch.tensor([7, 8]), 1.0)
 with expect_error(ValueError, "queries with D = 3 and a database with D = 2"):
@@ -468,10 +534,14 @@ with expect_error(ValueError, "a 1-D query of shape (2,) (queries must be 2-D, (
     recognise(torch.zeros(2), database, database_ids, 1.0)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-for _args in [(torch.zeros(1, 4), torch.zeros(3, 4), torch.zeros(3, 1, dtype=torch.int64), 1.0),
-              (torch.zeros(1, 4), torch.zeros(4), torch.zeros(4, dtype=torch.int64), 1.0),
-              (torch.zeros(1, 4), torch.zeros(0, 4), torch.zeros(0, dtype=torch.int64), 0.0)]:
-    with expect_error(ValueError, f"queries {tuple(_args[0].shape)}, database {tuple(_args[1].shape)}, ids {tuple(_args[2].shape)}"):
+for _args in [
+    (torch.zeros(1, 4), torch.zeros(3, 4), torch.zeros(3, 1, dtype=torch.int64), 1.0),
+    (torch.zeros(1, 4), torch.zeros(4), torch.zeros(4, dtype=torch.int64), 1.0),
+    (torch.zeros(1, 4), torch.zeros(0, 4), torch.zeros(0, dtype=torch.int64), 0.0),
+]:
+    with expect_error(
+        ValueError, f"queries {tuple(_args[0].shape)}, database {tuple(_args[1].shape)}, ids {tuple(_args[2].shape)}"
+    ):
         recognise(*_args)
 ### END HIDDEN TESTS
 
@@ -506,6 +576,7 @@ for _args in [(torch.zeros(1, 4), torch.zeros(3, 4), torch.zeros(3, 1, dtype=tor
 # (0.3, 0.8333333333333334)
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def choose_threshold(distances, same):
     """(tau, accuracy): the candidate threshold with the best accuracy of 'same iff d <= tau' (smallest on ties)."""
@@ -533,22 +604,28 @@ with refusing("cvbook.faces.best_threshold"):
     result = choose_threshold(distances, same)  # the worked example
 assert isinstance(result, tuple) and len(result) == 2, f"expected a tuple (tau, accuracy), got {result!r}"
 tau, accuracy = result
-assert isinstance(tau, float) and isinstance(accuracy, float), \
+assert isinstance(tau, float) and isinstance(accuracy, float), (
     f"expected two Python floats, got {type(tau).__name__} and {type(accuracy).__name__}"
+)
 if abs(tau - 0.45) < 1e-6 or abs(tau - 0.5) < 1e-6:
     raise AssertionError(f"got tau = {tau}: put the threshold halfway between the two distances it separates")
 assert abs(tau - 0.475) < 1e-6 and accuracy == 1.0, f"the worked example: expected (0.475, 1.0), got {result}"
 tau, accuracy = choose_threshold(distances, torch.tensor([True, False, False, False, False, True]))
 assert abs(accuracy - 5 / 6) < 1e-9, f"second example: expected accuracy 5/6, got {accuracy}"
-assert abs(tau - 0.3) < 1e-6, f"second example: tau = 0.3 and tau = 0.475 both classify 5 of 6 pairs correctly; " \
+assert abs(tau - 0.3) < 1e-6, (
+    f"second example: tau = 0.3 and tau = 0.475 both classify 5 of 6 pairs correctly; "
     f"expected the smaller, 0.3, got {tau}"
+)
 tau, accuracy = choose_threshold(torch.tensor([0.3, 0.7]), torch.tensor([False, False]))
-assert tau < 0.3 and accuracy == 1.0, f"no same pairs: tau must call nothing 'same' (below 0.3), got ({tau}, {accuracy})"
+assert tau < 0.3 and accuracy == 1.0, (
+    f"no same pairs: tau must call nothing 'same' (below 0.3), got ({tau}, {accuracy})"
+)
 tau, accuracy = choose_threshold(torch.tensor([0.3, 0.7]), torch.tensor([True, True]))
 assert abs(tau - 0.7) < 1e-6 and accuracy == 1.0, f"all same pairs: expected (0.7, 1.0), got ({tau}, {accuracy})"
 tau, accuracy = choose_threshold(torch.tensor([0.5, 0.5, 0.5]), torch.tensor([True, False, True]))
-assert abs(tau - 0.5) < 1e-6 and abs(accuracy - 2 / 3) < 1e-9, \
+assert abs(tau - 0.5) < 1e-6 and abs(accuracy - 2 / 3) < 1e-9, (
     f"three equal distances 0.5, two of them same: the candidates are 0.5 - 1e-6 (accuracy 1/3) and 0.5 (2/3); expected (0.5, 0.667), got ({tau}, {accuracy})"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.faces import best_threshold as _reference
@@ -564,12 +641,16 @@ for _n in (1, 2, 9, 60, 301):
     assert abs(_got[1] - _want[1]) < 1e-9, f"N={_n}: expected accuracy {_want[1]:.4f}, got {_got[1]:.4f}"
     assert abs(_got[0] - _want[0]) < 1e-6, f"N={_n}: expected tau {_want[0]:.6f}, got {_got[0]:.6f}"
     for _t in torch.linspace(-0.1, 1.6, 171):
-        assert float(((_d <= _t) == _same).double().mean()) <= _got[1] + 1e-12, f"N={_n}: the threshold {float(_t):.3f} classifies more pairs correctly than yours"
+        assert float(((_d <= _t) == _same).double().mean()) <= _got[1] + 1e-12, (
+            f"N={_n}: the threshold {float(_t):.3f} classifies more pairs correctly than yours"
+        )
 ### END HIDDEN TESTS
 
 # % nbgrader={"grade": true, "grade_id": "ex5_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of choose_threshold: the errors it raises (1 point).
-assert choose_threshold(torch.tensor([0.5]), torch.tensor([True]))[1] == 1.0, "one pair is valid (N >= 1) and must not raise"
+assert choose_threshold(torch.tensor([0.5]), torch.tensor([True]))[1] == 1.0, (
+    "one pair is valid (N >= 1) and must not raise"
+)
 with expect_error(ValueError, "an empty tensor of distances"):
     choose_threshold(torch.zeros(0), torch.zeros(0, dtype=torch.bool))
 with expect_error(ValueError, "3 distances and 2 labels in same"):
@@ -578,7 +659,10 @@ with expect_error(ValueError, "2-D distances of shape (2, 2) (they must be 1-D)"
     choose_threshold(torch.zeros(2, 2), torch.zeros(2, 2, dtype=torch.bool))
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-for _args in [(torch.zeros(1, 3), torch.zeros(1, 3, dtype=torch.bool)), (torch.zeros(4), torch.zeros(4, 1, dtype=torch.bool))]:
+for _args in [
+    (torch.zeros(1, 3), torch.zeros(1, 3, dtype=torch.bool)),
+    (torch.zeros(4), torch.zeros(4, 1, dtype=torch.bool)),
+]:
     with expect_error(ValueError, f"distances {tuple(_args[0].shape)}, same {tuple(_args[1].shape)}"):
         choose_threshold(*_args)
 ### END HIDDEN TESTS
@@ -620,8 +704,10 @@ query = torch.ones(len(test_ids), dtype=torch.bool)
 query[first] = False
 answers = recognise(test_emb[query], test_emb[first], test_ids[first], tau)
 known = torch.isin(test_ids[query], members)
-print(f"members recognised {float((answers[known] == test_ids[query][known]).float().mean()):.1%}, "
-      f"strangers rejected {float((answers[~known] == -1).float().mean()):.1%}")
+print(
+    f"members recognised {float((answers[known] == test_ids[query][known]).float().mean()):.1%}, "
+    f"strangers rejected {float((answers[~known] == -1).float().mean()):.1%}"
+)
 tl = triplet_loss(test_emb[ti[:5]], test_emb[tj[:5]], test_emb[tj[-5:]])
 print(f"triplet loss of five test triplets: {float(tl):.4f}")
 

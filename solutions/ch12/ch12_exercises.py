@@ -18,8 +18,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # # Chapter 12 exercises: what CNNs learn and neural style transfer
@@ -90,6 +99,7 @@ from cvbook.checks import expect_error, refusing
 #          [6., 9.]]])
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def gram_matrix(a):
     """(N, C, H, W) activations -> (N, C, C) Gram matrices."""
@@ -105,19 +115,20 @@ def gram_matrix(a):
 # %% nbgrader={"grade": true, "grade_id": "ex1_gram_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Tests of gram_matrix: the matrices (2 points).
 with refusing("cvbook.style.gram_matrix"):
-    g = gram_matrix(torch.tensor([[[[1., 2.]], [[0., 3.]]]]))  # the worked example
+    g = gram_matrix(torch.tensor([[[[1.0, 2.0]], [[0.0, 3.0]]]]))  # the worked example
 assert isinstance(g, torch.Tensor), f"expected a tensor, got {type(g).__name__}"
 assert g.shape == (1, 2, 2), f"expected shape (1, 2, 2): one C x C matrix per image, got {tuple(g.shape)}"
-if torch.equal(g, torch.tensor([[[1., 2.], [2., 4.]]])):
+if torch.equal(g, torch.tensor([[[1.0, 2.0], [2.0, 4.0]]])):
     raise AssertionError("you multiplied positions instead of channels: use A @ A.T with A of shape (C, H*W)")
-assert torch.equal(g, torch.tensor([[[5., 6.], [6., 9.]]])), f"expected [[5, 6], [6, 9]], got {g.tolist()}"
+assert torch.equal(g, torch.tensor([[[5.0, 6.0], [6.0, 9.0]]])), f"expected [[5, 6], [6, 9]], got {g.tolist()}"
 x = torch.randn(2, 3, 4, 5, generator=torch.Generator().manual_seed(0))
 with refusing("cvbook.style.gram_matrix"):
     g = gram_matrix(x)
 assert g.shape == (2, 3, 3), f"expected shape (2, 3, 3), got {tuple(g.shape)}"
 assert torch.allclose(g, g.transpose(1, 2)), "a Gram matrix is symmetric"
-assert torch.allclose(g[1, 0, 2], (x[1, 0] * x[1, 2]).sum(), rtol=1e-5, atol=1e-6), \
+assert torch.allclose(g[1, 0, 2], (x[1, 0] * x[1, 2]).sum(), rtol=1e-5, atol=1e-6), (
     f"G[1, 0, 2] must be the sum over i, j of a[1, 0] * a[1, 2] = {float((x[1, 0] * x[1, 2]).sum()):.5f}, got {float(g[1, 0, 2]):.5f}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import cvbook.style as _style
@@ -127,8 +138,9 @@ for _seed, _shape in [(1, (1, 1, 1, 1)), (2, (3, 5, 2, 7)), (3, (1, 16, 8, 8)), 
     with refusing("cvbook.style.gram_matrix"):
         _g = gram_matrix(_x)
     _want = torch.einsum("nkij,nlij->nkl", _x, _x)
-    assert _g.shape == _want.shape and torch.allclose(_g, _want, rtol=1e-5, atol=1e-6), \
+    assert _g.shape == _want.shape and torch.allclose(_g, _want, rtol=1e-5, atol=1e-6), (
         f"gram_matrix on a random input of shape {_shape}: expected shape {tuple(_want.shape)} and sum_ij a[n, k] a[n, k'], got shape {tuple(_g.shape)}"
+    )
 ### END HIDDEN TESTS
 
 # % nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -169,12 +181,17 @@ with expect_error(ValueError, "a 5-dimensional input"):
 # tensor(1.)
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def layer_style_cost(a_s, a_g):
     """Style cost of one layer: (N, C, H, W) and (N, C, H, W) -> 0-d tensor."""
     ### BEGIN SOLUTION
-    if not isinstance(a_s, torch.Tensor) or not isinstance(a_g, torch.Tensor) or a_s.ndim != 4 \
-            or a_s.shape != a_g.shape:
+    if (
+        not isinstance(a_s, torch.Tensor)
+        or not isinstance(a_g, torch.Tensor)
+        or a_s.ndim != 4
+        or a_s.shape != a_g.shape
+    ):
         raise ValueError("a_s and a_g must be tensors of the same shape (N, C, H, W)")
     _, c, h, w = a_s.shape
     return ((gram_matrix(a_s) - gram_matrix(a_g)) ** 2).sum() / (2 * h * w * c) ** 2
@@ -188,26 +205,38 @@ import cvbook.style
 your_gram, gram_matrix = globals().get("gram_matrix"), cvbook.style.gram_matrix
 try:
     with refusing("cvbook.style.layer_style_cost"):
-        j = layer_style_cost(torch.tensor([[[[1., 2.]]]]), torch.tensor([[[[0., 1.]]]]))  # the worked example
+        j = layer_style_cost(torch.tensor([[[[1.0, 2.0]]]]), torch.tensor([[[[0.0, 1.0]]]]))  # the worked example
     assert isinstance(j, torch.Tensor) and j.ndim == 0, f"the worked example: expected a 0-d tensor, got {j!r}"
-    assert torch.isclose(j, torch.tensor(1.0)), f"the worked example: expected (5 - 1)^2 / (2 * 1 * 2 * 1)^2 = 16 / 16 = 1, got {j.item()}"
+    assert torch.isclose(j, torch.tensor(1.0)), (
+        f"the worked example: expected (5 - 1)^2 / (2 * 1 * 2 * 1)^2 = 16 / 16 = 1, got {j.item()}"
+    )
     # the chapter's tiny example: n_H = n_W = n_C = 2, so the constant is 1 / 16^2 = 1 / 256
-    a_S = torch.tensor([[[[1., 0.], [2., 1.]], [[0., 1.], [1., 3.]]]])
-    a_G = torch.tensor([[[[1., 1.], [0., 1.]], [[1., 0.], [0., 2.]]]])
+    a_S = torch.tensor([[[[1.0, 0.0], [2.0, 1.0]], [[0.0, 1.0], [1.0, 3.0]]]])
+    a_G = torch.tensor([[[[1.0, 1.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 2.0]]]])
     with refusing("cvbook.style.layer_style_cost"):
         j = layer_style_cost(a_S, a_G)
     if torch.isclose(j, torch.tensor(53 / 16)):
-        raise AssertionError("the chapter's example: got 53/16; the constant is 1 / (2 n_H n_W n_C)^2 = 1/256, squared, not 1 / (2 n_H n_W n_C)")
+        raise AssertionError(
+            "the chapter's example: got 53/16; the constant is 1 / (2 n_H n_W n_C)^2 = 1/256, squared, not 1 / (2 n_H n_W n_C)"
+        )
     if torch.isclose(j, torch.tensor(53.0)):
-        raise AssertionError("the chapter's example: got 53; divide the sum of squared differences by (2 n_H n_W n_C)^2 = 256")
-    assert torch.isclose(j, torch.tensor(53 / 256)), f"the chapter's example: expected 53 / 256 = 0.20703125, got {j.item()}"
+        raise AssertionError(
+            "the chapter's example: got 53; divide the sum of squared differences by (2 n_H n_W n_C)^2 = 256"
+        )
+    assert torch.isclose(j, torch.tensor(53 / 256)), (
+        f"the chapter's example: expected 53 / 256 = 0.20703125, got {j.item()}"
+    )
     assert layer_style_cost(a_S, a_S).item() == 0.0, "the style cost of an image with itself is 0"
     two = layer_style_cost(torch.cat([a_S, a_S]), torch.cat([a_G, torch.zeros_like(a_G)]))
     want = 53 / 256 + float((cvbook.style.gram_matrix(a_S) ** 2).sum()) / 256
-    assert torch.isclose(two, torch.tensor(want)), f"a batch of N = 2: the costs of the two images are added up, expected {want:.6f}, got {two.item():.6f}"
+    assert torch.isclose(two, torch.tensor(want)), (
+        f"a batch of N = 2: the costs of the two images are added up, expected {want:.6f}, got {two.item():.6f}"
+    )
     a_g = a_G.clone().requires_grad_(True)
     layer_style_cost(a_S, a_g).backward()
-    assert a_g.grad is not None and torch.isfinite(a_g.grad).all(), "the cost must be differentiable in a_g (keep tensors, no .item())"
+    assert a_g.grad is not None and torch.isfinite(a_g.grad).all(), (
+        "the cost must be differentiable in a_g (keep tensors, no .item())"
+    )
     print("Visible tests passed.")
     ### BEGIN HIDDEN TESTS
     for _seed, _shape in [(5, (1, 3, 4, 5)), (6, (2, 8, 3, 3)), (7, (1, 1, 6, 2))]:
@@ -217,10 +246,14 @@ try:
         with refusing("cvbook.style.layer_style_cost"):
             _j = layer_style_cost(_s, _g)
         _want = cvbook.style.layer_style_cost(_s, _g)
-        assert torch.allclose(_j, _want, rtol=1e-5), f"random activations of shape {_shape}: expected {_want.item()}, got {_j.item()}"
+        assert torch.allclose(_j, _want, rtol=1e-5), (
+            f"random activations of shape {_shape}: expected {_want.item()}, got {_j.item()}"
+        )
         (_grad,) = torch.autograd.grad(_j, _g)
         (_grad_want,) = torch.autograd.grad(_want, _g)
-        assert torch.allclose(_grad, _grad_want, rtol=1e-5), f"random activations of shape {_shape}: the gradient of the style cost is wrong"
+        assert torch.allclose(_grad, _grad_want, rtol=1e-5), (
+            f"random activations of shape {_shape}: the gradient of the style cost is wrong"
+        )
     ### END HIDDEN TESTS
 finally:
     gram_matrix = your_gram
@@ -229,7 +262,9 @@ finally:
 # Tests of layer_style_cost: the errors it raises (1 point). It runs with the book's Gram matrix in place of yours.
 your_gram, gram_matrix = globals().get("gram_matrix"), cvbook.style.gram_matrix
 try:
-    assert layer_style_cost(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 3, 3)).item() == 0.0, "valid activations must not raise"
+    assert layer_style_cost(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 3, 3)).item() == 0.0, (
+        "valid activations must not raise"
+    )
     with expect_error(ValueError, "activations of different shapes (1, 2, 3, 3) and (1, 2, 3, 4)"):
         layer_style_cost(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 3, 4))
     with expect_error(ValueError, "3-dimensional activations of shape (2, 3, 3) (they must be (N, C, H, W))"):
@@ -269,12 +304,17 @@ finally:
 # (tensor(3.), tensor(0.1875))
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def content_cost(a_c, a_g, norm="half"):
     """Content cost of one layer: (N, C, H, W) and (N, C, H, W) -> 0-d tensor."""
     ### BEGIN SOLUTION
-    if not isinstance(a_c, torch.Tensor) or not isinstance(a_g, torch.Tensor) or a_c.ndim != 4 \
-            or a_c.shape != a_g.shape:
+    if (
+        not isinstance(a_c, torch.Tensor)
+        or not isinstance(a_g, torch.Tensor)
+        or a_c.ndim != 4
+        or a_c.shape != a_g.shape
+    ):
         raise ValueError("a_c and a_g must be tensors of the same shape (N, C, H, W)")
     squared = ((a_c - a_g) ** 2).sum()
     if norm == "half":
@@ -288,8 +328,8 @@ def content_cost(a_c, a_g, norm="half"):
 
 # %% nbgrader={"grade": true, "grade_id": "ex3_content_cost_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Tests of content_cost: the cost (2 points).
-a_C = torch.tensor([[[[2., 0.], [1., 1.]], [[0., 1.], [1., 2.]]]])
-a_G = torch.tensor([[[[1., 1.], [0., 1.]], [[1., 0.], [0., 2.]]]])
+a_C = torch.tensor([[[[2.0, 0.0], [1.0, 1.0]], [[0.0, 1.0], [1.0, 2.0]]]])
+a_G = torch.tensor([[[[1.0, 1.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 2.0]]]])
 with refusing("cvbook.style.content_cost"):
     j = content_cost(a_C, a_G)
 assert isinstance(j, torch.Tensor) and j.ndim == 0, f"expected a 0-d tensor, got {j!r}"
@@ -312,14 +352,20 @@ for _seed, _shape in [(8, (1, 3, 4, 5)), (9, (2, 8, 3, 3)), (10, (1, 1, 6, 2))]:
         with refusing("cvbook.style.content_cost"):
             _j = content_cost(_c, _g, norm=_norm)
         _want = _style.content_cost(_c, _g, norm=_norm)
-        assert torch.allclose(_j, _want, rtol=1e-5), f"random activations of shape {_shape}, norm={_norm!r}: expected {_want.item()}, got {_j.item()}"
+        assert torch.allclose(_j, _want, rtol=1e-5), (
+            f"random activations of shape {_shape}, norm={_norm!r}: expected {_want.item()}, got {_j.item()}"
+        )
     (_grad,) = torch.autograd.grad(content_cost(_c, _g), _g)
-    assert torch.allclose(_grad, _g.detach() - _c, rtol=1e-5), "with norm='half' the gradient must be a_g - a_c (keep tensors, no .item())"
+    assert torch.allclose(_grad, _g.detach() - _c, rtol=1e-5), (
+        "with norm='half' the gradient must be a_g - a_c (keep tensors, no .item())"
+    )
 ### END HIDDEN TESTS
 
 # % nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of content_cost: the errors it raises (1 point).
-assert content_cost(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 3, 3), norm="size").item() == 0.0, "valid activations with norm='size' must not raise"
+assert content_cost(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 3, 3), norm="size").item() == 0.0, (
+    "valid activations with norm='size' must not raise"
+)
 with expect_error(ValueError, "norm='mean' (only 'half' and 'size' exist)"):
     content_cost(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 3, 3), norm="mean")
 with expect_error(ValueError, "activations of different shapes (1, 2, 3, 3) and (1, 3, 3, 3)"):
@@ -362,6 +408,7 @@ with expect_error(ValueError, "norm=None"):
 # tensor(38.2812)
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def total_cost(feats_c, feats_s, feats_g, content_layer, style_weights, alpha=10.0, beta=40.0):
     """J(G) = alpha * J_content + beta * sum_l lambda_l * J_style^[l], a 0-d tensor."""
@@ -386,15 +433,19 @@ import cvbook.style
 yours = globals().get("content_cost"), globals().get("layer_style_cost")
 content_cost, layer_style_cost = cvbook.style.content_cost, cvbook.style.layer_style_cost
 try:
-    a_C = torch.tensor([[[[2., 0.], [1., 1.]], [[0., 1.], [1., 2.]]]])
-    a_S = torch.tensor([[[[1., 0.], [2., 1.]], [[0., 1.], [1., 3.]]]])
-    a_G = torch.tensor([[[[1., 1.], [0., 1.]], [[1., 0.], [0., 2.]]]])
+    a_C = torch.tensor([[[[2.0, 0.0], [1.0, 1.0]], [[0.0, 1.0], [1.0, 2.0]]]])
+    a_S = torch.tensor([[[[1.0, 0.0], [2.0, 1.0]], [[0.0, 1.0], [1.0, 3.0]]]])
+    a_G = torch.tensor([[[[1.0, 1.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 2.0]]]])
     f_c, f_s, f_g = {"l1": a_C}, {"l1": a_S}, {"l1": a_G}
     j = total_cost(f_c, f_s, f_g, "l1", {"l1": 1.0})  # the worked example
     assert isinstance(j, torch.Tensor) and j.ndim == 0, f"the worked example: expected a 0-d tensor, got {j!r}"
-    assert torch.isclose(j, torch.tensor(38.28125)), f"the worked example: expected 10 * 3 + 40 * 53/256 = 38.28125, got {j.item()}"
+    assert torch.isclose(j, torch.tensor(38.28125)), (
+        f"the worked example: expected 10 * 3 + 40 * 53/256 = 38.28125, got {j.item()}"
+    )
     j = total_cost(f_c, f_s, f_g, "l1", {"l1": 1.0}, alpha=1.0, beta=0.0)
-    assert torch.isclose(j, torch.tensor(3.0)), f"the worked example with alpha=1, beta=0: only the content cost (3) remains, got {j.item()}"
+    assert torch.isclose(j, torch.tensor(3.0)), (
+        f"the worked example with alpha=1, beta=0: only the content cost (3) remains, got {j.item()}"
+    )
     # two layers: lambda weights each layer's style cost
     gen = torch.Generator().manual_seed(0)
     f_c = {"l1": a_C, "l2": torch.randn(1, 3, 2, 2, generator=gen)}
@@ -402,25 +453,39 @@ try:
     f_g = {"l1": a_G, "l2": torch.randn(1, 3, 2, 2, generator=gen), "l3": torch.randn(1, 3, 2, 2, generator=gen)}
     j = total_cost(f_c, f_s, f_g, "l2", {"l1": 0.5, "l2": 2.0}, alpha=2.0, beta=3.0)
     want = 2.0 * cvbook.style.content_cost(f_c["l2"], f_g["l2"]) + 3.0 * (
-        0.5 * cvbook.style.layer_style_cost(a_S, a_G) + 2.0 * cvbook.style.layer_style_cost(f_s["l2"], f_g["l2"]))
-    assert torch.isclose(j, want), \
+        0.5 * cvbook.style.layer_style_cost(a_S, a_G) + 2.0 * cvbook.style.layer_style_cost(f_s["l2"], f_g["l2"])
+    )
+    assert torch.isclose(j, want), (
         f"content on l2, style on l1 (lambda 0.5) and l2 (lambda 2), alpha 2, beta 3; l3 has no weight and does not count: expected {want.item():.6f}, got {j.item():.6f}"
+    )
     print("Visible tests passed.")
     ### BEGIN HIDDEN TESTS
     _gen = torch.Generator().manual_seed(11)
     _names = ["relu1_1", "relu2_1", "relu3_1"]
     _shapes = [(1, 4, 6, 6), (1, 8, 3, 3), (1, 16, 2, 2)]
-    _fc, _fs, _fg = ({_n: torch.rand(*_sh, generator=_gen, dtype=torch.float64) for _n, _sh in zip(_names, _shapes)}
-                     for _ in range(3))
+    _fc, _fs, _fg = (
+        {_n: torch.rand(*_sh, generator=_gen, dtype=torch.float64) for _n, _sh in zip(_names, _shapes)}
+        for _ in range(3)
+    )
     _fg["extra"] = torch.zeros(1, 1, 1, 1, dtype=torch.float64)  # layers without a weight do not count
     _w = {"relu1_1": 0.2, "relu3_1": 5.0}
     _j = total_cost(_fc, _fs, _fg, "relu2_1", _w, alpha=0.7, beta=1.3)
-    _want = cvbook.style.total_cost(cvbook.style.content_cost(_fc["relu2_1"], _fg["relu2_1"]),
-                                    cvbook.style.style_cost(_fs, _fg, _w), alpha=0.7, beta=1.3)
-    assert torch.allclose(_j, _want, rtol=1e-5), f"three VGG-like layers, weights {_w}, alpha 0.7, beta 1.3: expected {_want.item()}, got {_j.item()}"
-    _want = 10 * cvbook.style.content_cost(_fc["relu1_1"], _fg["relu1_1"]) + 40 * cvbook.style.layer_style_cost(_fs["relu2_1"], _fg["relu2_1"])
+    _want = cvbook.style.total_cost(
+        cvbook.style.content_cost(_fc["relu2_1"], _fg["relu2_1"]),
+        cvbook.style.style_cost(_fs, _fg, _w),
+        alpha=0.7,
+        beta=1.3,
+    )
+    assert torch.allclose(_j, _want, rtol=1e-5), (
+        f"three VGG-like layers, weights {_w}, alpha 0.7, beta 1.3: expected {_want.item()}, got {_j.item()}"
+    )
+    _want = 10 * cvbook.style.content_cost(_fc["relu1_1"], _fg["relu1_1"]) + 40 * cvbook.style.layer_style_cost(
+        _fs["relu2_1"], _fg["relu2_1"]
+    )
     _j = total_cost(_fc, _fs, _fg, "relu1_1", {"relu2_1": 1.0})
-    assert torch.allclose(_j, _want, rtol=1e-5), f"the default alpha = 10 and beta = 40: expected {_want.item()}, got {_j.item()}"
+    assert torch.allclose(_j, _want, rtol=1e-5), (
+        f"the default alpha = 10 and beta = 40: expected {_want.item()}, got {_j.item()}"
+    )
     ### END HIDDEN TESTS
 finally:
     content_cost, layer_style_cost = yours
@@ -477,6 +542,7 @@ finally:
 #          [0.7500, 0.7500]]), 3.0)
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def pixel_step(image, cost_fn, lr):
     """One gradient-descent step on the pixels: returns (new image, cost before the step)."""
@@ -501,7 +567,9 @@ assert cost == 3.0, f"the cost before the step is 12 * 0.5^2 = 3, got {cost}"
 assert isinstance(new, torch.Tensor) and new.shape == (1, 3, 2, 2), f"expected a (1, 3, 2, 2) tensor, got {new!r}"
 if torch.allclose(new, torch.full_like(new, 1.25)):
     raise AssertionError("you stepped along the gradient: gradient *descent* subtracts lr * dJ/dG")
-assert torch.allclose(new, torch.full_like(new, 0.75)), f"expected every pixel at 1 - 0.25 * 2 * 0.5 = 0.75, got {new.flatten().tolist()}"
+assert torch.allclose(new, torch.full_like(new, 0.75)), (
+    f"expected every pixel at 1 - 0.25 * 2 * 0.5 = 0.75, got {new.flatten().tolist()}"
+)
 assert not new.requires_grad, "return the new image detached (it must not require gradients)"
 assert torch.equal(image, torch.ones(1, 3, 2, 2)), "do not modify the input image in place"
 new, _ = pixel_step(torch.full((1, 3, 2, 2), 0.9), lambda g: -g.sum(), 1.0)
@@ -526,21 +594,29 @@ _c.backward()
 _want = (_img - 0.01 * _g.grad).clamp(0, 1)
 _new, _got_cost = pixel_step(_img, _cost, 0.01)
 assert torch.allclose(_new, _want, rtol=1e-5), "one step on a convolutional cost differs from clip(G - lr * dJ/dG)"
-assert abs(_got_cost - _c.item()) < 1e-6 * abs(_c.item()), f"the cost before the step: expected {_c.item()}, got {_got_cost}"
+assert abs(_got_cost - _c.item()) < 1e-6 * abs(_c.item()), (
+    f"the cost before the step: expected {_c.item()}, got {_got_cost}"
+)
 assert _cost(_new) < _c, "a small step must lower the cost"
 # repeated steps keep lowering it
 _x, _costs = _img, []
 for _ in range(5):
     _x, _k = pixel_step(_x, _cost, 0.01)
     _costs.append(_k)
-assert all(_b < _a for _a, _b in zip(_costs, _costs[1:])), f"five steps of lr 0.01: the costs did not decrease: {_costs}"
+assert all(_b < _a for _a, _b in zip(_costs, _costs[1:])), (
+    f"five steps of lr 0.01: the costs did not decrease: {_costs}"
+)
 ### END HIDDEN TESTS
 
 # % nbgrader={"grade": true, "grade_id": "ex5_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of pixel_step: the errors it raises (1 point).
-assert pixel_step(torch.ones(1, 3, 2, 2), lambda g: g.sum(), 1)[1] == 12.0, "an int lr = 1 is a valid number and must not raise"
+assert pixel_step(torch.ones(1, 3, 2, 2), lambda g: g.sum(), 1)[1] == 12.0, (
+    "an int lr = 1 is a valid number and must not raise"
+)
 for bad in (0.0, -0.1, True, "0.1", None):
-    with expect_error(ValueError, f"lr = {bad!r} (lr must be an int or float > 0; a bool, a string or None is not one)"):
+    with expect_error(
+        ValueError, f"lr = {bad!r} (lr must be an int or float > 0; a bool, a string or None is not one)"
+    ):
         pixel_step(torch.ones(1, 3, 2, 2), lambda g: g.sum(), bad)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS

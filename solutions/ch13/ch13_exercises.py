@@ -18,8 +18,17 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "cvbook @ git+https://github.com/cnn-cv-book/cnn-cv-book@v0.1.0",
+        ],
+        check=True,
+    )
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # # Chapter 13 exercises: 1D and 3D convolutions
@@ -98,9 +107,11 @@ from cvbook.signals import make_moving_squares
 # [(10, 1)]
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def conv1d_shapes(length, layers):
     """[(n_out, n_filters), ...] after each (n_filters, f, stride, padding) layer of a Conv1d stack."""
+
     ### BEGIN SOLUTION
     def positive(name, value, minimum=1):
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -135,7 +146,9 @@ if shapes[0] == (10, 1):
 assert shapes == [(10, 16), (6, 32)], f"expected [(10, 16), (6, 32)], got {shapes}"
 assert conv1d_shapes(14, [(1, 5, 1, 0)]) == [(10, 1)], "one filter of 5 on 14 samples: 10 x 1"
 shapes = conv1d_shapes(512, [(16, 7, 1, 3), (32, 7, 2, 3)])
-assert shapes == [(512, 16), (256, 32)], f"'same' padding keeps 512, then stride 2 halves it: expected [(512, 16), (256, 32)], got {shapes}"
+assert shapes == [(512, 16), (256, 32)], (
+    f"'same' padding keeps 512, then stride 2 halves it: expected [(512, 16), (256, 32)], got {shapes}"
+)
 assert conv1d_shapes(7, []) == [], "no layers, no shapes"
 assert conv1d_shapes(10, [(2, 3, 4, 0)]) == [(2, 2)], "stride 4: floor((10 - 3) / 4) + 1 = 2 (round down)"
 print("Visible tests passed.")
@@ -145,8 +158,12 @@ for _ in range(12):
     _length = int(torch.randint(10, 80, (1,), generator=_gen))
     _layers, _modules, _c_in = [], [], 1
     for _k in range(int(torch.randint(1, 4, (1,), generator=_gen))):
-        _c_out, _f, _s, _p = (int(torch.randint(1, 6, (1,), generator=_gen)), int(torch.randint(1, 6, (1,), generator=_gen)),
-                              int(torch.randint(1, 3, (1,), generator=_gen)), int(torch.randint(0, 3, (1,), generator=_gen)))
+        _c_out, _f, _s, _p = (
+            int(torch.randint(1, 6, (1,), generator=_gen)),
+            int(torch.randint(1, 6, (1,), generator=_gen)),
+            int(torch.randint(1, 3, (1,), generator=_gen)),
+            int(torch.randint(0, 3, (1,), generator=_gen)),
+        )
         _layers.append((_c_out, _f, _s, _p))
         _modules.append(nn.Conv1d(_c_in, _c_out, _f, stride=_s, padding=_p))
         _c_in = _c_out
@@ -176,8 +193,15 @@ with expect_error(ValueError, "padding=-1 (padding must be >= 0)"):
     conv1d_shapes(8, [(2, 3, 1, -1)])
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-for _length, _layers in [(0, [(1, 1, 1, 0)]), (8.0, [(1, 1, 1, 0)]), (8, [(0, 3, 1, 0)]), (8, [(2, 3, 0, 0)]),
-                         (8, [(2, 3, 1, 0.5)]), (8, [(False, 3, 1, 0)]), (8, [(2, 3, 1, 0), (2, 9, 1, 0)])]:
+for _length, _layers in [
+    (0, [(1, 1, 1, 0)]),
+    (8.0, [(1, 1, 1, 0)]),
+    (8, [(0, 3, 1, 0)]),
+    (8, [(2, 3, 0, 0)]),
+    (8, [(2, 3, 1, 0.5)]),
+    (8, [(False, 3, 1, 0)]),
+    (8, [(2, 3, 1, 0), (2, 9, 1, 0)]),
+]:
     with expect_error(ValueError, f"conv1d_shapes({_length!r}, {_layers})"):
         conv1d_shapes(_length, _layers)
 ### END HIDDEN TESTS
@@ -212,6 +236,7 @@ for _length, _layers in [(0, [(1, 1, 1, 0)]), (8.0, [(1, 1, 1, 0)]), (8, [(0, 3,
 # tensor([[[ 0., 10., 10.,  0.]]])
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def conv1d_scratch(x, weight, bias=None, stride=1):
     """1D cross-correlation of x (N, C_in, L) with weight (C_out, C_in, f), no padding; returns (N, C_out, L_out)."""
@@ -226,8 +251,9 @@ def conv1d_scratch(x, weight, bias=None, stride=1):
     if f > x.shape[2]:
         raise ValueError(f"a filter of {f} does not fit in a signal of {x.shape[2]}")
     l_out = (x.shape[2] - f) // stride + 1
-    out = torch.stack([torch.einsum("ncf,kcf->nk", x[:, :, i * stride:i * stride + f], weight)
-                       for i in range(l_out)], dim=2)
+    out = torch.stack(
+        [torch.einsum("ncf,kcf->nk", x[:, :, i * stride : i * stride + f], weight) for i in range(l_out)], dim=2
+    )
     if bias is not None:
         out = out + bias.view(1, -1, 1)
     return out
@@ -241,26 +267,38 @@ x = torch.tensor([[[1.0, 20, 15, 3, 18, 12, 4, 17]]])
 with refusing(*CONV1D):
     out = conv1d_scratch(x, torch.tensor([[[1.0, 3, 10, 3, 1]]]))  # the worked example
 assert isinstance(out, torch.Tensor), f"expected a tensor, got {type(out).__name__}"
-assert tuple(out.shape) == (1, 1, 4), f"8 samples and a filter of 5 give 4 outputs: expected shape (1, 1, 4), got {tuple(out.shape)}"
+assert tuple(out.shape) == (1, 1, 4), (
+    f"8 samples and a filter of 5 give 4 outputs: expected shape (1, 1, 4), got {tuple(out.shape)}"
+)
 assert out.flatten().tolist() == [238, 161, 244, 206], f"expected [238, 161, 244, 206], got {out.flatten().tolist()}"
 with refusing(*CONV1D):
     edge = conv1d_scratch(torch.tensor([[[10.0, 10, 10, 0, 0, 0]]]), torch.tensor([[[1.0, 0, -1]]]))
 if edge.flatten().tolist() == [0, -10, -10, 0]:
-    raise AssertionError("got [0, -10, -10, 0]: you flipped the filter; deep-learning 'convolution' is a cross-correlation")
-assert edge.flatten().tolist() == [0, 10, 10, 0], f"the edge detector on a step: expected [0, 10, 10, 0], got {edge.flatten().tolist()}"
+    raise AssertionError(
+        "got [0, -10, -10, 0]: you flipped the filter; deep-learning 'convolution' is a cross-correlation"
+    )
+assert edge.flatten().tolist() == [0, 10, 10, 0], (
+    f"the edge detector on a step: expected [0, 10, 10, 0], got {edge.flatten().tolist()}"
+)
 gen = torch.Generator().manual_seed(0)
 x, w, b = torch.randn(2, 3, 12, generator=gen), torch.randn(4, 3, 5, generator=gen), torch.randn(4, generator=gen)
 with refusing(*CONV1D):
     out = conv1d_scratch(x, w, b)
-assert tuple(out.shape) == (2, 4, 8), f"(2, 3, 12) with four 3 x 5 filters: expected shape (2, 4, 8), got {tuple(out.shape)}"
+assert tuple(out.shape) == (2, 4, 8), (
+    f"(2, 3, 12) with four 3 x 5 filters: expected shape (2, 4, 8), got {tuple(out.shape)}"
+)
 expected = sum(x[1, c, 2:7] @ w[3, c] for c in range(3)) + b[3]
-assert torch.allclose(out[1, 3, 2], expected, atol=1e-5), \
+assert torch.allclose(out[1, 3, 2], expected, atol=1e-5), (
     f"out[1, 3, 2] should be sum over the 3 channels of x[1, c, 2:7] . w[3, c], plus b[3] = {float(expected):.4f}; got {float(out[1, 3, 2]):.4f}"
+)
 with refusing(*CONV1D):
     out = conv1d_scratch(x, w, stride=2)
-assert tuple(out.shape) == (2, 4, 4), f"(2, 3, 12) with four 3 x 5 filters, stride 2: expected shape (2, 4, 4), got {tuple(out.shape)}"
-assert torch.allclose(out[0, 1, 3], sum(x[0, c, 6:11] @ w[1, c] for c in range(3)), atol=1e-5), \
+assert tuple(out.shape) == (2, 4, 4), (
+    f"(2, 3, 12) with four 3 x 5 filters, stride 2: expected shape (2, 4, 4), got {tuple(out.shape)}"
+)
+assert torch.allclose(out[0, 1, 3], sum(x[0, c, 6:11] @ w[1, c] for c in range(3)), atol=1e-5), (
     "stride 2: out[0, 1, 3] starts at sample 3 * 2 = 6, and without a bias nothing is added"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as _F
@@ -276,16 +314,26 @@ for _ in range(8):
         _want = _F.conv1d(_x, _w, _bias, stride=_s)
         with refusing(*CONV1D):
             _got = conv1d_scratch(_x, _w, _bias, stride=_s)
-        assert tuple(_got.shape) == tuple(_want.shape), f"x {tuple(_x.shape)}, weight {tuple(_w.shape)}, stride {_s}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
-        assert torch.allclose(_got, _want, rtol=1e-5, atol=1e-6), f"x {tuple(_x.shape)}, weight {tuple(_w.shape)}, stride {_s}, bias {_bias is not None}: values differ from F.conv1d"
+        assert tuple(_got.shape) == tuple(_want.shape), (
+            f"x {tuple(_x.shape)}, weight {tuple(_w.shape)}, stride {_s}: expected shape {tuple(_want.shape)}, got {tuple(_got.shape)}"
+        )
+        assert torch.allclose(_got, _want, rtol=1e-5, atol=1e-6), (
+            f"x {tuple(_x.shape)}, weight {tuple(_w.shape)}, stride {_s}, bias {_bias is not None}: values differ from F.conv1d"
+        )
 _x = torch.arange(6.0).view(1, 1, 6)
-assert conv1d_scratch(_x, torch.ones(1, 1, 6)).flatten().tolist() == [15.0], "a filter as long as the signal gives one output"
-assert conv1d_scratch(_x, torch.tensor([[[1.0, 0]]]), stride=4).flatten().tolist() == [0.0, 4.0], "stride 4 on 6 samples with f = 2: positions 0 and 4"
+assert conv1d_scratch(_x, torch.ones(1, 1, 6)).flatten().tolist() == [15.0], (
+    "a filter as long as the signal gives one output"
+)
+assert conv1d_scratch(_x, torch.tensor([[[1.0, 0]]]), stride=4).flatten().tolist() == [0.0, 4.0], (
+    "stride 4 on 6 samples with f = 2: positions 0 and 4"
+)
 ### END HIDDEN TESTS
 
 # % nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of conv1d_scratch: the errors it raises (1 point).
-assert tuple(conv1d_scratch(torch.zeros(1, 3, 5), torch.zeros(2, 3, 5)).shape) == (1, 2, 1), "a filter as long as the signal is valid and must not raise"
+assert tuple(conv1d_scratch(torch.zeros(1, 3, 5), torch.zeros(2, 3, 5)).shape) == (1, 2, 1), (
+    "a filter as long as the signal is valid and must not raise"
+)
 with expect_error(ValueError, "x with 2 channels and filters expecting 3"):
     conv1d_scratch(torch.zeros(1, 2, 10), torch.zeros(4, 3, 5))
 with expect_error(ValueError, "a filter of 5 on 4 samples"):
@@ -329,9 +377,11 @@ for _bad_x, _bad_w in [(torch.zeros(1, 3, 10), torch.zeros(3, 3)), (torch.zeros(
 # ((6, 6, 6, 32), 64032, 13824000)
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def conv3d_layer(in_shape, f, n_filters, stride=1, padding=0):
     """((D_out, H_out, W_out, n_filters), params with biases, mult-adds) of a Conv3d layer on a (D, H, W, C) input."""
+
     ### BEGIN SOLUTION
     def positive(name, value, minimum=1):
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -351,7 +401,7 @@ def conv3d_layer(in_shape, f, n_filters, stride=1, padding=0):
         if f > n + 2 * padding:
             raise ValueError(f"a filter of {f} does not fit in {n} padded by {padding}")
         out.append((n + 2 * padding - f) // stride + 1)
-    weights_per_filter = f ** 3 * c
+    weights_per_filter = f**3 * c
     mult_adds = out[0] * out[1] * out[2] * n_filters * weights_per_filter
     return (*out, n_filters), weights_per_filter * n_filters + n_filters, mult_adds
     ### END SOLUTION
@@ -362,9 +412,13 @@ def conv3d_layer(in_shape, f, n_filters, stride=1, padding=0):
 CONV3D = ("torch.nn.functional.conv3d", "torch.conv3d")
 with refusing(*CONV3D):
     result = conv3d_layer((14, 14, 14, 1), 5, 16)  # the worked example
-assert isinstance(result, tuple) and len(result) == 3, f"expected a tuple (out_shape, params, mult_adds), got {result!r}"
+assert isinstance(result, tuple) and len(result) == 3, (
+    f"expected a tuple (out_shape, params, mult_adds), got {result!r}"
+)
 out_shape, params, mult_adds = result
-assert isinstance(out_shape, tuple) and all(isinstance(v, int) for v in out_shape), f"out_shape must be a tuple of ints, got {out_shape!r}"
+assert isinstance(out_shape, tuple) and all(isinstance(v, int) for v in out_shape), (
+    f"out_shape must be a tuple of ints, got {out_shape!r}"
+)
 assert isinstance(params, int) and isinstance(mult_adds, int), "params and mult_adds must be Python ints"
 assert out_shape == (10, 10, 10, 16), f"expected out_shape (10, 10, 10, 16), got {out_shape}"
 if params == 2000:
@@ -373,14 +427,20 @@ assert params == 2016, f"expected 5*5*5*1*16 + 16 = 2,016 parameters, got {param
 if mult_adds == 10 * 10 * 16 * 125:
     raise AssertionError("got 200,000 mult-adds: a 3D output has 10 x 10 x 10 positions, not 10 x 10")
 assert mult_adds == 2_000_000, f"expected 10*10*10 positions x 16 filters x 125 weights = 2,000,000, got {mult_adds:,}"
-if conv3d_layer((10, 10, 10, 16), 5, 32)[1] == 5 ** 3 * 32 + 32:
+if conv3d_layer((10, 10, 10, 16), 5, 32)[1] == 5**3 * 32 + 32:
     raise AssertionError("each filter spans all 16 input channels: 5 x 5 x 5 x 16 weights")
-assert conv3d_layer((10, 10, 10, 16), 5, 32) == ((6, 6, 6, 32), 64_032, 13_824_000), \
+assert conv3d_layer((10, 10, 10, 16), 5, 32) == ((6, 6, 6, 32), 64_032, 13_824_000), (
     f"second layer: expected ((6, 6, 6, 32), 64032, 13824000), got {conv3d_layer((10, 10, 10, 16), 5, 32)}"
-assert conv3d_layer((8, 16, 16, 1), 3, 8, padding=1) == ((8, 16, 16, 8), 224, 8 * 16 * 16 * 8 * 27), \
+)
+assert conv3d_layer((8, 16, 16, 1), 3, 8, padding=1) == ((8, 16, 16, 8), 224, 8 * 16 * 16 * 8 * 27), (
     "'same' padding on an 8-frame 16 x 16 clip keeps (8, 16, 16)"
-assert conv3d_layer((9, 9, 9, 2), 3, 4, stride=2)[0] == (4, 4, 4, 4), "stride 2: floor((9 - 3) / 2) + 1 = 4 on every axis"
-assert conv3d_layer((8, 12, 16, 1), 3, 2)[0] == (6, 10, 14, 2), "each axis follows the formula on its own: (8, 12, 16) -> (6, 10, 14)"
+)
+assert conv3d_layer((9, 9, 9, 2), 3, 4, stride=2)[0] == (4, 4, 4, 4), (
+    "stride 2: floor((9 - 3) / 2) + 1 = 4 on every axis"
+)
+assert conv3d_layer((8, 12, 16, 1), 3, 2)[0] == (6, 10, 14, 2), (
+    "each axis follows the formula on its own: (8, 12, 16) -> (6, 10, 14)"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.models import count_parameters as _count_parameters
@@ -390,20 +450,34 @@ _gen = torch.Generator().manual_seed(133)
 for _ in range(10):
     _d, _h, _w = (int(torch.randint(4, 14, (1,), generator=_gen)) for _ in range(3))
     _c, _k = int(torch.randint(1, 5, (1,), generator=_gen)), int(torch.randint(1, 7, (1,), generator=_gen))
-    _f, _s, _p = int(torch.randint(1, 5, (1,), generator=_gen)), int(torch.randint(1, 3, (1,), generator=_gen)), int(torch.randint(0, 2, (1,), generator=_gen))
+    _f, _s, _p = (
+        int(torch.randint(1, 5, (1,), generator=_gen)),
+        int(torch.randint(1, 3, (1,), generator=_gen)),
+        int(torch.randint(0, 2, (1,), generator=_gen)),
+    )
     with torch.device("meta"):
         _layer = nn.Conv3d(_c, _k, _f, stride=_s, padding=_p)
         _out = _layer(torch.zeros(1, _c, _d, _h, _w))
-    _want = ((*_out.shape[2:], _k), _count_parameters(_layer), _count_mult_adds_nd(_layer, (_c, _d, _h, _w), device="meta"))
+    _want = (
+        (*_out.shape[2:], _k),
+        _count_parameters(_layer),
+        _count_mult_adds_nd(_layer, (_c, _d, _h, _w), device="meta"),
+    )
     with refusing(*CONV3D):
         _got = conv3d_layer((_d, _h, _w, _c), _f, _k, stride=_s, padding=_p)
-    assert _got == _want, f"conv3d_layer({(_d, _h, _w, _c)}, {_f}, {_k}, stride={_s}, padding={_p}): expected {_want}, got {_got}"
-assert conv3d_layer((3, 3, 3, 2), 5, 1, padding=1) == ((1, 1, 1, 1), 251, 250), "a 5^3 filter fits once in 3^3 padded by 1"
+    assert _got == _want, (
+        f"conv3d_layer({(_d, _h, _w, _c)}, {_f}, {_k}, stride={_s}, padding={_p}): expected {_want}, got {_got}"
+    )
+assert conv3d_layer((3, 3, 3, 2), 5, 1, padding=1) == ((1, 1, 1, 1), 251, 250), (
+    "a 5^3 filter fits once in 3^3 padded by 1"
+)
 ### END HIDDEN TESTS
 
 # % nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of conv3d_layer: the errors it raises (1 point).
-assert conv3d_layer((5, 5, 5, 1), 5, 1)[0] == (1, 1, 1, 1), "a filter as large as the volume is valid and must not raise"
+assert conv3d_layer((5, 5, 5, 1), 5, 1)[0] == (1, 1, 1, 1), (
+    "a filter as large as the volume is valid and must not raise"
+)
 with expect_error(ValueError, "a 5 x 5 x 5 filter on a 14 x 14 x 4 volume"):
     conv3d_layer((14, 14, 4, 1), 5, 16)
 with expect_error(ValueError, "in_shape (14, 14, 14) without channels (it must be (D, H, W, C))"):
@@ -416,9 +490,16 @@ with expect_error(ValueError, "padding=-1 (padding must be >= 0)"):
     conv3d_layer((4, 4, 4, 1), 3, 2, padding=-1)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
-for _args, _kwargs in [(((0, 4, 4, 1), 3, 2), {}), (((4, 4, 4, 1), 0, 2), {}), (((4, 4, 4, 1), 3, 0), {}),
-                       (((4, 4, 4, 1), 3, 2), {"stride": 0}), (((4, 4, 4, 1.0), 3, 2), {}), (((4, 4, 4, 1, 1), 3, 2), {}),
-                       (((4, 4, 2, 1), 3, 2), {}), (((4, 4, 4, 1), 3, 2), {"stride": False})]:
+for _args, _kwargs in [
+    (((0, 4, 4, 1), 3, 2), {}),
+    (((4, 4, 4, 1), 0, 2), {}),
+    (((4, 4, 4, 1), 3, 0), {}),
+    (((4, 4, 4, 1), 3, 2), {"stride": 0}),
+    (((4, 4, 4, 1.0), 3, 2), {}),
+    (((4, 4, 4, 1, 1), 3, 2), {}),
+    (((4, 4, 2, 1), 3, 2), {}),
+    (((4, 4, 4, 1), 3, 2), {"stride": False}),
+]:
     with expect_error(ValueError, f"conv3d_layer{_args} {_kwargs}"):
         conv3d_layer(*_args, **_kwargs)
 ### END HIDDEN TESTS
@@ -450,6 +531,7 @@ for _args, _kwargs in [(((0, 4, 4, 1), 3, 2), {}), (((4, 4, 4, 1), 0, 2), {}), (
 # 2820
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def make_signal_cnn(n_classes):
     """A Conv1d-ReLU-MaxPool-Conv1d-ReLU-global max pool-Linear network: (N, 1, L) -> (N, n_classes)."""
@@ -457,9 +539,15 @@ def make_signal_cnn(n_classes):
     if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
         raise ValueError(f"n_classes must be an int >= 2, got {n_classes!r}")
     return nn.Sequential(
-        nn.Conv1d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool1d(2),
-        nn.Conv1d(16, 32, 5, padding=2), nn.ReLU(),
-        nn.AdaptiveMaxPool1d(1), nn.Flatten(), nn.Linear(32, n_classes))
+        nn.Conv1d(1, 16, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool1d(2),
+        nn.Conv1d(16, 32, 5, padding=2),
+        nn.ReLU(),
+        nn.AdaptiveMaxPool1d(1),
+        nn.Flatten(),
+        nn.Linear(32, n_classes),
+    )
     ### END SOLUTION
 
 
@@ -473,20 +561,29 @@ for length in (512, 100, 14, 2):
 n_params = sum(p.numel() for p in net.parameters())
 assert n_params == 2820, f"expected 96 + 2,592 + 132 = 2,820 parameters, got {n_params:,}"
 convs = [m for m in net.modules() if isinstance(m, nn.Conv1d)]
-assert [(m.in_channels, m.out_channels, m.kernel_size[0], m.padding[0]) for m in convs] == [(1, 16, 5, 2), (16, 32, 5, 2)], \
-    "expected Conv1d(1, 16, 5, padding=2) and Conv1d(16, 32, 5, padding=2)"
+assert [(m.in_channels, m.out_channels, m.kernel_size[0], m.padding[0]) for m in convs] == [
+    (1, 16, 5, 2),
+    (16, 32, 5, 2),
+], "expected Conv1d(1, 16, 5, padding=2) and Conv1d(16, 32, 5, padding=2)"
 assert tuple(make_signal_cnn(3)(torch.zeros(2, 1, 64)).shape) == (2, 3), "make_signal_cnn(3): expected (2, 3) outputs"
 kinds = [type(m).__name__ for m in net if not isinstance(m, nn.Sequential)] if isinstance(net, nn.Sequential) else []
-assert kinds == ["Conv1d", "ReLU", "MaxPool1d", "Conv1d", "ReLU", "AdaptiveMaxPool1d", "Flatten", "Linear"], \
+assert kinds == ["Conv1d", "ReLU", "MaxPool1d", "Conv1d", "ReLU", "AdaptiveMaxPool1d", "Flatten", "Linear"], (
     f"expected an nn.Sequential of [Conv1d, ReLU, MaxPool1d, Conv1d, ReLU, AdaptiveMaxPool1d, Flatten, Linear], got {kinds or type(net).__name__}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from cvbook.checks import load_into_reference as _load_into_reference
 
 _reference = nn.Sequential(
-    nn.Conv1d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool1d(2),
-    nn.Conv1d(16, 32, 5, padding=2), nn.ReLU(),
-    nn.AdaptiveMaxPool1d(1), nn.Flatten(), nn.Linear(32, 5))
+    nn.Conv1d(1, 16, 5, padding=2),
+    nn.ReLU(),
+    nn.MaxPool1d(2),
+    nn.Conv1d(16, 32, 5, padding=2),
+    nn.ReLU(),
+    nn.AdaptiveMaxPool1d(1),
+    nn.Flatten(),
+    nn.Linear(32, 5),
+)
 _gen = torch.Generator().manual_seed(134)
 _net = make_signal_cnn(5)
 with torch.no_grad():
@@ -498,13 +595,17 @@ for _length in (2, 3, 37, 200):
     _x = torch.randn(4, 1, _length, generator=_gen)
     with torch.no_grad():
         _got, _want = _net(_x), _reference(_x)
-    assert torch.allclose(_got, _want, atol=1e-5), f"length {_length}: outputs differ from the specified network (layer order, pooling or activation)"
+    assert torch.allclose(_got, _want, atol=1e-5), (
+        f"length {_length}: outputs differ from the specified network (layer order, pooling or activation)"
+    )
 # global max pooling: a pattern placed later in a zero signal gives the same output (away from the borders)
 _pattern = torch.randn(1, 1, 9, generator=_gen)
 _a, _b = torch.zeros(1, 1, 64), torch.zeros(1, 1, 64)
 _a[..., 10:19], _b[..., 40:49] = _pattern, _pattern
 with torch.no_grad():
-    assert torch.allclose(_net(_a), _net(_b), atol=1e-5), "the network's output should not depend on where the pattern is"
+    assert torch.allclose(_net(_a), _net(_b), atol=1e-5), (
+        "the network's output should not depend on where the pattern is"
+    )
 ### END HIDDEN TESTS
 
 # % nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -548,19 +649,20 @@ for _bad in (0, -3, "3", None, False):
 # tensor([2.])
 # ```
 
+
 # %% nbgrader={"grade": false, "grade_id": "ex5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def horizontal_velocity(clips, threshold=0.5):
     """Mean horizontal velocity (pixels per frame) of the bright pixels of each (1, T, H, W) clip; returns (N,)."""
     ### BEGIN SOLUTION
     if clips.ndim != 5 or clips.shape[2] < 2:
         raise ValueError(f"clips must have shape (N, 1, T, H, W) with T >= 2, got {tuple(clips.shape)}")
-    bright = (clips[:, 0] > threshold).float()                 # (N, T, H, W)
-    per_column = bright.sum(dim=2)                             # (N, T, W)
-    counts = per_column.sum(dim=-1)                            # (N, T)
+    bright = (clips[:, 0] > threshold).float()  # (N, T, H, W)
+    per_column = bright.sum(dim=2)  # (N, T, W)
+    counts = per_column.sum(dim=-1)  # (N, T)
     if (counts == 0).any():
         raise ValueError("some frame has no pixel above the threshold")
     columns = torch.arange(clips.shape[-1], dtype=torch.float32)
-    centre = (per_column * columns).sum(dim=-1) / counts       # (N, T)
+    centre = (per_column * columns).sum(dim=-1) / counts  # (N, T)
     return (centre[:, -1] - centre[:, 0]) / (clips.shape[2] - 1)
     ### END SOLUTION
 
@@ -580,29 +682,40 @@ assert torch.allclose(v, torch.tensor([2.0])), f"expected tensor([2.]), got {v}"
 clips, labels = make_moving_squares(30, seed=0, noise=0.0)
 v = horizontal_velocity(clips)
 expected = labels.float() - 1  # left -1, static 0, right +1
-assert torch.allclose(v, expected, atol=1e-5), f"noise-free moving squares: expected velocities {expected[:6].tolist()}..., got {v[:6].tolist()}..."
+assert torch.allclose(v, expected, atol=1e-5), (
+    f"noise-free moving squares: expected velocities {expected[:6].tolist()}..., got {v[:6].tolist()}..."
+)
 two = torch.zeros(1, 1, 2, 3, 6)
-two[0, 0, 0, 0, 0] = two[0, 0, 0, 2, 2] = 1.0   # frame 0: columns 0 and 2, centre 1
-two[0, 0, 1, 1, 4] = 0.9                         # frame 1: column 4
-two[0, 0, 1, 1, 0] = 0.5                         # equal to the threshold: not bright
+two[0, 0, 0, 0, 0] = two[0, 0, 0, 2, 2] = 1.0  # frame 0: columns 0 and 2, centre 1
+two[0, 0, 1, 1, 4] = 0.9  # frame 1: column 4
+two[0, 0, 1, 1, 0] = 0.5  # equal to the threshold: not bright
 v = horizontal_velocity(two)
-assert torch.allclose(v, torch.tensor([3.0]), atol=1e-5), \
+assert torch.allclose(v, torch.tensor([3.0]), atol=1e-5), (
     f"frame 0 bright in columns 0 and 2 (centre 1), frame 1 in column 4 (a 0.5 pixel is not above 0.5): expected [3.], got {v.tolist()}"
+)
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 _clips, _labels = make_moving_squares(60, frames=6, size=20, seed=135, speed=2, noise=0.05)
 _v = horizontal_velocity(_clips)
 assert tuple(_v.shape) == (60,), f"expected shape (60,), got {tuple(_v.shape)}"
-assert torch.equal(torch.sign(torch.round(_v)).long() + 1, _labels), "speed 2, noise 0.05: the sign of v should give the direction of every clip"
+assert torch.equal(torch.sign(torch.round(_v)).long() + 1, _labels), (
+    "speed 2, noise 0.05: the sign of v should give the direction of every clip"
+)
 _clean, _clean_labels = make_moving_squares(12, frames=6, size=20, seed=136, speed=2, noise=0.0)
-assert torch.allclose(horizontal_velocity(_clean), 2.0 * (_clean_labels.float() - 1), atol=1e-5), "speed 2: expected velocities -2, 0, +2"
+assert torch.allclose(horizontal_velocity(_clean), 2.0 * (_clean_labels.float() - 1), atol=1e-5), (
+    "speed 2: expected velocities -2, 0, +2"
+)
 _two = torch.zeros(2, 1, 2, 5, 5)
-_two[0, 0, 0, 1, 0] = _two[0, 0, 0, 3, 2] = 1.0        # clip 0, frame 0: columns 0 and 2, centre 1
-_two[0, 0, 1, 0, 4] = 0.9                               # frame 1: column 4
+_two[0, 0, 0, 1, 0] = _two[0, 0, 0, 3, 2] = 1.0  # clip 0, frame 0: columns 0 and 2, centre 1
+_two[0, 0, 1, 0, 4] = 0.9  # frame 1: column 4
 _two[1, 0, :, 2, 2] = 0.7
-_two[1, 0, 1, 2, 0] = 0.4                               # below the threshold: ignored
-assert torch.allclose(horizontal_velocity(_two), torch.tensor([3.0, 0.0])), f"expected [3., 0.], got {horizontal_velocity(_two)}"
-assert torch.allclose(horizontal_velocity(_two, threshold=0.3), torch.tensor([3.0, -1.0])), "with threshold 0.3 the 0.4 pixel counts"
+_two[1, 0, 1, 2, 0] = 0.4  # below the threshold: ignored
+assert torch.allclose(horizontal_velocity(_two), torch.tensor([3.0, 0.0])), (
+    f"expected [3., 0.], got {horizontal_velocity(_two)}"
+)
+assert torch.allclose(horizontal_velocity(_two, threshold=0.3), torch.tensor([3.0, -1.0])), (
+    "with threshold 0.3 the 0.4 pixel counts"
+)
 ### END HIDDEN TESTS
 
 # % nbgrader={"grade": true, "grade_id": "ex5_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
