@@ -197,7 +197,7 @@ assert torch.equal(conv_matrix(torch.tensor([[2.0]]), 2), 2 * torch.eye(4)), (
 )
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of conv_matrix: the errors it raises (1 point).
 assert tuple(conv_matrix(torch.ones(3, 3), 3).shape) == (1, 9), (
     "a valid kernel as large as the input must not raise: expected shape (1, 9)"
@@ -305,7 +305,7 @@ for _n in range(1, 6):
 assert _checked > 200
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of conv_transpose_output_size: the errors it raises (1 point).
 assert conv_transpose_output_size(1, 1) == 1, "n = f = 1 is valid and must not raise: expected 1"
 with expect_error(ValueError, "output_padding=2 with stride 2 (output_padding must be < stride)"):
@@ -449,7 +449,7 @@ for _cin, _cout, _h, _w in [(8, 4, 3, 3), (6, 3, 2, 5), (4, 4, 1, 1), (10, 5, 4,
     )
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of UpBlock: a skip of the wrong shape (1 point).
 
 
@@ -598,7 +598,7 @@ assert math.isnan(_iou[0].item()) and _iou[1].item() == 1.0 and near(_miou, 1.0)
 )
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of iou_scores: masks of different shapes (1 point).
 assert len(iou_scores(torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, 3, dtype=torch.long), 2)) == 2, (
     "masks of the same shape must not raise"

@@ -175,7 +175,7 @@ assert abs(float(triplet_loss(_x, _x + 10, _x, alpha=0.3)) - 6 * (500 + 0.3)) < 
 )
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of triplet_loss: the errors it raises (1 point).
 assert float(triplet_loss(torch.zeros(4, 3), torch.zeros(4, 3), torch.ones(4, 3), alpha=0.0)) == 0.0, (
     "valid (4, 3) encodings with alpha = 0 must not raise (expected loss 0)"
@@ -289,7 +289,7 @@ contrastive_loss(_a, torch.randn(5, 3, generator=_gen), torch.tensor([1, 0, 1, 0
 assert _a.grad is not None and torch.isfinite(_a.grad).all(), "the loss must be differentiable"
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of contrastive_loss: the errors it raises (1 point).
 assert float(contrastive_loss(torch.zeros(3, 2), torch.zeros(3, 2), torch.ones(3))) == 0.0, (
     "valid inputs (three same-person pairs at distance 0) must not raise (expected loss 0)"
@@ -389,7 +389,7 @@ for _n, _d, _tau in [(1, 1, 0.5), (20, 8, 3.0), (100, 32, 1.2), (5, 3, 0.0)]:
     )
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of verify: the errors it raises (1 point).
 assert verify(torch.zeros(2, 3), torch.zeros(2, 3), 0.0).tolist() == [True, True], (
     "valid (2, 3) encodings with tau = 0 must not raise"
@@ -515,7 +515,7 @@ assert recognise(
 ).tolist() == [1], "three rows at distance 1: on a tie the first row wins"
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of recognise: the errors it raises (1 point).
 database = torch.tensor([[0.0, 0.0], [10.0, 0.0], [10.0, 3.0]])
 database_ids = torch.tensor([7, 8, 8])
@@ -646,7 +646,7 @@ for _n in (1, 2, 9, 60, 301):
         )
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex5_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex5_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of choose_threshold: the errors it raises (1 point).
 assert choose_threshold(torch.tensor([0.5]), torch.tensor([True]))[1] == 1.0, (
     "one pair is valid (N >= 1) and must not raise"

@@ -143,7 +143,7 @@ for _seed, _shape in [(1, (1, 1, 1, 1)), (2, (3, 5, 2, 7)), (3, (1, 16, 8, 8)), 
     )
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of gram_matrix: the errors it raises (1 point).
 assert tuple(gram_matrix(torch.zeros(1, 2, 1, 1)).shape) == (1, 2, 2), "a valid (1, 2, 1, 1) input must not raise"
 with expect_error(ValueError, "a 3-dimensional input of shape (3, 4, 5) (it must be (N, C, H, W))"):
@@ -258,7 +258,7 @@ try:
 finally:
     gram_matrix = your_gram
 
-# % nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of layer_style_cost: the errors it raises (1 point). It runs with the book's Gram matrix in place of yours.
 your_gram, gram_matrix = globals().get("gram_matrix"), cvbook.style.gram_matrix
 try:
@@ -361,7 +361,7 @@ for _seed, _shape in [(8, (1, 3, 4, 5)), (9, (2, 8, 3, 3)), (10, (1, 1, 6, 2))]:
     )
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of content_cost: the errors it raises (1 point).
 assert content_cost(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 3, 3), norm="size").item() == 0.0, (
     "valid activations with norm='size' must not raise"
@@ -490,7 +490,7 @@ try:
 finally:
     content_cost, layer_style_cost = yours
 
-# % nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of total_cost: the errors it raises (1 point). Your function runs with the book's costs in place of yours.
 yours = globals().get("content_cost"), globals().get("layer_style_cost")
 content_cost, layer_style_cost = cvbook.style.content_cost, cvbook.style.layer_style_cost
@@ -608,7 +608,7 @@ assert all(_b < _a for _a, _b in zip(_costs, _costs[1:])), (
 )
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex5_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex5_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of pixel_step: the errors it raises (1 point).
 assert pixel_step(torch.ones(1, 3, 2, 2), lambda g: g.sum(), 1)[1] == 12.0, (
     "an int lr = 1 is a valid number and must not raise"

@@ -178,7 +178,7 @@ assert conv1d_shapes(5, [(3, 5, 1, 0)]) == [(1, 3)], "a filter as long as the si
 assert conv1d_shapes(3, [(2, 5, 1, 1)]) == [(1, 2)], "padding 1 makes 3 samples 5 long"
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex1_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of conv1d_shapes: the errors it raises (1 point).
 assert conv1d_shapes(5, [(1, 5, 1, 0)]) == [(1, 1)], "a filter as long as the signal is valid and must not raise"
 with expect_error(ValueError, "a filter of 5 on 4 samples"):
@@ -329,7 +329,7 @@ assert conv1d_scratch(_x, torch.tensor([[[1.0, 0]]]), stride=4).flatten().tolist
 )
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex2_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of conv1d_scratch: the errors it raises (1 point).
 assert tuple(conv1d_scratch(torch.zeros(1, 3, 5), torch.zeros(2, 3, 5)).shape) == (1, 2, 1), (
     "a filter as long as the signal is valid and must not raise"
@@ -473,7 +473,7 @@ assert conv3d_layer((3, 3, 3, 2), 5, 1, padding=1) == ((1, 1, 1, 1), 251, 250), 
 )
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex3_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of conv3d_layer: the errors it raises (1 point).
 assert conv3d_layer((5, 5, 5, 1), 5, 1)[0] == (1, 1, 1, 1), (
     "a filter as large as the volume is valid and must not raise"
@@ -608,7 +608,7 @@ with torch.no_grad():
     )
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex4_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of make_signal_cnn: the errors it raises (1 point).
 assert isinstance(make_signal_cnn(2), nn.Module), "n_classes = 2 is valid and must not raise"
 for bad in (1, 2.0, True):
@@ -718,7 +718,7 @@ assert torch.allclose(horizontal_velocity(_two, threshold=0.3), torch.tensor([3.
 )
 ### END HIDDEN TESTS
 
-# % nbgrader={"grade": true, "grade_id": "ex5_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex5_errors_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Tests of horizontal_velocity: the errors it raises (1 point).
 assert tuple(horizontal_velocity(torch.ones(1, 1, 2, 2, 2)).shape) == (1,), "a valid clip of 2 frames must not raise"
 with expect_error(ValueError, "a clip whose frames are all 0: no bright pixel"):
