@@ -50,16 +50,6 @@ def pytest_configure(config):
     )
 
 
-def pytest_collection_modifyitems(config, items):
-    # `make test` distributes with `--dist loadgroup`: every test without an explicit
-    # xdist_group is grouped by its file, which is what `--dist loadfile` did (all cells of a
-    # notebook in one kernel, one module-scoped fixture per file); a test that is expensive on
-    # its own (one chapter's grading run, tests/test_fairness.py) names its own group.
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(name=str(item.path)))
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     # Runs before the item's set-up, which is where nbval starts the notebook's kernel: the

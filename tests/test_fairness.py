@@ -290,8 +290,8 @@ def pack(fixtures: dict[str, tuple[set[str], set[str]]]) -> list[list[str]]:
     return [names for names, _, _ in groups]
 
 
-# Each chapter is its own xdist group (the other tests are grouped by file, conftest.py), so the
-# chapters' grading runs spread over the workers instead of queueing on one. `kernels`: the
+# The xdist_group marks let `--dist loadgroup` spread the chapters over workers (`make test` uses
+# --dist loadfile for now: loadgroup did not keep nbval's cells together). `kernels`: the
 # notebooks get the test-time gradient jitter, so a solution's checked cell cannot hold a
 # trained number (conftest.py, TEST_JITTER).
 @pytest.mark.kernels
