@@ -400,9 +400,11 @@ try:
 
     _g = torch.Generator().manual_seed(11)
     for _n, _thr in [(300, 0.5), (500, 0.5), (400, 0.3), (200, 0.7)]:
-        _xy = torch.rand(_n, 2, generator=_g) * 100
-        _b = torch.cat([_xy, _xy + torch.rand(_n, 2, generator=_g) * 30 + 1], 1)
-        _s = torch.randperm(_n, generator=_g).float() / _n  # distinct scores: ties are tested separately
+        # integer corners: IoUs are exact fractions, so float32 and float64 answers agree at the threshold
+        _xy = torch.randint(0, 100, (_n, 2), generator=_g).float()
+        _b = torch.cat([_xy, _xy + torch.randint(1, 31, (_n, 2), generator=_g).float()], 1)
+        # distinct scores, none equal to the 0.6 threshold (ties are tested separately)
+        _s = (torch.randperm(_n, generator=_g).float() + 0.5) / _n
         _passed = torch.nonzero(_s > 0.6).flatten()
         _want = _passed[_tv.ops.nms(_b[_passed], _s[_passed], float(np.nextafter(_thr, 0)))]
         with refusing(*NMS):
