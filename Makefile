@@ -50,13 +50,14 @@ book: $(STAMP)
 
 # nbval runs chapters/ only: the solution notebooks run once, through the grading
 # command (tests/test_fairness.py: full marks, checked outputs, time budget, and the fairness
-# fixtures). --dist loadfile keeps all cells of a notebook in one kernel.
+# fixtures). --dist loadscope keeps all cells of a notebook in one kernel and spreads the
+# chapters of tests/test_fairness.py (one class each) over the workers.
 test: $(STAMP) lint
-	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(NBVAL_OPTS) tests chapters
+	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadscope $(NBVAL_OPTS) tests chapters
 	$(BIN)/python tools/build_book.py
 
 test-unit: $(STAMP)
-	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests
+	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadscope tests
 
 # The property-based checks (tests/test_properties.py) with the Hypothesis profile "deep":
 # 20x more examples, new random ones on every run (make test runs the derandomized "ci" profile).
@@ -65,8 +66,8 @@ test-deep: $(STAMP)
 	CVBOOK_HYPOTHESIS_PROFILE=deep $(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) tests/test_properties.py
 
 test-notebooks: $(STAMP)
-	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(NBVAL_OPTS) chapters \
-	  tests/test_fairness.py::test_exercises_grade_fairly
+	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadscope $(NBVAL_OPTS) chapters \
+	  tests/test_fairness.py
 
 test-book: book
 

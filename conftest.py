@@ -23,6 +23,11 @@ DEFAULT_BUDGET_S = {"chapters": 180.0, "solutions": 60.0}
 #: Budgets of individual notebooks (path relative to the repo root), when they differ.
 NOTEBOOK_BUDGET_S: dict[str, float] = {
     "chapters/09_object_detection.ipynb": 240.0,  # issue 7 allows 4 minutes
+    # four U-Net trainings of 12 epochs (the skip-connection ablation): about 210 s alone on one
+    # core of the AVX2-only CPUs of late 2026 (3x slower than the CPUs this budget was set on),
+    # 240 s on CI beside another worker. Fewer epochs were tried: at 8 the depth-2 U-Net is
+    # clearly undertrained (mIoU 0.90 instead of 0.98) and the ablation's claims stop holding.
+    "chapters/10_semantic_segmentation.ipynb": 300.0,
 }
 
 _times: dict[str, float] = defaultdict(float)

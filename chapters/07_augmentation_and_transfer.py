@@ -537,6 +537,9 @@ print(f"two source networks pre-trained in {time.process_time() - start:.1f} CPU
 # %%
 def train_steps(model, x, y, lr, steps=100, every=10, test=None):
     """Full-batch Adam on the trainable parameters; returns test accuracies every `every` steps."""
+    on = device.pick_device()  # the book's device: a GPU when there is one
+    model.to(on)
+    x, y, test = x.to(on), y.to(on), (test[0].to(on), test[1].to(on))
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
     curve = []
     for step in range(1, steps + 1):
@@ -635,7 +638,8 @@ fig.tight_layout()
 # %%
 index = train_digits.targets >= 5
 x_all, y_all = target_train[index], train_digits.targets[index] - 5
-body = augment.freeze(copy.deepcopy(pretrained[:-1])).eval()
+# a comparison of CPU time, so on the CPU (fit left `pretrained` on the book's device)
+body = augment.freeze(copy.deepcopy(pretrained[:-1]).cpu()).eval()
 
 torch.manual_seed(0)
 head_a = nn.Linear(64, 5)

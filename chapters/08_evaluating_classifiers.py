@@ -515,7 +515,12 @@ fig.tight_layout()
 # As an independent check of the interpolated variants, here is the AP function of the
 # VOC development kit as it circulates in most detection code bases (appending the
 # recall-1, precision-0 sentinel, sweeping the envelope from the right and summing where
-# recall changes), applied to the 8-detector's scores, which have no ties:
+# recall changes), applied to the 8-detector's ranking. The devkit walks the ranked list one
+# detection at a time, while `average_precision` (like scikit-learn) treats tied scores as
+# one threshold; the two agree when no scores tie. Trained float32 scores usually do not,
+# but they can: a sigmoid saturates to exactly 1.0 in float32 once the logit passes about
+# 17, which happens more often on some devices than others. So the comparison runs on the
+# ranking itself, ties (if any) broken by index, given as distinct scores $n, n-1, \dots, 1$:
 
 
 # %%
@@ -532,12 +537,15 @@ def voc_ap(rec, prec, use_07_metric=False):
     return float(np.sum((mrec[i + 1] - mrec[i]) * mpre[i + 1]))
 
 
-assert np.unique(scores).size == scores.size  # no ties, so one detection = one threshold
-hits = labels[np.argsort(-scores)]
+order = np.argsort(-scores, kind="stable")  # the ranking; ties keep the lower index first
+rank_score = np.empty(scores.size)
+rank_score[order] = np.arange(scores.size, 0, -1)  # n for the top detection, ..., 1: no ties
+hits = labels[order]
 rec, prec = np.cumsum(hits) / hits.sum(), np.cumsum(hits) / np.arange(1, hits.size + 1)
 ap_8 = {}
 for interpolation, use_07 in (("all", False), ("11point", True)):
-    ours, devkit = metrics.average_precision(scores, labels, interpolation=interpolation), voc_ap(rec, prec, use_07)
+    ours = metrics.average_precision(rank_score, labels, interpolation=interpolation)
+    devkit = voc_ap(rec, prec, use_07)
     assert np.isclose(ours, devkit)
     ap_8[interpolation] = (ours, devkit)
     print(f"8-detector AP, {interpolation:8s}: cvbook = VOC devkit: {np.isclose(ours, devkit)}")
@@ -736,9 +744,9 @@ ax.figure.tight_layout()
 # NBVAL_CHECK_OUTPUT
 report = metrics.classification_report(y10, pred10, digits=3)
 assert report == skm.classification_report(y10, pred10, digits=3)
-assert metrics.precision_recall_f1(cm10, average="micro")[2] == metrics.accuracy(cm10)
+assert np.isclose(metrics.precision_recall_f1(cm10, average="micro")[2], metrics.accuracy(cm10))
 print("cvbook's report is identical to scikit-learn's:", report == skm.classification_report(y10, pred10, digits=3))
-print("micro F1 = accuracy:", metrics.precision_recall_f1(cm10, average="micro")[2] == metrics.accuracy(cm10))
+print("micro F1 = accuracy:", np.isclose(metrics.precision_recall_f1(cm10, average="micro")[2], metrics.accuracy(cm10)))
 
 # %%
 print(report)

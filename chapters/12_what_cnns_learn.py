@@ -607,12 +607,12 @@ claim("ch12.one_step.cost_decrease", (j_before - j_after).item(), low=0.0)
 #
 # ### Style transfer
 #
-# `style.style_transfer` runs the loop: 200 Adam steps of learning rate 0.02 on the pixels,
+# `style.style_transfer` runs the loop: 120 Adam steps of learning rate 0.02 on the pixels,
 # starting from the content image, clamping $G$ to $[0, 1]$ after each step, recording both costs and
 # keeping snapshots of $G$.
 
 # %%
-STEPS = 200
+STEPS = 120
 start = time.process_time()
 result = style.style_transfer(
     content_image,
@@ -646,7 +646,7 @@ for ax in axes:
     ax.grid(alpha=0.3)
 fig.tight_layout()
 
-# %% mystnb={"figure": {"caption": "The generated image G during gradient descent, from the content image (step 0) to step 200, with the content and style images for reference. The colours and the fine texture of the stained tissue (brown strokes, blue specks on white) take over the cat, while its outline, eyes and nose stay.", "name": "fig-ch12-result"}}
+# %% mystnb={"figure": {"caption": "The generated image G during gradient descent, from the content image (step 0) to step 120, with the content and style images for reference. The colours and the fine texture of the stained tissue (brown strokes, blue specks on white) take over the cat, while its outline, eyes and nose stay.", "name": "fig-ch12-result"}}
 panels = [(content_image, "content C"), (style_image, "style S")]
 panels += [(snap, f"step {step}") for step, snap in result.snapshots.items() if step > 0]
 panels += [(result.image, f"G, step {STEPS}")]
@@ -715,7 +715,7 @@ claim("ch12.noise.content_cost_ratio", hn["content"][-1] / h["content"][-1], low
 # restyled cat. A random layer is a poor judge of content; the structure of the first result is
 # there mostly because $G$ *started* as the cat.
 
-# %% mystnb={"figure": {"caption": "Starting from noise (left): after 200 steps the style's colours and texture are there, but with random VGG weights the cat survives only as faint darker regions; starting from the content image (right) keeps its structure.", "name": "fig-ch12-noise"}}
+# %% mystnb={"figure": {"caption": "Starting from noise (left): after 120 steps the style's colours and texture are there, but with random VGG weights the cat survives only as faint darker regions; starting from the content image (right) keeps its structure.", "name": "fig-ch12-noise"}}
 fig, axes = plt.subplots(1, 3, figsize=(7, 2.6))
 for ax, (img, title) in zip(
     axes,

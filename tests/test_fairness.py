@@ -290,13 +290,7 @@ def pack(fixtures: dict[str, tuple[set[str], set[str]]]) -> list[list[str]]:
     return [names for names, _, _ in groups]
 
 
-# The xdist_group marks let `--dist loadgroup` spread the chapters over workers (`make test` uses
-# --dist loadfile for now: loadgroup did not keep nbval's cells together). `kernels`: the
-# notebooks get the test-time gradient jitter, so a solution's checked cell cannot hold a
-# trained number (conftest.py, TEST_JITTER).
-@pytest.mark.kernels
-@pytest.mark.parametrize("chapter", [pytest.param(c, marks=pytest.mark.xdist_group(f"fairness-{c}")) for c in CHAPTERS])
-def test_exercises_grade_fairly(chapter, tmp_path, record_property):
+def grade_fairly(chapter: str, tmp_path: Path, record_property) -> None:
     """One run of the instructors' command on the solution, the untouched copy and the fixtures."""
     module = load_fixtures(chapter)
     if module is not None:
@@ -406,6 +400,27 @@ def test_exercises_grade_fairly(chapter, tmp_path, record_property):
 
 
 # --------------------------------------------------------------------------- the harness itself
+
+
+# One test class per chapter: `make test` runs pytest with `--dist loadscope`, which keeps the
+# cells of a notebook (nbval: one scope per notebook) and the tests of a class together on one
+# worker, so the chapters' grading runs spread over the workers. `kernels`: the notebooks get
+# the test-time gradient jitter, so a solution's checked cell cannot hold a trained number
+# (conftest.py, TEST_JITTER). Select one chapter with `-k ch03`.
+def _chapter_class(chapter: str) -> type:
+    @pytest.mark.kernels
+    def test_exercises_grade_fairly(self, tmp_path, record_property):
+        grade_fairly(chapter, tmp_path, record_property)
+
+    test_exercises_grade_fairly.__doc__ = f"{chapter}: the solution, the untouched copy and the fixtures, graded."
+    name = f"TestFairness{chapter.capitalize()}"
+    return type(name, (), {"test_exercises_grade_fairly": test_exercises_grade_fairly, "__module__": __name__})
+
+
+for _chapter in CHAPTERS:
+    _cls = _chapter_class(_chapter)
+    globals()[_cls.__name__] = _cls
+del _chapter, _cls
 
 
 def test_checked_output_comparison_is_not_vacuous():

@@ -26,6 +26,8 @@ from torchvision import tv_tensors
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
+from .device import device_of
+
 __all__ = [
     "colour_shift",
     "RandomColourShift",
@@ -292,7 +294,8 @@ def extract_features(body: nn.Module, images: torch.Tensor, batch_size: int = 25
 
     The lectures' trick for a frozen feature extractor: compute the features
     once, then train only the head on them. Outputs with more than 2
-    dimensions are flattened. Taught in Chapter 7.
+    dimensions are flattened. The batches run on the body's device; the
+    features come back on the images' device. Taught in Chapter 7.
     """
     _check_module(body, "body")
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
@@ -301,8 +304,12 @@ def extract_features(body: nn.Module, images: torch.Tensor, batch_size: int = 25
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     was_training = body.training
     body.eval()
+    on = device_of(body)  # the body may sit on a GPU (after fit) while the images are on the CPU
     try:
-        parts = [body(images[i : i + batch_size]).flatten(1) for i in range(0, len(images), batch_size)]
+        parts = [
+            body(images[i : i + batch_size].to(on)).flatten(1).to(images.device)
+            for i in range(0, len(images), batch_size)
+        ]
     finally:
         body.train(was_training)
     return torch.cat(parts) if parts else torch.zeros(0, 0)
@@ -337,7 +344,14 @@ def few_per_class(targets: torch.Tensor, k: int, classes: Sequence[int] | None =
 
 
 def _probabilities(model: nn.Module, images: torch.Tensor, batch_size: int) -> torch.Tensor:
-    return torch.cat([model(images[i : i + batch_size]).softmax(dim=1) for i in range(0, len(images), batch_size)])
+    # batches run on the model's device (a GPU after fit); the result comes back to the images'
+    on = device_of(model)
+    return torch.cat(
+        [
+            model(images[i : i + batch_size].to(on)).softmax(dim=1).to(images.device)
+            for i in range(0, len(images), batch_size)
+        ]
+    )
 
 
 @torch.no_grad()

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import boxes as B
+from .device import device_of
 
 __all__ = ["TinyYOLO", "activate", "encode_batch", "YOLOLoss", "detect"]
 
@@ -150,7 +151,7 @@ def detect(
         raise ValueError(f"images must have shape (N, C, H, W), got {shape}")
     was_training = model.training
     model.eval()
-    y = activate(model(images), anchors)
+    y = activate(model(images.to(device_of(model))), anchors)  # the model may sit on a GPU
     model.train(was_training)
     h, w = images.shape[-2:]
     results = []

@@ -19,6 +19,7 @@ __all__ = [
     "DEVICE_ENV",
     "SEED_OFFSET_ENV",
     "pick_device",
+    "device_of",
     "device_report",
     "seed_everything",
     "in_colab",
@@ -58,6 +59,22 @@ def pick_device(prefer: str | torch.device | None = None) -> torch.device:
         return torch.device("cuda")
     if _mps_available():
         return torch.device("mps")
+    return torch.device("cpu")
+
+
+def device_of(module: torch.nn.Module) -> torch.device:
+    """The device that holds ``module``'s first parameter (or buffer); the CPU if it has none.
+
+    :func:`cvbook.train.fit` leaves a model on the device it trained on (a GPU when there is
+    one), so code that feeds it tensors by hand moves them there first:
+    ``model(x.to(device_of(model)))``. Used in Chapters 7 and 13.
+    """
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    for tensor in module.parameters():
+        return tensor.device
+    for tensor in module.buffers():
+        return tensor.device
     return torch.device("cpu")
 
 
