@@ -112,3 +112,47 @@ def test_nbval_with_our_options_catches_a_wrong_checked_number(pytester):
     )
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(["*check.ipynb::Cell 3*"])
+
+
+def test_device_check_reports_a_changed_checked_output_a_claim_and_a_crash(tmp_path):
+    """tools/device_check.py (notebooks as scripts on a GPU box): every kind of finding is reported."""
+    import json
+    import subprocess
+    import sys
+
+    import nbformat
+
+    def notebook(name, cells):
+        nb = nbformat.v4.new_notebook()
+        for source, output in cells:
+            cell = nbformat.v4.new_code_cell(source)
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=output)] if output else []
+            nb.cells.append(cell)
+        path = tmp_path / name
+        nbformat.write(nb, path)
+        return str(path)
+
+    good = notebook("good.ipynb", [("# NBVAL_CHECK_OUTPUT\nprint(6 * 7)", "42\n"), ("x = 1\nx + 1", "")])
+    changed = notebook("changed.ipynb", [("# NBVAL_CHECK_OUTPUT\nprint(6 * 8)", "42\n")])
+    claimed = notebook(
+        "claimed.ipynb",
+        [("from cvbook.measured import claim\nclaim('t.value', 0.5, low=0.9)\nprint('after')", "")],
+    )
+    crashed = notebook("crashed.ipynb", [("print('a')", ""), ("1 / 0", ""), ("print('never')", "")])
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "device_check.py"), good, changed, claimed, crashed, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    reports = {Path(r["notebook"]).name: r for r in json.loads((out / "device_check.json").read_text())}
+    assert reports["good.ipynb"]["error"] is None and not reports["good.ipynb"]["differs"]
+    assert reports["changed.ipynb"]["differs"][0]["got"] == "48"
+    (value,) = reports["claimed.ipynb"]["claims"]
+    assert value["name"] == "t.value" and not value["ok"]  # recorded, not raised: the cell ran on
+    assert reports["claimed.ipynb"]["error"] is None and reports["claimed.ipynb"]["cells"] == 1
+    assert reports["crashed.ipynb"]["error_cell"] == 1 and "ZeroDivisionError" in reports["crashed.ipynb"]["error"]
+    assert "claim out of band: t.value" in proc.stdout
