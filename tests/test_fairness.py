@@ -311,8 +311,9 @@ def grade_fairly(chapter: str, tmp_path: Path, record_property) -> None:
             "--out",
             str(out),
             "--jobs",
-            "1",
-        ],  # pytest already runs 2 workers
+            "1",  # pytest already runs 2 workers
+            "--no-feedback",  # the HTML feedback is tested in tests/test_grading*.py, here it costs ~4 s a submission
+        ],
         check=False,
         capture_output=True,
         text=True,
@@ -322,6 +323,8 @@ def grade_fairly(chapter: str, tmp_path: Path, record_property) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     data = {s["submission"].rstrip("/"): s for s in json.loads((out / "results.json").read_text())["students"]}
     assert set(data) == set(kinds), f"graded {sorted(data)}, expected {sorted(kinds)}"
+    for graded in data.values():  # --no-feedback: the summary's own page stands in for nbgrader's
+        assert "<title>feedback</title>" in (out / "feedback" / f"{graded['student']}.html").read_text()
 
     def autograded(student: str) -> list[nbformat.NotebookNode]:
         return [
