@@ -53,7 +53,7 @@ book: $(STAMP)
 # fixtures). --dist loadscope keeps all cells of a notebook in one kernel and spreads the
 # chapters of tests/test_fairness.py (one class each) over the workers.
 test: $(STAMP) lint
-	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadscope $(NBVAL_OPTS) tests chapters
+	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadscope --durations=30 $(NBVAL_OPTS) tests chapters
 	$(BIN)/python tools/build_book.py
 
 test-unit: $(STAMP)

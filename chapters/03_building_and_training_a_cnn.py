@@ -504,7 +504,7 @@ claim("ch03.momentum_final_loss", histories["SGD + momentum"]["train_loss"][-1],
 for k in ("RMSprop", "Adam"):
     claim("ch03.adaptive_final_loss", histories[k]["train_loss"][-1], high=0.2)
 for k in ("SGD + momentum", "RMSprop", "Adam"):
-    claim("ch03.optimiser_test_acc", histories[k].last("val_acc"), low=0.9)
+    claim("ch03.optimiser_test_acc", histories[k].last("val_acc"), low=0.89)
 
 # %% mystnb={"figure": {"caption": "Training loss (solid) and test loss (dashed) per epoch of the same CNN with four optimisers.", "name": "fig-ch03-optimisers"}}
 fig, ax = plt.subplots(figsize=(6.5, 3.6))

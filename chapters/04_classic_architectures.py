@@ -55,7 +55,7 @@ if "google.colab" in sys.modules:
 #   split were;
 # - argue, with numbers, why three stacked $3 \times 3$ convolutions beat one $7 \times 7$;
 # - say where the parameters of a classic CNN live (mostly in its fully connected layers);
-# - train LeNet-5 to more than 98 % on handwritten digits and compare the classic (tanh or
+# - train LeNet-5 to about 98 % on handwritten digits and compare the classic (tanh or
 #   sigmoid, average pooling) and modern (ReLU, max pooling) variants.
 
 # %% [markdown]
@@ -278,7 +278,7 @@ for name, h in [*histories.items(), ("sigmoid, 60 ep.", sigmoid_60)]:
 
 # %%
 for variant in ("modern", "classic"):
-    claim("ch04.relu_tanh_test_acc", histories[variant].last("val_acc"), low=0.98)
+    claim("ch04.relu_tanh_test_acc", histories[variant].last("val_acc"), low=0.965)
 modern, sigmoid = histories["modern"], histories["classic-sigmoid"]
 claim("ch04.sigmoid_epoch5_lag", modern["val_acc"][4] - sigmoid["val_acc"][4], low=0.2)  # starts slowly
 claim("ch04.sigmoid_epoch30_lag", modern.last("val_acc") - sigmoid.last("val_acc"), low=0.01)  # still short
@@ -303,7 +303,8 @@ fig.tight_layout()
 
 # %% [markdown]
 # With a modern optimiser, a cosine schedule and a little augmentation, the ReLU and the
-# tanh versions both clear 98 % in 30 epochs; tanh, centred at zero like the data after its
+# tanh versions both reach about 98 % in 30 epochs (between 98.0 and 99.3 % over the seeds
+# and CPU kernels we tried; the band asserted above is wider, for machines we did not try); tanh, centred at zero like the data after its
 # layers, is close to ReLU on a network this shallow. The sigmoid version is the slow
 # learner: after five epochs it is still far behind, after 30 it is still short of them, and it
 # needs about twice the training to reach the others. Its gradients are at most a quarter of
@@ -324,8 +325,8 @@ fig.tight_layout()
 #   (equal to torchvision's), 90 % of them in the fully connected layers.
 # - Three $3 \times 3$ layers see as far as a $7 \times 7$ with $27C^2$ instead of $49C^2$ weights
 #   and three non-linearities instead of one.
-# - Trained with a modern recipe, LeNet-5 exceeds 98 % on the digits with ReLU or tanh in 30
-#   epochs; the sigmoid version needs about twice as long to pass 97.5 %.
+# - Trained with a modern recipe, LeNet-5 reaches about 98 % on the digits with ReLU or tanh in
+#   30 epochs; the sigmoid version needs about twice as long to pass 97.5 %.
 #
 # ## Exercises
 #

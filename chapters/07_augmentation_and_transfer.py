@@ -420,12 +420,13 @@ for seed in range(3):
 gain = statistics.mean(aug_acc[:3]) - statistics.mean(plain_acc)
 print(f"mean {statistics.mean(plain_acc):16.3f} {statistics.mean(aug_acc[:3]):13.3f}   gain {100 * gain:+.1f} points")
 for a, p in zip(aug_acc, plain_acc):
-    claim("ch07.aug_gain_per_seed", a - p, low=-0.015)  # never costs more than 1.5 points on any seed
-claim("ch07.aug_gain_mean", gain, low=0.015)  # and by more than 1.5 points on average
+    claim("ch07.aug_gain_per_seed", a - p, low=-0.02)  # never costs more than 2 points on any seed
+claim("ch07.aug_gain_mean", gain, low=0.01)  # and wins by more than a point on average
 
 # %% [markdown]
 # Augmentation won for every seed in the run above, and it wins by a few points of test accuracy
-# on average on every machine we measured (that is the claim checked), with exactly the
+# on average on every machine we measured (3 to 4.5 points over three seeds and three CPU kernel
+# settings; the claim checked is more than one point), with exactly the
 # same images, network and number of steps. The training curves show how: without
 # augmentation the network drives its training loss to almost zero (it has memorised the 50
 # images); with augmentation it never sees the same image twice and its training loss stays
@@ -595,22 +596,31 @@ print(
 )
 scratch, frozen = final["(a) from scratch"], final["(b) frozen body, new head"]
 last_block, everything = final["(c) fine-tune last block"], final["(d) fine-tune all"]
-for c, a in zip(last_block, scratch):
-    claim("ch07.transfer.last_block_gain", c - a, low=0.02)  # fine-tuning the last block beats scratch
-claim("ch07.transfer.all_layers_gain", statistics.mean(everything) - statistics.mean(scratch), low=0.0)
-for r, n in zip(frozen, narrow_frozen):
-    claim("ch07.transfer.rich_source_gain", r - n, low=0.0)  # the richer source gives better features
+gains = {
+    "(c) - (a), mean of the draws": statistics.mean(last_block) - statistics.mean(scratch),
+    "(d) - (a), mean of the draws": statistics.mean(everything) - statistics.mean(scratch),
+    "20-class - 5-class source, (b)": statistics.mean(frozen) - statistics.mean(narrow_frozen),
+}
+for name, gain in gains.items():
+    print(f"{name:32s} {100 * gain:+5.1f} points")
 
 # %% [markdown]
 # With 25 noisy images, starting from the pre-trained network and fine-tuning its last
-# block beats training from scratch on every draw, by several points (the table shows by
-# how much on this run); fine-tuning all layers also wins on average. Freezing the whole
+# block beat training from scratch on average in every configuration we ran (three seeds and
+# three CPU kernel settings: by 2 to 10 points, mean of the three draws), and fine-tuning all
+# layers did so in all but one (up to 7 points). Single draws vary much more: in one seed, one
+# draw went the other way. That is the honest size of the effect with 25 training images and
+# three draws, so this experiment prints its gains instead of asserting them (a band that
+# holds on every machine would have to include zero); the assertions of this chapter are on
+# the augmentation, ensemble and cost experiments, whose effects stand well clear of their
+# spread. Freezing the whole
 # body does *not* pay here: our source is tiny (675 digits, clean, 16 pixels) and its last-layer features are specialised to it,
 # while the target images are noisy. ImageNet features are far more general, and that is
 # why the frozen body with a new head works so well there (next section). The last row makes
-# the same point within our experiment: the frozen features of the network pre-trained on
-# the plain 5-class task are worse than those of the 20-class one, on every draw. The richer
-# the source task, the more general its features. Early in training the pre-trained starts
+# the same point within our experiment: on average, the frozen features of the network
+# pre-trained on the plain 5-class task were worse than those of the 20-class one in every
+# configuration we ran (by 1.5 to 10 points), though not on every single draw. The richer the
+# source task, the more general its features. Early in training the pre-trained starts
 # have a head start:
 
 # %% mystnb={"figure": {"caption": "Test accuracy on the noisy digits 5-9 during training on 25 labelled images, mean of three draws: from scratch, a frozen pre-trained body with a new head, and fine-tuning the last block or all layers of the pre-trained network.", "name": "fig-ch07-transfer"}}
@@ -824,17 +834,17 @@ print(
     f"(their mean {statistics.mean(plain_acc):.3f})"
 )
 claim("ch07.ensemble_gain", ensemble - statistics.mean(single), low=0.0)
-claim("ch07.ensemble_minus_best_single", ensemble - max(single), low=-0.02)  # close to the best member
+claim("ch07.ensemble_minus_best_single", ensemble - max(single), low=-0.03)  # close to the best member
 claim("ch07.ensemble_plain_gain", ensemble_plain - statistics.mean(plain_acc), low=0.0)
-claim("ch07.five_crop_gain", statistics.mean(five_crop) - statistics.mean(single), low=0.0)  # helps a little
-for t, s in zip(ten_crop, single):
-    claim("ch07.ten_crop_loss", s - t, low=0.0)  # mirrored digits hurt every network
+claim("ch07.five_crop_gain", statistics.mean(five_crop) - statistics.mean(single), low=-0.01)  # does not hurt
+claim("ch07.ten_crop_loss_mean", statistics.mean(single) - statistics.mean(ten_crop), low=0.015)  # mirrors hurt
 
 # %% [markdown]
 # The ensemble beats the average network, as the lectures say, and comes close to the best
 # of its members (which one is best, you would not know in advance). Five shifted crops
-# help a little. But the **10-crop**
-# average is *worse* than a single crop, for every network: its mirrored crops show the
+# change little (they gained 0.3 to 1.5 points in our runs). But the **10-crop**
+# average is *worse* than a single crop: by 3 to 4.5 points on average in our runs, and for
+# every single network in every run we made. Its mirrored crops show the
 # network mirrored digits, which it never saw in training, and a mirrored 2 or 7 is not a 2
 # or 7. Multi-crop testing must use the same invariances as training: mirrors for cats, not
 # for digits or text.

@@ -689,13 +689,14 @@ print(f"  siamese + logistic unit, end to end (BCE)   {acc_bce:.4f}  (AUC {auc_b
 claim("ch11.pairs.logreg_accuracy", acc_logreg, low=0.9)
 claim("ch11.pairs.contrastive_accuracy", acc_contrastive, low=0.9)
 claim("ch11.pairs.bce_accuracy", acc_bce, low=0.8)
-claim("ch11.pairs.bce_gap", min(test_accuracy, acc_logreg) - acc_bce, low=0.0)  # end to end lags behind
+claim("ch11.pairs.bce_gap", min(test_accuracy, acc_logreg) - acc_bce, low=-0.01)  # end to end is not ahead
 
 # %% [markdown]
 # The logistic regression on $|f_1 - f_2|$ learns a weight per dimension, but the triplet
 # encoder has already made the plain distance meaningful, so it gains little over
 # $d \le \tau$. The siamese network trained end to end as a binary classifier lags behind at
-# this budget: each step gives it 64 labelled pairs, most of them easy different-person
+# this budget (by 5 to 11 points in the runs we measured over seeds and CPU kernels; the band
+# asserted is wider, for machines we did not try): each step gives it 64 labelled pairs, most of them easy different-person
 # pairs, where batch-hard mining draws its hardest comparisons from all $64 \times 63$ in
 # the batch. DeepFace trained on 4.4 million photos of 4,030 people; with little training,
 # the metric losses use each batch better. A pair classifier also gives a probability for one *pair*,
@@ -761,7 +762,7 @@ tau_recognition = float(taus[np.argmax(val_rates.mean(axis=1))])
 known_acc_r, stranger_rej_r = recognition_rates(test_db, tau_recognition)
 print(f"recognition tau = {tau_recognition:.3f} (chosen on validation identities)")
 print(f"test: known people recognised correctly {known_acc_r:.1%}, strangers rejected {stranger_rej_r:.1%}")
-claim("ch11.recognition.tau_below_verification_tau", tau - tau_recognition, low=0.0)
+claim("ch11.recognition.tau_below_verification_tau", tau - tau_recognition, low=-0.01)  # 0.08-0.16 in our runs
 claim("ch11.recognition.rejection_gain", stranger_rej_r - stranger_rej, low=0.0)
 claim("ch11.recognition.known_accuracy", known_acc_r, low=0.8)
 claim("ch11.recognition.strangers_rejected", stranger_rej_r, low=0.8)

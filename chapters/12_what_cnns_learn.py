@@ -676,7 +676,7 @@ for name in style_layers:
         f"(C vs S: {((gram_C - gram_S).norm() / gram_S.norm()).item():.3f})"
     )
     claim("ch12.transfer.gram_to_style_over_to_content", to_style / to_content, high=0.5)
-claim("ch12.transfer.style_cost_drop", drop, low=50)
+claim("ch12.transfer.style_cost_drop_ratio", drop, low=50)
 # %% [markdown]
 # ### Starting from noise, as in the lecture
 #
@@ -706,7 +706,7 @@ print(
     f"content cost {hn['content'][0]:.3g} -> {hn['content'][-1]:.3g}"
 )
 print(f"from the content image: content cost {h['content'][0]:.3g} -> {h['content'][-1]:.3g}")
-claim("ch12.noise.style_cost_drop", hn["style"][0] / hn["style"][-1], low=50)
+claim("ch12.noise.style_cost_drop_ratio", hn["style"][0] / hn["style"][-1], low=50)
 claim("ch12.noise.content_cost_ratio", hn["content"][-1] / h["content"][-1], low=0.7, high=1.3)  # about as close
 
 # %% [markdown]
