@@ -261,6 +261,7 @@ BAD = [
     ("device.pick_device: unknown", lambda: device.pick_device("tpu"), "prefer|device"),
     ("device.device_report: unknown", lambda: device.device_report("tpu"), "device"),
     ("device.seed_everything: negative", lambda: device.seed_everything(-1), "seed"),
+    ("device.device_of: not a module", lambda: device.device_of(torch.zeros(2)), "module"),
     # ------------------------------------------------------------------ faces (Chapter 11)
     ("faces.make_faces: size", lambda: faces.make_faces(2, 2, size=8), "size"),
     ("faces.load_lfw: size", lambda: faces.load_lfw(0, online=False), "size"),

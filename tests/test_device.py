@@ -71,3 +71,14 @@ def test_seed_rejects_bad_values(bad):
 
 def test_in_colab_is_false_here():
     assert device.in_colab() is False
+
+
+def test_device_of_reads_parameters_then_buffers_then_defaults_to_cpu():
+    from torch import nn
+
+    assert device.device_of(nn.Linear(2, 2)) == torch.device("cpu")
+    assert device.device_of(nn.Linear(2, 2, device="meta")) == torch.device("meta")
+    assert device.device_of(nn.BatchNorm1d(3, affine=False).to("meta")) == torch.device("meta")  # buffers only
+    assert device.device_of(nn.ReLU()) == torch.device("cpu")  # nothing to hold: the CPU
+    with pytest.raises(ValueError, match="module"):
+        device.device_of(torch.zeros(2))

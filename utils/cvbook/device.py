@@ -70,7 +70,7 @@ def device_of(module: torch.nn.Module) -> torch.device:
     ``model(x.to(device_of(model)))``. Used in Chapters 7 and 13.
     """
     if not isinstance(module, torch.nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+        raise ValueError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     for tensor in module.parameters():
         return tensor.device
     for tensor in module.buffers():
