@@ -30,6 +30,47 @@ NOTEBOOK_BUDGET_S: dict[str, float] = {
     "chapters/10_semantic_segmentation.ipynb": 300.0,
 }
 
+#: Seconds that the slowest test scopes take under `make test` (2-core AMD EPYC, late 2026), used
+#: only to ORDER the tests: with `--dist loadscope` each worker takes the next scope when it is
+#: free, so the longest scopes go first and short ones fill the end; a long notebook collected
+#: last would keep one worker busy while the other idles. Scopes not listed count as
+#: DEFAULT_SCOPE_S (notebooks) or 0 (other tests) and keep their collection order.
+SCOPE_SECONDS: dict[str, float] = {
+    "chapters/09_object_detection.ipynb": 222,
+    "chapters/10_semantic_segmentation.ipynb": 214,
+    "tests/test_grading.py": 180,
+    "chapters/11_face_verification.ipynb": 148,
+    "chapters/07_augmentation_and_transfer.ipynb": 141,
+    "chapters/04_classic_architectures.ipynb": 121,
+    "chapters/12_what_cnns_learn.ipynb": 121,
+    "chapters/05_going_deeper.ipynb": 103,
+    "chapters/03_building_and_training_a_cnn.ipynb": 78,
+    "tests/test_distributed.py": 70,
+}
+DEFAULT_SCOPE_S = {"notebook": 50.0, "fairness": 60.0}
+
+
+def _scope(nodeid: str) -> str:
+    """The scope `--dist loadscope` groups by: the class for tests in a class, else the file."""
+    parts = nodeid.split("::")
+    return "::".join(parts[:2]) if len(parts) > 2 else parts[0]
+
+
+def _scope_seconds(scope: str) -> float:
+    if scope in SCOPE_SECONDS:
+        return SCOPE_SECONDS[scope]
+    if scope.endswith(".ipynb"):
+        return DEFAULT_SCOPE_S["notebook"]
+    if scope.startswith("tests/test_fairness.py::"):
+        return DEFAULT_SCOPE_S["fairness"]
+    return 0.0
+
+
+def pytest_collection_modifyitems(session, config, items):
+    # stable: the items of one scope (a notebook's cells) keep their order
+    items.sort(key=lambda item: -_scope_seconds(_scope(item.nodeid)))
+
+
 _times: dict[str, float] = defaultdict(float)
 
 #: The test-time gradient jitter (cvbook.measured). `make refresh` stores the outputs of an

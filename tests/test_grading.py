@@ -21,6 +21,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -326,6 +327,50 @@ def test_command_line_errors_are_words_not_tracebacks(tmp_path):
         text=True,
     )
     assert run.returncode == 1 and "does not exist" in run.stderr and "Traceback" not in run.stderr
+
+
+# --------------------------------------------------------------------------- grading processes
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for its parent to reap it does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")
+def test_a_runaway_grading_process_is_stopped_with_its_kernel(tmp_path):
+    """--student-timeout ends the student's grading process (forked from the server that has
+    nbgrader imported) and its kernel; the student is reported and nothing keeps running."""
+    assert grading._fork_context() is not None, "the forkserver should be used on Linux"
+    nb = override(solved(), "ex3_answer", "while True:\n    pass")
+    (tmp_path / "in").mkdir()
+    nbformat.write(nb, tmp_path / "in" / "runaway.ipynb")
+    options = grading.Options(timeout=600, student_timeout=25, jobs=1, keep_work=True, feedback=False)
+    lines: list[str] = []
+    results = grading.grade(FIXTURE_CHAPTER, tmp_path / "in", tmp_path / "out", ROOT, options, log=lines.append)
+    (res,) = results
+    assert res.total == 0 and any("grading stopped after 25 s" in p for p in res.problems), res.problems
+    work = Path(next(ln for ln in lines if ln.startswith("kept the grading folder")).split()[-1])
+    pids = [int(x) for x in (work / "students" / "runaway" / "kernel.pids").read_text().split()]
+    assert pids, "the kernel never started"
+    time.sleep(1)
+    assert not [pid for pid in pids if _alive(pid)], f"kernels {pids} still run after the student timeout"
+
+
+def test_grading_without_the_forkserver_gives_the_same_result(tmp_path, monkeypatch):
+    """CVBOOK_GRADING_FORKSERVER=0 (or a platform without forkserver): one fresh process per student."""
+    monkeypatch.setenv("CVBOOK_GRADING_FORKSERVER", "0")
+    assert grading._fork_context() is None
+    (tmp_path / "in").mkdir()
+    nbformat.write(solved(), tmp_path / "in" / "full.ipynb")
+    options = grading.Options(jobs=1, feedback=False)
+    (res,) = grading.grade(FIXTURE_CHAPTER, tmp_path / "in", tmp_path / "out", ROOT, options, log=lambda _: None)
+    assert res.total == res.max == points(solved()) and not res.problems, (res.total, res.problems)
+    assert res.cpu_s is not None and res.cpu_s > 0
 
 
 # --------------------------------------------------------------------------- budgets
