@@ -51,13 +51,14 @@ book: $(STAMP)
 # nbval runs chapters/ only: the solution notebooks run once, through the grading
 # command (tests/test_fairness.py: full marks, checked outputs, time budget, and the fairness
 # fixtures). --dist loadscope keeps all cells of a notebook in one kernel and spreads the
-# chapters of tests/test_fairness.py (one class each) over the workers.
+# chapters of tests/test_fairness.py (one class each) over the workers; --no-loadscope-reorder
+# keeps conftest.py's order (the longest scopes first) instead of xdist's (the most tests first).
 test: $(STAMP) lint
-	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadscope --durations=30 $(NBVAL_OPTS) tests chapters
+	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadscope --no-loadscope-reorder --durations=30 $(NBVAL_OPTS) tests chapters
 	$(BIN)/python tools/build_book.py
 
 test-unit: $(STAMP)
-	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadscope tests
+	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadscope --no-loadscope-reorder tests
 
 # The property-based checks (tests/test_properties.py) with the Hypothesis profile "deep":
 # 20x more examples, new random ones on every run (make test runs the derandomized "ci" profile).
@@ -66,7 +67,7 @@ test-deep: $(STAMP)
 	CVBOOK_HYPOTHESIS_PROFILE=deep $(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) tests/test_properties.py
 
 test-notebooks: $(STAMP)
-	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadscope $(NBVAL_OPTS) chapters \
+	$(NB_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadscope --no-loadscope-reorder $(NBVAL_OPTS) chapters \
 	  tests/test_fairness.py
 
 test-book: book

@@ -31,9 +31,9 @@ NOTEBOOK_BUDGET_S: dict[str, float] = {
 }
 
 #: Seconds that the slowest test scopes take under `make test` (2-core AMD EPYC, late 2026), used
-#: only to ORDER the tests: with `--dist loadscope` each worker takes the next scope when it is
-#: free, so the longest scopes go first and short ones fill the end; a long notebook collected
-#: last would keep one worker busy while the other idles. Scopes not listed count as
+#: only to ORDER the tests: with `--dist loadscope --no-loadscope-reorder` each worker takes the
+#: next scope when it is free, so the longest scopes go first and short ones fill the end; a long
+#: notebook collected last would keep one worker busy while the other idles. Scopes not listed count as
 #: DEFAULT_SCOPE_S (notebooks) or 0 (other tests) and keep their collection order.
 SCOPE_SECONDS: dict[str, float] = {
     "chapters/09_object_detection.ipynb": 222,
@@ -45,7 +45,17 @@ SCOPE_SECONDS: dict[str, float] = {
     "chapters/12_what_cnns_learn.ipynb": 121,
     "chapters/05_going_deeper.ipynb": 103,
     "chapters/03_building_and_training_a_cnn.ipynb": 78,
-    "tests/test_distributed.py": 70,
+    "tests/test_fairness.py::TestFairnessCh09": 100,
+    "tests/test_fairness.py::TestFairnessCh03": 88,
+    "tests/test_fairness.py::TestFairnessCh01": 86,
+    "tests/test_fairness.py::TestFairnessCh04": 82,
+    "chapters/A1_training_on_more_than_one_device.ipynb": 80,
+    "tests/test_fairness.py::TestFairnessCh10": 75,
+    "tests/test_distributed.py": 60,
+    "tests/test_tools.py": 45,
+    "tests/test_models.py": 40,
+    "tests/test_exercises.py": 40,
+    "tests/test_measured.py": 35,
 }
 DEFAULT_SCOPE_S = {"notebook": 50.0, "fairness": 60.0}
 

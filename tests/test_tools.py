@@ -55,6 +55,32 @@ def test_budgets(monkeypatch):
     assert budgets._over_budget() == []
 
 
+def test_longest_scopes_run_first_and_a_notebooks_cells_stay_together():
+    from types import SimpleNamespace
+
+    ids = [
+        "tests/test_a.py::test_one",
+        "tests/test_fairness.py::TestFairnessCh01::test_exercises_grade_fairly",
+        "chapters/01_light.ipynb::Cell 0",
+        "chapters/01_light.ipynb::Cell 1",
+        "chapters/10_semantic_segmentation.ipynb::Cell 0",
+        "chapters/10_semantic_segmentation.ipynb::Cell 1",
+        "tests/test_a.py::test_two",
+        "chapters/10_semantic_segmentation.ipynb::Cell 2",
+    ]
+    items = [SimpleNamespace(nodeid=i) for i in ids]
+    budgets.pytest_collection_modifyitems(None, None, items)
+    order = [i.nodeid for i in items]
+    assert order[:3] == [f"chapters/10_semantic_segmentation.ipynb::Cell {k}" for k in range(3)]
+    assert order[3] == "tests/test_fairness.py::TestFairnessCh01::test_exercises_grade_fairly"
+    assert order[4:6] == ["chapters/01_light.ipynb::Cell 0", "chapters/01_light.ipynb::Cell 1"]
+    assert order[6:] == ["tests/test_a.py::test_one", "tests/test_a.py::test_two"]
+    assert (
+        budgets._scope("tests/test_fairness.py::TestFairnessCh01::test_x") == "tests/test_fairness.py::TestFairnessCh01"
+    )
+    assert budgets._scope("tests/test_a.py::test_one[1-2]") == "tests/test_a.py"
+
+
 def test_budget_overrun_fails_a_real_nbval_run(pytester):
     """A notebook over its budget turns a green nbval run red, naming the notebook and its time."""
     import nbformat
