@@ -621,8 +621,13 @@ print(f"MLP on ordinary digits:  {acc_plain:.3f}")
 print(f"MLP on scrambled digits: {acc_scrambled:.3f}")
 
 # %% [markdown]
-# The two accuracies agree to within three points (the small gap comes from
-# the different random initialisation, not from the pixel order). The MLP was never
+# The two accuracies agree to within three points. Both runs use seed 0, so they
+# draw the same initial weights and see the mini-batches in the same order; the only
+# difference is which pixel each first-layer weight is attached to. Scrambling the
+# inputs is the same as keeping the digits in order and permuting the columns of the
+# first layer's starting weights, so the scrambled run is the ordinary run started
+# from a different first-layer initialisation. The small gap is the spread between two
+# starting points, not an effect of the pixel order. The MLP was never
 # using the fact that neighbouring pixels belong together, the most important
 # regularity in images. That is the information convolutional networks exploit.
 #
@@ -632,13 +637,18 @@ print(f"MLP on scrambled digits: {acc_scrambled:.3f}")
 #
 # - look at **small neighbourhoods** of pixels, where edges and textures live;
 # - **reuse** the same detector at every position, which keeps the number of weights
-#   small and makes a pattern recognisable wherever it appears;
+#   small and makes a pattern recognisable wherever it appears: shift the input and the
+#   detector's response map shifts with it (the response is shift *equivariant*);
 # - build larger patterns from smaller ones, layer by layer.
 #
 # A convolution does exactly this. Chapter 2 builds it from scratch; Chapter 3 trains a
-# convolutional network and repeats this chapter's shift experiment with it. (Plain
-# CNNs are not perfectly shift invariant either; pooling and strides make them only
-# approximately so {cite}`azulay2019deep,zhang2019shiftinvariant`.)
+# convolutional network and repeats this chapter's shift experiment with it. A
+# convolution by itself is shift equivariant, not invariant: it moves its output along
+# with its input. Invariance, an answer that does not change when the input moves, comes
+# from what follows the convolutions: pooling, and a classifier that looks at the pooled
+# features. Even then plain CNNs are only approximately shift invariant, because
+# strides and pooling sample the feature maps coarsely
+# {cite}`azulay2019deep,zhang2019shiftinvariant`.
 #
 # ## Real datasets: the online switch
 #
@@ -670,7 +680,8 @@ print(type(mnist_like).__name__, len(mnist_like), "images of shape", tuple(image
 #   3,000,000,000 weights; a $64 \times 64 \times 3$ image already has 12,288 inputs.
 # - An MLP ignores pixel neighbourhoods (scrambling the pixels does not change its
 #   accuracy) and is not shift invariant (a 4-pixel shift costs it more than 30
-#   points). Convolutions, next chapter, fix both by design.
+#   points). Convolutions, next chapter, look at neighbourhoods and are shift
+#   equivariant by design; with pooling, a CNN becomes approximately shift invariant.
 #
 # ## Exercises
 #

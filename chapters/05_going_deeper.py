@@ -81,8 +81,9 @@ print(device.device_report())
 #
 # A deeper network can represent everything a shallower one can: the extra layers could
 # simply copy their input. So, trained well, a deeper network should never have a higher
-# *training* error. He et al. {cite}`he2016deep` found the opposite: on CIFAR-10 and
-# ImageNet a 56-layer plain network had a higher training error than a 20-layer one. This
+# *training* error. He et al. {cite}`he2016deep` found the opposite: on CIFAR-10 a
+# 56-layer plain network had a higher training error than a 20-layer one, and on ImageNet
+# a 34-layer plain network had a higher training error than an 18-layer one. This
 # is not overfitting (the training error itself is worse); the deeper network is harder
 # to optimise.
 #
@@ -90,8 +91,10 @@ print(device.device_report())
 # `models.CifarResNet`: a $3 \times 3$ convolution, three stages of $n$ blocks of two
 # $3 \times 3$ conv–BN layers (8, 16 and 32 channels, stride 2 between stages), global average
 # pooling and a linear layer, $6n + 2$ layers in all. The **plain** version has no
-# shortcuts; the **residual** version adds one around every block (parameter-free, so the
-# two have exactly the same weights). Data: the digits at $16 \times 16$. Training: Adam,
+# shortcuts; the **residual** version adds one around every block. As in He et al.'s CIFAR
+# networks the shortcuts are parameter-free (option A, explained with the residual block
+# below), so the two versions have exactly the same weights. Data: the digits at
+# $16 \times 16$. Training: Adam,
 # learning rate $3 \cdot 10^{-3}$ with 10 % warm-up and a cosine decay, batches of 64, 147
 # steps (7 epochs), the same budget for every network.
 
@@ -165,7 +168,10 @@ fig.tight_layout()
 # The plain networks reproduce the lectures' figure: 20 layers train about as well as 8 (better
 # on some seeds and machines, worse on others: we measured both), but
 # 56 layers end far above them (a training loss more than 1 higher than 20 layers', from
-# a starting loss of $\ln 10 \approx 2.3$) in the same number of steps. The residual
+# a starting loss of $\ln 10 \approx 2.3$) in the same number of steps. The plain 56-layer
+# network is not stuck at chance (10 % for ten classes), but it gets only a minority of its
+# own training digits right (about a quarter in the run printed above; the exact share
+# varies between machines), where the shallower networks get nearly all of them. The residual
 # networks of exactly the same size and depth all train, and the deepest one trains at
 # least about as well as the 20-layer one. (With more steps the plain 56-layer net does
 # learn eventually; the point is how much harder it is to optimise.)
@@ -273,10 +279,24 @@ fig.tight_layout()
 # to represent, not that an optimiser will find the best weights.
 # ```
 #
+# When the block changes the shape (stride 2, more channels), $a^{[l]}$ can no longer be
+# added to $z^{[l+2]}$ as it is. He et al. give two ways to make the shortcut fit
+# {cite}`he2016deep`:
+#
+# - **option A**: keep the identity, take every second pixel (stride 2) to halve the height
+#   and width, and fill the extra channels with zeros. It has no parameters;
+# - **option B**: a **projection** $W_s$, a $1 \times 1$ convolution with stride 2 (here
+#   followed by batch norm) that maps the $C_{in}$ channels to $C_{out}$; it costs
+#   $C_{in} C_{out}$ weights, plus the batch norm's scales and shifts.
+#
+# On ImageNet, B was slightly better than A; their CIFAR networks use A, and so does the
+# book's `models.CifarResNet` (`shortcut="pad"`), which is why the plain and residual
+# networks of the degradation experiment have the same parameter count. `models.BasicBlock`
+# uses the projection by default, as torchvision's ResNets do.
+#
 # The package's `models.BasicBlock` checked: with every weight of its body set to zero, it
-# returns its (non-negative) input unchanged. When the block changes the shape (stride 2,
-# more channels), the shortcut becomes a projection $W_s$, a $1 \times 1$ convolution with
-# stride 2:
+# returns its (non-negative) input unchanged; and a block that changes the shape, with its
+# projection shortcut $W_s$:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -373,6 +393,15 @@ for name, n in by_layer.items():
     print(f"  {name:18s} {n:>12,}")
 
 # %% [markdown]
+# The whole module, four branches and 256 output channels, costs 128,049,152
+# multiply-adds: only about 6 % more than the 120,422,400 of the naive $5 \times 5$ branch
+# alone, which produces just 32 of those channels. Without the two $1 \times 1$ reductions
+# in front of the $3 \times 3$ and $5 \times 5$ filters (the $3 \times 3$ branch on all 192
+# channels costs $28 \cdot 28 \cdot 128 \times 3 \cdot 3 \cdot 192 = 173{,}408{,}256$, the
+# $5 \times 5$ branch 120,422,400 as above) the same module would cost 308,281,344. The
+# reductions make the module about 2.4 times cheaper, and most of what is left
+# is the $3 \times 3$ convolution.
+#
 # ### GoogLeNet and its auxiliary classifiers
 #
 # GoogLeNet stacks nine such modules (with the widths of its paper) between a convolutional
@@ -406,8 +435,12 @@ for name, (ours, theirs) in pairs.items():
 print(f"GoogLeNet with true 5x5 kernels (the paper): {models.count_parameters(paper_googlenet):,}")
 
 # %% [markdown]
-# GoogLeNet has about 6.6 million parameters, a twentieth of VGG-16's 138 million, for a
-# better ImageNet accuracy; ResNet-50 has 25.6 million in 50 layers. Both end with global
+# GoogLeNet has about 6.6 million parameters, a twentieth of VGG-16's 138 million. Its
+# ensemble won the ILSVRC 2014 classification task ahead of VGG's, but model for model
+# VGG-16 is slightly more accurate: with torchvision's pretrained weights it reaches 71.6 %
+# top-1 accuracy on ImageNet, GoogLeNet 69.8 %. GoogLeNet's point is efficiency, close to
+# VGG's accuracy for a small fraction of its parameters and computation. ResNet-50 has 25.6
+# million parameters in 50 layers. Both end with global
 # average pooling instead of VGG's enormous fully connected layers.
 #
 # ## Key takeaways
@@ -419,7 +452,9 @@ print(f"GoogLeNet with true 5x5 kernels (the paper): {models.count_parameters(pa
 #   depth; only without them does it vanish. Degradation is an optimisation difficulty, not
 #   just vanishing gradients.
 # - The residual block $a^{[l+2]} = g(z^{[l+2]} + a^{[l]})$ is the identity when its weights are
-#   zero; a projection $W_s$ handles changes of shape.
+#   zero. When the shape changes, the shortcut either subsamples and pads with zero
+#   channels (option A, parameter-free, used by `CifarResNet`) or is a $1 \times 1$
+#   projection $W_s$ (option B).
 # - A $1 \times 1$ convolution is a per-pixel linear layer that changes the number of channels.
 # - The Inception module turns $28 \times 28 \times 192$ into $28 \times 28 \times 256$; a $1 \times 1$
 #   bottleneck cuts its $5 \times 5$ branch from 120,422,400 to

@@ -370,10 +370,9 @@ print(f"P(positive ranked above negative) = {pairwise:.4f}")
 claim("ch08.detector.auc", pairwise, low=0.9)
 # %% [markdown]
 # So the cautious 8-detector *ranks* very well: an 8 outscores a non-8 in more than nine
-# pairs out of ten. Its poor recall at 0.5 was a problem of calibration (where the
-# threshold sits), not
-# of ranking. The AUC does not depend on any threshold, which is why the lecture
-# recommends curves over single operating points.
+# pairs out of ten. Its poor recall at 0.5 was a problem of the operating point (where
+# the decision threshold sits), not of ranking. The AUC does not depend on any threshold,
+# which is why the lecture recommends curves over single operating points.
 
 # %% mystnb={"figure": {"caption": "ROC curve of the 8-detector. The dot is the default threshold 0.5; the dashed diagonal is a random ranking (AUC 0.5).", "name": "fig-ch08-roc"}}
 at_half = np.searchsorted(-roc_thresholds, -0.5, side="right") - 1  # last threshold >= 0.5
@@ -450,8 +449,9 @@ assert np.isclose(metrics.average_precision(rank_scores, ranked), ap_by_hand)
 # ### Interpolated AP: PASCAL VOC's all-point and 11-point variants
 #
 # The raw PR curve zig-zags: precision drops at every false positive and recovers at the
-# next true positive. The PASCAL VOC challenge {cite}`everingham2010pascal` smooths it by
-# replacing each precision by the best precision at *any higher recall*,
+# next true positive. The PASCAL VOC challenge {cite}`everingham2010pascal` smooths it:
+# the interpolated precision at recall $r$ is the best precision at *any recall
+# $r' \ge r$*,
 #
 # $$P_\text{interp}(r) = \max_{r' \ge r} P(r'),$$ (eq-ch08-interp)
 #

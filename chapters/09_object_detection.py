@@ -44,8 +44,9 @@ if "google.colab" in sys.modules:
 # {cite}`sermanet2014overfeat`, and finally YOLO {cite}`redmon2016yolo`, which predicts all
 # boxes in one pass on a grid, with anchor boxes {cite}`redmon2017yolo9000` and non-max
 # suppression. We train a small YOLO-style detector on the book's synthetic scenes and
-# measure it the way detection papers do, with average precision (AP), mAP@0.5 (PASCAL VOC
-# {cite}`everingham2010pascal`) and COCO's mAP@[.5:.05:.95] {cite}`lin2014coco`, computed
+# measure it the way detection papers do, with average precision (AP), mAP@0.5 (PASCAL VOC's
+# IoU threshold {cite}`everingham2010pascal`, with COCO's 101-point AP) and COCO's
+# mAP@[.5:.05:.95] {cite}`lin2014coco`, computed
 # from scratch and checked against the reference implementation, `pycocotools`. The chapter
 # ends with the region-based family R-CNN, Fast R-CNN and Faster R-CNN
 # {cite}`girshick2014rcnn,girshick2015fast,ren2015faster`, the production route in
@@ -635,6 +636,16 @@ fig.tight_layout()
 # - $b_h, b_w$: the height and width as fractions of the cell size, which **can exceed 1**: a box
 #   can be larger than its cell.
 #
+# ```{note}
+# **Sizes in cell units are the course's convention, not YOLOv1's.** The paper also writes the
+# midpoint as an offset inside its cell, but predicts the width and height as fractions of the
+# *whole image*, and its loss compares their square roots, so that the same error in pixels
+# costs more on a small box than on a large one {cite}`redmon2016yolo`. From YOLOv2 on the
+# network predicts $t_w, t_h$ and the size is relative to an anchor (prior) of width $p_w$ and
+# height $p_h$: $b_w = p_w e^{t_w}$, $b_h = p_h e^{t_h}$ {cite}`redmon2017yolo9000`. Our detector
+# below does the same, with its anchors in cell units.
+# ```
+#
 # The whole target is an $S \times S \times 8$ volume, and the network that predicts it is a
 # convolutional network whose output is exactly that volume: the convolutional sliding window
 # again, with one prediction per cell. The lecture's example on a $3 \times 3$ grid is a car in the
@@ -848,10 +859,14 @@ Y_train = detection.encode_batch([t for _, t in det_train], S, ANCHORS, NUM_CLAS
 print("encoded targets:", tuple(Y_train.shape), f"- {int(Y_train[..., 0].sum())} objects placed")
 
 # %% [markdown]
-# The loss (`detection.YOLOLoss`) follows YOLO's: binary cross-entropy on $p_c$ for every slot
-# (slots without an object weighted 0.5, since they are the vast majority), and for the slots that
-# hold an object, $5 \times$ [binary cross-entropy on the offsets $b_x, b_y$ + squared error on the
-# log-sizes $\log(b_h / \text{anchor}_h)$, $\log(b_w / \text{anchor}_w)$] plus the class cross-entropy.
+# The loss (`detection.YOLOLoss`) is YOLOv3-style (logistic losses for $p_c$ and the offsets,
+# squared error on the log-sizes) with YOLOv1's weights $\lambda_\text{coord} = 5$ and
+# $\lambda_\text{noobj} = 0.5$ {cite}`redmon2016yolo`: binary cross-entropy on $p_c$ for every
+# slot (slots without an object weighted $\lambda_\text{noobj}$, since they are the vast
+# majority), and for the slots that hold an object, $\lambda_\text{coord} \times$ [binary
+# cross-entropy on the offsets $b_x, b_y$ (sigmoid outputs in $[0, 1]$) + squared error on the
+# log-sizes $t_h = \log(b_h / \text{anchor}_h)$, $t_w = \log(b_w / \text{anchor}_w)$] plus a softmax
+# cross-entropy for the class (where YOLOv3 uses independent logistic classifiers).
 # Training is budgeted by epochs: 15 epochs, one-cycle learning rate, one CPU thread.
 
 # %%
@@ -943,16 +958,19 @@ for method in ("step", "interpolated", "coco"):
 # %% [markdown]
 # The three methods differ in how they treat the zig-zag of the curve. `"step"` is
 # {eq}`eq-ch09-ap` as written (scikit-learn's `average_precision_score`). PASCAL VOC
-# {cite}`everingham2010pascal` first replaces each precision by the best precision at any higher
-# recall (the curve's monotone envelope: here the 1/2 and 2/3 become 3/4), then sums
-# (`"interpolated"`). COCO {cite}`lin2014coco` samples the envelope at the 101 recalls
-# $0, 0.01, \dots, 1$ and averages (`"coco"`): recall 0 to 0.25 at precision 1 (26 points), 0.26
-# to 0.75 at 3/4 (50 points), nothing beyond, so $(26 + 37.5) / 101 = 0.6287$. We use COCO's
+# {cite}`everingham2010pascal` first replaces the precision at each recall $r$ by the best
+# precision at any recall $r' \ge r$ (the curve's monotone envelope: here the 2/3 at recall 1/2
+# becomes 3/4), then sums (`"interpolated"`). COCO {cite}`lin2014coco` samples the envelope at
+# the 101 recalls $0, 0.01, \dots, 1$ and averages (`"coco"`): recall 0 to 0.25 at precision 1
+# (26 points), 0.26 to 0.75 at 3/4 (50 points), nothing beyond, so $(26 + 37.5) / 101 = 0.6287$. We use COCO's
 # method from here on, because it lets us compare with the reference implementation.
 #
 # Which IoU counts as "correct" is a choice too. PASCAL VOC uses 0.5 (**mAP@0.5**). COCO averages
 # mAP over the ten thresholds $0.50, 0.55, \dots, 0.95$ (**mAP@[.5:.05:.95]**, "COCO mAP"), which
-# rewards precise boxes. `boxes.evaluate_detections` computes both for the trained detector:
+# rewards precise boxes. `boxes.evaluate_detections` computes both for the trained detector. Its
+# `map_50`, the mAP@0.5 reported in this chapter, takes VOC's threshold but COCO's 101-point
+# interpolated AP (pycocotools' AP at IoU 0.5), not VOC's all-point or 11-point AP: on the same
+# detections the three can give different numbers.
 
 # %%
 start = time.process_time()
@@ -1080,9 +1098,10 @@ claim("ch09.detector.map_at_0_95", result.map[-1], high=0.05)
 # its rotation, which the network must read from a few pixels, while circles and squares have
 # boxes that follow from their centre and size alone. Beyond 0.8 every class falls steeply, and
 # at 0.95 AP is close to zero: for a 15-pixel box, IoU 0.95 leaves less than half a pixel of
-# error per side, which an 8-pixel grid cell with squared-error offsets rarely achieves. mAP@0.5 says "the detector finds
-# the objects"; COCO mAP adds "and outlines them precisely", and is the number that separates
-# detectors once they all find the objects.
+# error per side, which a tiny detector predicting offsets and log-sizes on a grid of 8-pixel
+# cells rarely achieves. mAP@0.5 says "the detector finds the objects"; COCO mAP adds "and
+# outlines them precisely", and is the number that separates detectors once they all find the
+# objects.
 #
 # ```{warning}
 # Lecture 003 says that with a higher IoU threshold "we will have fewer detections but with
@@ -1208,10 +1227,13 @@ print("RPN anchors per location:", frcnn.rpn.anchor_generator.num_anchors_per_lo
 #   1×1×400 → 1×1×4; 16×16×3 → 2×2×4; 28×28×3 → 8×8×4), with the same predictions and much faster.
 # - YOLO assigns each object to the grid cell of its midpoint and the anchor of highest IoU,
 #   with $b_x, b_y$ in the cell and $b_h, b_w$ in cell units (the lecture's $3 \times 3 \times 2 \times 8$
-#   target); non-max suppression (discard $p_c \le 0.6$, keep the best, drop IoU ≥ 0.5, per class)
+#   target; sizes in cell units are the course's convention: YOLOv1 predicts them as fractions
+#   of the image, YOLOv2 and later as $b_w = p_w e^{t_w}$ relative to an anchor); non-max
+#   suppression (discard $p_c \le 0.6$, keep the best, drop IoU ≥ 0.5, per class)
 #   cleans up the duplicates.
 # - Detection is measured with AP (area under the precision/recall curve), mAP over classes at
-#   IoU 0.5, and COCO's mAP over IoU 0.5 to 0.95; our tiny detector reaches mAP@0.5 ≥ 0.9 and
+#   IoU 0.5 (here COCO's 101-point interpolated AP, not VOC's all-point or 11-point AP), and
+#   COCO's mAP over IoU 0.5 to 0.95; our tiny detector reaches mAP@0.5 ≥ 0.9 and
 #   COCO mAP ≥ 0.65 after a short CPU training (both checked as bands on every run), and our
 #   evaluation equals pycocotools'.
 # - R-CNN → Fast R-CNN → Faster R-CNN moved the CNN from once per region to once per image and

@@ -267,9 +267,11 @@ assert torch.equal(by_matrix, by_pasting) and torch.equal(by_matrix, by_torch)
 # Some papers call it a "deconvolution", a misleading name: a deconvolution in signal
 # processing undoes a convolution, which this does not. In a network its kernel is learned, so
 # it can learn whatever upsampling helps. The same matrix view also explains backpropagation:
-# the gradient of a convolution's output with respect to its input is $C^\top$ times the
-# output's gradient, which is why frameworks implement both with the same code
-# {cite}`dumoulin2016guide`.
+# if a layer computes $y = C x$ and $L$ is the loss, the chain rule gives
+# $\partial L / \partial x = C^\top\, \partial L / \partial y$. The backward pass of a convolution
+# is therefore a transposed convolution with the same kernel (and the backward pass of a
+# transposed convolution is a convolution), which is why frameworks implement both with the
+# same code {cite}`dumoulin2016guide`.
 # ```
 
 # %%
@@ -309,8 +311,11 @@ assert torch.equal((C_s2.T @ small.flatten()).view(4, 4), padded)
 
 # %% [markdown]
 # One surprise: PyTorch's transposed convolution gives $3 \times 3$, not $4 \times 4$. With stride 2,
-# a $3 \times 3$ input and a $4 \times 4$ input *both* convolve to $2 \times 2$ (the last row and column of
-# the $4 \times 4$ input are never the top-left of a window), so going back is ambiguous. PyTorch
+# a $3 \times 3$ input and a $4 \times 4$ input *both* convolve to $2 \times 2$, so going back is
+# ambiguous. The cause is the floor in the convolution's size formula: padded, the $3 \times 3$
+# input is $5 \times 5$ and its two windows per axis (starting at 0 and 2) cover it exactly,
+# while the $4 \times 4$ input is $6 \times 6$ and the same two windows leave its last padded row and
+# column, reached by no window, out of the computation ($(6 - 3)/2 = 1.5$ rounds down to 1). PyTorch
 # picks the smaller size unless told otherwise with `output_padding`, the number of extra
 # rows and columns to keep at the bottom and right. The output size along one axis is
 #
@@ -318,7 +323,9 @@ assert torch.equal((C_s2.T @ small.flatten()).view(4, 4), padded)
 #
 # with $d$ the dilation. It is the convolution's size formula
 # $\lfloor (n + 2p - d(f-1) - 1)/s \rfloor + 1$ solved for the input size, and `output_padding`
-# ($< s$) picks among the sizes that the floor merges. The package's
+# picks among the sizes that the floor merges. PyTorch accepts it only if it is smaller than
+# $\max(s, d)$; without dilation ($d = 1$) that means $< s$, exactly the $s$ input sizes that
+# share one output size. The package's
 # `segment.conv_transpose_output_size` implements it; we check it against PyTorch's layer on
 # every configuration of a grid (input size, kernel, stride, padding, output padding and
 # dilation), including the invalid ones (PyTorch raises an error or returns an empty tensor;

@@ -257,7 +257,7 @@ def show_top_patches(layer, n_units=8, k=9):
     return fig
 
 
-# %% mystnb={"figure": {"caption": "Layer 1: for each of eight units (rows), the nine held-out 5x5 patches that activate it most. Each unit is a colour or a colour edge of one orientation.", "name": "fig-ch12-top-layer1"}}
+# %% mystnb={"figure": {"caption": "Layer 1: for each of eight units (rows), the nine held-out 5x5 patches that activate it most. Most units pick a colour or a colour edge of one orientation; in this run units 0 and 3 fire where the zero padding meets the image at a corner (a border effect, see the text).", "name": "fig-ch12-top-layer1"}}
 fig = show_top_patches(1)
 
 # %% mystnb={"figure": {"caption": "Layer 2: the top nine 10x10 patches of eight units. Units now prefer parts: a corner of a given colour, a straight side, a curved edge.", "name": "fig-ch12-top-layer2"}}
@@ -268,8 +268,19 @@ fig = show_top_patches(3)
 
 # %% [markdown]
 # This is the lecture's picture at a toy scale: layer-1 units detect colours and edges,
-# layer-2 units combine them into parts, layer-3 units respond to whole objects. One way to
-# put a number on "more object-like" is **class purity**: for each unit, the share of its
+# layer-2 units combine them into parts, layer-3 units respond to whole objects.
+#
+# Two rows of {numref}`fig-ch12-top-layer1` break the pattern, and they are worth a look. In
+# our run, most top patches of units 0 and 3 hang over a corner of the image (top-left for
+# unit 0, bottom-left for unit 3): the black bands are not part of the image but the zero
+# padding that the $5 \times 5$ convolution adds around it (two rows and columns on each side).
+# These units respond most where two sides of the window are padding, a step from zero to the
+# background's colours that exists only because of the padding. That is a **border effect**:
+# with zero padding, what a unit reports depends on where it sits, and near the edges it can
+# report the padding rather than the content. Keep it in mind when you read the maps of real
+# networks: a strong response along the border or in a corner is often the padding talking.
+#
+# One way to put a number on "more object-like" is **class purity**: for each unit, the share of its
 # nine top images that belong to the unit's most frequent class (1/3 would be chance for
 # balanced classes; colour-driven units of layer 1 pick images regardless of shape).
 
@@ -500,9 +511,11 @@ print(
 )
 
 # %% [markdown]
-# We leave out `conv5_1` and use average pooling, as Gatys et al. suggest for image synthesis
-# (max pooling passes gradients to one pixel of four, which gives blotchier images). With random
-# weights, the content layer moves one block up to `relu3_1`.
+# Two of these choices are ours, not Gatys et al.'s: we leave out `conv5_1` from the style layers,
+# which lets the extractor stop after block 4 (each step is cheaper), and with random weights we
+# take the content from `relu3_1`, one block earlier than their `conv4_2`. The average pooling is
+# theirs: they suggest it for image synthesis (max pooling passes gradients to one pixel of four,
+# which gives blotchier images).
 #
 # ```{note}
 # **What changes with random weights.** A random convolution is still a bank of local
@@ -554,6 +567,11 @@ fig.tight_layout()
 # $\lambda^{[l]}$ is $1 / (L\, J^{[l]}_\text{style}(S, \text{black}))$ (`style.balanced_style_weights`,
 # $L = 4$ layers), and $\alpha = 1 / J_\text{content}(C, \text{black})$. Then
 # both costs read as relative errors, and $\beta / \alpha$ says how much more the style counts.
+# This is the book's scheme, not Gatys et al.'s: they weight their five style layers equally,
+# $\lambda^{[l]} = 1/5$ from `conv1_1` to `conv5_1`. With equal weights the layer with the
+# largest raw cost would dominate; below, the black-image costs of our four layers span more than
+# two orders of magnitude (and with random weights the scale of a layer is set by its random
+# initialisation, not by training), so we rescale every layer to count alike.
 
 # %%
 with torch.no_grad():

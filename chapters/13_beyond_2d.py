@@ -47,7 +47,9 @@ if "google.colab" in sys.modules:
 # trains one small network of each kind on synthetic data: a 1D CNN that recognises
 # rhythm and waveform anomalies in ECG-like signals, and a 3D CNN that tells the
 # direction of motion in short clips, a task that a 2D network looking at the frames one
-# by one provably cannot solve.
+# by one provably cannot solve when it pools their features in a way that ignores their
+# order, such as an average over time. (A per-frame CNN followed by a recurrent network or
+# a convolution over time sees the order and could solve it.)
 #
 # ## Learning objectives
 #
@@ -62,8 +64,9 @@ if "google.colab" in sys.modules:
 # - count the parameters and multiply-adds of 1D, 2D and 3D layers and explain why 3D is
 #   expensive;
 # - train a 1D CNN on signals and explain why it beats a fully connected network;
-# - explain why motion needs a convolution over time, and prove that a per-frame 2D model
-#   cannot tell left from right.
+# - explain why motion needs a model that combines the frames in order, such as a
+#   convolution over time, and prove that a per-frame 2D model whose frame features are
+#   pooled without regard to order (an average) cannot tell left from right.
 
 # %% [markdown]
 # ## Setup
@@ -128,8 +131,10 @@ for layer, x in [
 #
 # The lecture's 1D input is a signal (an ECG, in the picture) written as the sequence
 # `1 20 15 3 18 12 4 17`, convolved with the 5-tap filter `1 3 10 3 1`. The filter is a smoother: a weighted
-# average that favours the centre sample (its weights sum to 18). The first output is
-# $1 \cdot 1 + 20 \cdot 3 + 15 \cdot 10 + 3 \cdot 3 + 18 \cdot 1 = 238$; then the filter moves
+# sum that favours the centre sample. Its weights sum to 18, not 1, so it is not an average: each
+# output is 18 times a weighted average of five samples, which is why it lies far above the
+# input values. The first output is
+# $1 \cdot 1 + 20 \cdot 3 + 15 \cdot 10 + 3 \cdot 3 + 18 \cdot 1 = 238$ (about $18 \times 13.2$); then the filter moves
 # one sample to the right. We write the loop of {eq}`eq-ch13-conv1d` for one channel and
 # one filter:
 
@@ -636,8 +641,9 @@ with torch.no_grad():
 # - A small 1D CNN classifies four kinds of synthetic ECG with more than 95 % test accuracy
 #   and keeps it when the signals are shifted; an MLP with six times the parameters
 #   memorises its training set and falls far behind.
-# - Direction of motion cannot be seen in single frames: a per-frame 2D model gives the
-#   same answer for a clip and its reverse (close to chance here), while a 3D CNN that
+# - Direction of motion cannot be seen in single frames: a per-frame 2D model that averages
+#   its frame features over time gives the same answer for a clip and its reverse (close to
+#   chance here), while a 3D CNN that
 #   convolves over time classifies almost every clip correctly.
 #
 # ## Exercises
