@@ -203,13 +203,18 @@ print("true convolution of the step:\n", correlate(step, flipped).int().numpy())
 # ## The vectorised convolution: im2col
 #
 # Four nested Python loops are fine for a $6 \times 6$ image and hopeless for a network.
-# The trick every library has used since the early GPU implementations
-# {cite}`chellapilla2006high` is **im2col**: copy every receptive field (every window,
+# One common trick, used since the early GPU implementations
+# {cite}`chellapilla2006high`, is **im2col**: copy every receptive field (every window,
 # across all $C_{in}$ channels) into one column of a matrix. With $L$ output positions
 # that matrix has shape $(C_{in} f^2, L)$. The $C_{out}$ filters, each flattened into a row,
 # form a $(C_{out}, C_{in} f^2)$ matrix, and the whole layer becomes one matrix product:
 #
 # $$Z = W_{\text{rows}}\; X_{\text{cols}} \quad\in\quad \mathbb{R}^{C_{out} \times L}.$$
+#
+# It is not the only way: libraries such as cuDNN also offer direct convolution and
+# algorithms based on the FFT and on Winograd's minimal filtering; which one is fastest
+# depends on the layer's shape. im2col is the easiest to write and to understand,
+# because it hands all the work to a matrix product.
 #
 # PyTorch's `F.unfold` builds $X_{\text{cols}}$. On the example above:
 
@@ -308,8 +313,9 @@ claim("ch02.naive_over_im2col_16x28", naive_ratios[(16, 28)], low=100)  # the lo
 print(f"naive loops / im2col at 16x28x28: {naive_ratios[(16, 28)]:,.0f}x")
 
 # %% [markdown]
-# The loops are more than a hundred times slower than the matrix product (often thousands
-# of times), which in turn is
+# The loops are more than a hundred times slower than the matrix product (the last line
+# prints the ratio on your machine; on some machines it runs into the thousands), and the
+# matrix product in turn is
 # within a small factor of PyTorch's tuned kernels (they pick among several
 # algorithms, im2col-style ones included, and avoid materialising the big column matrix).
 # The price of im2col is memory: every input value is copied into up to $f^2$ columns.
@@ -442,7 +448,7 @@ print(
 # Applied to the `camera` photograph with same padding (we use the fast
 # `conv2d_im2col` from now on):
 
-# %% mystnb={"figure": {"caption": "Classic hand-designed kernels applied to a real photo. Edge filters are shown as magnitudes; gray means zero response.", "name": "fig-ch02-kernels"}}
+# %% mystnb={"figure": {"caption": "Classic hand-designed kernels applied to a real photo. Laplacian, outline and the Sobel magnitude are shown as magnitudes (white means zero response); Sobel x and y keep their sign (colour bars: blue positive, red negative, white zero).", "name": "fig-ch02-kernels"}}
 camera = data.image_to_tensor(data.sample_image("camera"))[None]  # (1, 1, 512, 512)
 names = ["gaussian_blur", "sharpen", "laplacian", "outline", "sobel_x", "sobel_y", "scharr_x"]
 filtered = {name: conv.conv2d_im2col(camera, conv.KERNELS[name][None, None], padding="same")[0, 0] for name in names}
@@ -454,17 +460,21 @@ panels += [(n, filtered[n], "RdBu", -2, 2) for n in ["sobel_x", "sobel_y"]]
 panels += [("Sobel magnitude", sobel_magnitude, "gray_r", 0, 2)]
 fig, axes = plt.subplots(2, 4, figsize=(11, 5.8))
 for ax, (name, img, cmap, lo, hi) in zip(axes.flat, panels):
-    ax.imshow(img[100:356, 150:406].numpy(), cmap=cmap, vmin=lo, vmax=hi)
+    shown = ax.imshow(img[100:356, 150:406].numpy(), cmap=cmap, vmin=lo, vmax=hi)
     ax.set_title(name, fontsize="small")
     ax.axis("off")
+    if cmap == "RdBu":  # signed responses: a colour bar says which sign is which colour
+        fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.03, ticks=[lo, 0, hi])
 fig.tight_layout()
 
 # %% [markdown]
 # The crop shows the photographer. The blur softens the grass texture; sharpening makes
 # the coat's outline crisper; the Laplacian and outline filters light up edges and
-# fine texture and stay dark on the smooth sky. Sobel x (red = brighter on the left,
-# blue = brighter on the right) finds the vertical edges of the tripod legs, Sobel y the
-# horizontal ones, and their combined magnitude $\sqrt{G_x^2 + G_y^2}$ is a classic edge
+# fine texture and stay pale on the smooth sky. Sobel x computes left minus right (the
+# kernel's positive column is on the left, and `conv2d` does not flip it), so with the `RdBu`
+# colour map a vertical edge that is brighter on its left comes out blue (positive) and one
+# that is brighter on its right red (negative). It finds the vertical edges of the tripod
+# legs, Sobel y (top minus bottom) the horizontal ones, and their combined magnitude $\sqrt{G_x^2 + G_y^2}$ is a classic edge
 # map. A CNN's first layer learns filters much like these (Chapter 12 shows them).
 #
 # ## Convolution over volumes

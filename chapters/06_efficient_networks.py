@@ -304,6 +304,23 @@ def median_time(fn, repeats=7):
     return statistics.median(times)
 
 
+def separable_times(dwise, pwise, x, repeats=7):
+    """Median time of depthwise + pointwise, and the depthwise step's median share of it, both
+    from the same calls (timed apart, the two steps scatter independently and the share can
+    come out above 100 %)."""
+    pwise(dwise(x))
+    totals, shares = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        y = dwise(x)
+        middle = time.perf_counter()
+        pwise(y)
+        end = time.perf_counter()
+        totals.append(end - start)
+        shares.append((middle - start) / (end - start))
+    return statistics.median(totals), statistics.median(shares)
+
+
 latency = []
 with torch.no_grad():
     for c, size in [(32, 112), (128, 56), (256, 28), (512, 14)]:
@@ -317,19 +334,18 @@ with torch.no_grad():
                 for m in (std, dwise, pwise):
                     m.to(memory_format=torch.channels_last)
             t_std = median_time(lambda: std(x))
-            t_dw = median_time(lambda: dwise(x))
-            t_pw = median_time(lambda: pwise(dwise(x)))
+            t_sep, dw_share = separable_times(dwise, pwise, x)
             theory = cost.separable_cost(3, c, c, size).mult_adds / cost.standard_conv_cost(3, c, c, size).mult_adds
-            latency.append((c, size, layout, t_std, t_dw, t_pw, theory))
+            latency.append((c, size, layout, t_std, dw_share, t_sep, theory))
 largest = [row for row in latency if row[0] == 512]
 # separable is faster at 512 channels (best layout against best layout)
 claim("ch06.separable_speedup_512", min(row[3] for row in largest) / min(row[5] for row in largest), low=1.0)
 print(
     f"{'C x H':>10} {'layout':>13} {'standard':>9} {'separable':>10} {'speed-up':>9} {'theory':>7} {'dw share of time':>17}"
 )
-for c, size, layout, t_std, t_dw, t_sep, theory in latency:
+for c, size, layout, t_std, dw_share, t_sep, theory in latency:
     print(
-        f"{c:>4} x {size:<4} {layout:>13} {t_std * 1e3:7.2f}ms {t_sep * 1e3:8.2f}ms {t_std / t_sep:8.1f}x {1 / theory:6.1f}x {t_dw / t_sep:16.0%}"
+        f"{c:>4} x {size:<4} {layout:>13} {t_std * 1e3:7.2f}ms {t_sep * 1e3:8.2f}ms {t_std / t_sep:8.1f}x {1 / theory:6.1f}x {dw_share:16.0%}"
     )
 
 # %% [markdown]
@@ -338,7 +354,8 @@ for c, size, layout, t_std, t_dw, t_sep, theory in latency:
 # 9 multiplications per value it reads, so it is limited by how fast data moves, not by
 # arithmetic, while the standard and pointwise convolutions reuse every value many times
 # and run close to the processor's peak. The last column shows the depthwise step's share
-# of the time on the machine that ran this notebook; its share of the mult-adds is only
+# of the separable layer's time on the machine that ran this notebook (both steps timed in the
+# same calls, so the share stays below 100 %); its share of the mult-adds is only
 # $9 / (9 + n_c')$, 1.7 % at 512 channels. (Timings on a busy machine scatter widely;
 # run the cell again on yours.) The memory layout matters too: in NCHW the
 # channels of one pixel are far apart, which suits some kernels and not others. Real
@@ -347,7 +364,10 @@ for c, size, layout, t_std, t_dw, t_sep, theory in latency:
 # ## MobileNet v2: inverted residuals
 #
 # MobileNet v2 keeps the depthwise-separable idea and rearranges it into the
-# **bottleneck residual block** of its Table 1 (`models.InvertedResidual`):
+# **bottleneck residual block** of its Table 1 (`models.InvertedResidual`). Its activation
+# is **ReLU6**, $\min(\max(0, x), 6)$: a ReLU whose output is capped at 6, which keeps
+# activations in a small range that survives low-precision arithmetic on mobile hardware.
+# The block:
 #
 # 1. a $1 \times 1$ convolution **expands** $k$ channels to $tk$ (expansion factor $t = 6$),
 #    with ReLU6;
@@ -356,9 +376,13 @@ for c, size, layout, t_std, t_dw, t_sep, theory in latency:
 #    activation (a ReLU on the thin output would destroy information);
 # 4. a **residual** connection adds the input when $s = 1$ and $k = k'$.
 #
-# It is "inverted" because it is thin at the ends and wide in the middle, the reverse of
-# ResNet's bottleneck, and the shortcut joins the thin ends. The network stacks 17 such
-# blocks following the paper's Table 2:
+# Compare ResNet's **bottleneck block** (`models.Bottleneck`, the block of ResNet-50 and
+# deeper ResNets; Chapter 5 counts ResNet-50's parameters with it): a $1 \times 1$
+# convolution reduces the channels by a factor of 4 (256 to 64, say), a $3 \times 3$ convolution works on the thin tensor, a second
+# $1 \times 1$ convolution expands back to 256, and the shortcut joins the wide ends. The
+# MobileNet v2 block is "inverted" because it is thin at the ends and wide in the middle,
+# the reverse of ResNet's bottleneck, and its shortcut joins the thin ends. The network
+# stacks 17 such blocks following the paper's Table 2:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -424,7 +448,7 @@ print(f"{'MobileNet v2':14s} {v2_params / 1e6:8.2f}M {v2_ma / 1e6:9.0f}M {'72.0 
 # NBVAL_CHECK_OUTPUT
 alpha, beta, gamma = 1.2, 1.1, 1.15
 print(f"alpha * beta^2 * gamma^2 = {alpha * beta**2 * gamma**2:.4f}")
-released = {
+released = {  # B-phi: (width, depth, resolution) of the released models
     0: (1.0, 1.0, 224),
     1: (1.0, 1.1, 240),
     2: (1.1, 1.2, 260),
@@ -435,12 +459,12 @@ released = {
     7: (2.0, 3.1, 600),
 }
 print(
-    f"{'model':5s} {'depth':>6} {'width':>6} {'res':>5} {'FLOPs x':>8} | released: {'width':>5} {'depth':>5} {'res':>4}"
+    f"{'model':5s} {'depth':>6} {'width':>6} {'res':>5} {'FLOPs x':>8} | released: {'depth':>5} {'width':>5} {'res':>4}"
 )
 for phi, (w_rel, d_rel, r_rel) in released.items():
     print(
         f"B{phi:<4d} {alpha**phi:6.2f} {beta**phi:6.2f} {round(224 * gamma**phi):5d} {(alpha * beta**2 * gamma**2) ** phi:8.2f} |"
-        f" {'':9s} {w_rel:5.1f} {d_rel:5.1f} {r_rel:4d}"
+        f" {'':9s} {d_rel:5.1f} {w_rel:5.1f} {r_rel:4d}"
     )
 
 # %% [markdown]
@@ -451,8 +475,16 @@ for phi, (w_rel, d_rel, r_rel) in released.items():
 # Channel counts are also rounded to multiples of 8. The formula was the recipe; the released
 # models were tuned around it.
 #
-# The baseline B0 is built from MBConv blocks (MobileNet v2's inverted residual plus
-# squeeze-and-excitation). torchvision's build, counted:
+# The baseline B0 is built from **MBConv** blocks ("mobile inverted bottleneck
+# convolution"): MobileNet v2's inverted residual block, with $3 \times 3$ or $5 \times 5$
+# depthwise filters, the swish (SiLU) activation $x \cdot \sigma(x)$ instead of ReLU6, and
+# a squeeze-and-excitation step after the depthwise convolution; MBConv6 expands the
+# channels 6 times, MBConv1 not at all. **Squeeze-and-excitation** reweights the channels:
+# it averages each channel over the whole image (the squeeze), passes the resulting vector
+# through two small fully connected layers, the first of which narrows it, and a sigmoid
+# (the excitation), and multiplies every channel by its gate in $(0, 1)$, so the block can
+# keep the channels that matter for the image at hand and damp the others. torchvision's
+# build, counted:
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -119,12 +119,16 @@ geometric = {
 device.seed_everything(1)
 shown = [t(cat) for t in geometric.values()]
 print({name: tuple(img.shape) for name, img in zip(geometric, shown)})
-plot.show_images([img.float() / 255 for img in shown], list(geometric), ncols=4, size=2.6)
+fig = plot.show_images([img.float() / 255 for img in shown], list(geometric), ncols=4, size=2.6)
 # %% [markdown]
 # `RandomResizedCrop` picks a rectangle covering a random fraction of the image (here 30 %
-# to 100 %, with a random aspect ratio) and resizes it to the output size, the "random
-# cropping" of the lectures in the form Inception and ResNet training used. `RandomAffine`
-# combines rotation, translation, scaling and shear; `ElasticTransform` moves every pixel
+# to 100 %, with a random aspect ratio) and resizes it to the output size. This form of the
+# lectures' "random cropping" comes from GoogLeNet's training (crops of 8 % to 100 % of the
+# area, aspect ratios between 3/4 and 4/3, the transform's defaults) {cite}`szegedy2015going`;
+# ResNet was trained with a simpler *scale jittering* instead: resize the image so that its
+# shorter side is a random length in $[256, 480]$, then take a random $224 \times 224$ crop
+# {cite}`he2016deep`. `RandomAffine` combines rotation, translation, scaling and shear;
+# `ElasticTransform` moves every pixel
 # by a smooth random displacement field (uniform random noise smoothed by a Gaussian blur
 # of width `sigma` pixels, its strength set by `alpha`), the local warping used for handwriting
 # {cite}`simard2003best`. The pixels that enter the frame are filled with black (`fill=0`).
@@ -186,7 +190,7 @@ for shift in [(20, -20, 20), (-20, 20, 20), (5, 0, 50)]:
 
 # %% mystnb={"figure": {"caption": "The lectures' colour shifts on a photo (0-255 scale): (+20, -20, +20) turns it purple, (-20, +20, +20) cyan, (+5, 0, +50) blue. A network trained with such shifts learns that the object does not depend on the lighting.", "name": "fig-ch07-colour-shift"}}
 shifts = [(0, 0, 0), (20, -20, 20), (-20, 20, 20), (5, 0, 50)]
-plot.show_images(
+fig = plot.show_images(
     [augment.colour_shift(coffee_t, s).float() / 255 for s in shifts],
     ["original" if s == (0, 0, 0) else f"R{s[0]:+d} G{s[1]:+d} B{s[2]:+d}" for s in shifts],
     ncols=4,
@@ -285,7 +289,7 @@ strong = {
     "alpha_2 = -60": [0, -60, 0],
 }
 images = [cat_float] + draws + [augment.pca_colour_augment(cat_float, a, eigvals, eigvecs) for a in strong.values()]
-plot.show_images(images, ["original", "N(0, 0.1^2)", "N(0, 0.1^2)", "N(0, 0.1^2)", *strong], ncols=4, size=2.5)
+fig = plot.show_images(images, ["original", "N(0, 0.1^2)", "N(0, 0.1^2)", "N(0, 0.1^2)", *strong], ncols=4, size=2.5)
 # %% [markdown]
 # ### A pipeline of transforms
 #
@@ -309,7 +313,7 @@ print(pipeline)
 device.seed_everything(3)
 samples = [pipeline(astronaut, "astronaut") for _ in range(8)]
 assert all(label == "astronaut" and img.dtype == torch.uint8 and img.shape == (3, 160, 160) for img, label in samples)
-plot.show_images([img.float() / 255 for img, _ in samples], ncols=8, size=1.5)
+fig = plot.show_images([img.float() / 255 for img, _ in samples], ncols=8, size=1.5)
 # %% [markdown]
 # ## Augmentation runs in the data-loading workers
 #
@@ -528,9 +532,15 @@ print(f"two source networks pre-trained in {time.process_time() - start:.1f} CPU
 #
 # (c) **fine-tune the last block**: the pre-trained network with a new head
 #     (`augment.replace_head`), everything frozen except the last conv block and the head
-#     (`augment.freeze(model, except_=[...])`, $10^{-3}$);
+#     (`augment.freeze(model, except_=[model[8:]])`, $10^{-3}$). In the `nn.Sequential` of
+#     `small_cnn`, indices 0-2 and 4-6 are the first two conv–BN–ReLU blocks and 3 and 7
+#     their max-pooling layers, so `model[8:]` starts at the third block's convolution: it
+#     holds that block (the $32 \to 64$ convolution and its batch norm), the global average
+#     pooling, the flattening and the new head: 18,885 of the network's 23,733 parameters. This is
+#     `first_trained = 8` in the code: the last block is the one whose features are the
+#     most specific to the source task, so it is the first to adapt;
 #
-# (d) **fine-tune everything**: the same, nothing frozen ($10^{-3}$).
+# (d) **fine-tune everything**: the same, nothing frozen (`first_trained = 0`, $10^{-3}$).
 #
 # Test accuracy is recorded every 10 steps, for three different draws of the 25 images:
 
@@ -724,15 +734,15 @@ if backbone is None:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-total = models.count_parameters(backbone)
+before = models.count_parameters(backbone)
 head = augment.replace_head(backbone, 3)  # cat, astronaut, coffee
 augment.freeze(backbone, except_=[head])
-print(f"MobileNetV2: {total:,} parameters; new head {head}")
+total, trainable = models.count_parameters(backbone), augment.trainable_parameters(backbone)
+print(f"MobileNetV2: {before:,} parameters with ImageNet's 1000-class head, {total:,} with the new head {head}")
 print(
-    f"trainable after freezing: {augment.trainable_parameters(backbone):,} "
-    f"= 1280 x 3 + 3 = {1280 * 3 + 3:,} ({100 * augment.trainable_parameters(backbone) / total:.2f} % of the network)"
+    f"trainable after freezing: {trainable:,} = 1280 x 3 + 3 = {1280 * 3 + 3:,} ({100 * trainable / total:.2f} % of the network)"
 )
-print(f"frozen: {models.count_parameters(backbone) - augment.trainable_parameters(backbone):,}")
+print(f"frozen: {total - trainable:,}")
 
 # %%
 preprocess = weights.transforms()
@@ -795,8 +805,12 @@ for w in (
 # - **ensembling**: train several networks (3 to 15) independently and average their
 #   outputs $\hat{y}$; typically 1-2 % better, at several times the cost;
 # - **multi-crop at test time**: run the classifier on several crops of each test image
-#   and average. The classic **10-crop** takes the four corner crops and the centre crop,
-#   and the same five of the mirrored image {cite}`krizhevsky2012imagenet,simonyan2015very`.
+#   and average. The classic **10-crop** is AlexNet's: the four corner crops and the centre
+#   crop, and the same five of the mirrored image {cite}`krizhevsky2012imagenet`. VGG went
+#   further {cite}`simonyan2015very`: it ran the network fully convolutionally on the whole
+#   rescaled image (*dense* evaluation, its class-score map averaged) and also averaged 150
+#   crops (a $5 \times 5$ grid and its mirrors at three scales), best of all when combining
+#   the two.
 #
 # We measure both on the digits, with the five networks trained with augmentation above.
 # For the crops, each $16 \times 16$ test digit is padded by one pixel to $18 \times 18$ and
