@@ -696,6 +696,17 @@ for name in style_layers:
     claim("ch12.transfer.gram_to_style_over_to_content", to_style / to_content, high=0.5)
 claim("ch12.transfer.style_cost_drop_ratio", drop, low=50)
 # %% [markdown]
+# ```{note}
+# **Against published results.** Style transfer has no accuracy to compare with. Gatys et al.
+# {cite}`gatys2016image` judge their images by eye, showing how a result changes with the ratio
+# $\alpha / \beta$ and with the choice of layers; the cost is what the optimiser minimises, not a
+# score. Our numbers are costs as well: the falling style cost and the Gram matrices moving
+# towards the style's show that the optimisation worked, not that the image is good, and with
+# random weights and layer weights set against a black image they mean nothing outside this setup.
+# What this offline run cannot show is what the paper's figures rest on: ImageNet-trained VGG-19
+# features, whose deep layers keep the objects of the photo recognisable under the new style.
+# ```
+#
 # ### Starting from noise, as in the lecture
 #
 # The lecture initialises $G$ randomly. Starting from uniform noise with the same costs, the style
@@ -767,7 +778,8 @@ fig.tight_layout()
 #   $J = 38.28125$ with $\alpha = 10, \beta = 40$.
 # - Offline, random VGG-19 weights still transfer colours and textures (the style cost fell by a
 #   large factor and the Gram matrices of $G$ moved close to the style's), but content is kept weakly
-#   and nothing semantic is restyled; ImageNet weights do better.
+#   and nothing semantic is restyled; ImageNet weights do better. The costs show that the
+#   optimiser worked, not that the image is good: as Gatys et al. do, judge the result by eye.
 #
 # ## Exercises
 #
