@@ -373,6 +373,96 @@ def test_grading_without_the_forkserver_gives_the_same_result(tmp_path, monkeypa
     assert res.cpu_s is not None and res.cpu_s > 0
 
 
+def _kernel(work: Path, zygote: str | None, name: str):
+    """A kernel started by jupyter_client from the grading kernelspec (through the zygote when given)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    pidfile = work / f"{name}.pids"
+    folder = grading._write_kernelspec(work / name, grading.Options(memory_mb=1536), pidfile, zygote)
+    (work / name / "cwd").mkdir()
+    km = KernelManager(
+        kernel_name=grading.KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(folder / "kernels")])
+    )
+    km.start_kernel(cwd=str(work / name / "cwd"), env={**grading.KERNEL_ENV, "CVBOOK_TEST_WORD": name})
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    return km, kc, pidfile
+
+
+def _run(kc, code: str, timeout: float = 60) -> tuple[str, str]:
+    """(status, text of the streams and errors) of one cell."""
+    out: list[str] = []
+
+    def hook(msg):
+        content = msg["content"]
+        if msg["msg_type"] == "stream":
+            out.append(content["text"])
+        elif msg["msg_type"] == "error":
+            out.append(f"{content['ename']}: {content['evalue']}")
+
+    reply = kc.execute_interactive(code, timeout=timeout, output_hook=hook)
+    return reply["content"]["status"], "".join(out)
+
+
+@pytest.mark.skipif(not hasattr(grading.os, "fork"), reason="kernels are forked only where there is fork()")
+def test_kernels_forked_by_the_zygote_behave_as_fresh_ones(tmp_path):
+    """The kernel zygote (cvbook/_kernel_zygote.py): each kernel gets its own folder, environment,
+    session and random state, has torch loaded already, can be interrupted, and dies with its
+    launcher; its CPU time is noted for the grader."""
+    zygote = grading._KernelZygote.start(tmp_path)
+    assert zygote is not None
+    address = zygote.wait_ready()
+    assert address, (tmp_path / "zygote.log").read_text()
+    probe = (
+        "import os, sys, numpy\n"
+        "print(os.getcwd().endswith('cwd'), os.environ['CVBOOK_TEST_WORD'], repr(sys.path[0]), "
+        "os.getsid(0) == os.getpid(), 'torch' in sys.modules, 'cvbook' in sys.modules, numpy.random.randint(10**9))"
+    )
+    try:
+        runs = []
+        for name in ("first", "second"):
+            km, kc, pidfile = _kernel(tmp_path, address, name)
+            try:
+                status, text = _run(kc, probe)
+                assert status == "ok", text
+                words = text.split()
+                assert words[:6] == ["True", name, "''", "True", "True", "False"], text
+                runs.append(words[6])
+                pids = [int(p) for p in pidfile.read_text().split()]
+                assert len(pids) == 2, pids  # the launcher and the forked kernel
+                if name == "first":  # a cell that never ends is interrupted like any kernel's
+                    kc.execute("while True:\n    pass")
+                    time.sleep(1)
+                    km.interrupt_kernel()
+                    reply = kc.get_shell_msg(timeout=30)
+                    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+                    assert _run(kc, "print(6 * 7)") == ("ok", "42\n")
+            finally:
+                kc.stop_channels()
+                km.shutdown_kernel(now=name == "second")  # graceful, then killed with its launcher
+            time.sleep(1)
+            assert not [pid for pid in pids if _alive(pid)], f"{name}: {pids} still run"
+            assert grading._zygote_kernels_cpu_s(pidfile) > 0, f"{name}: no CPU time noted"
+        assert runs[0] != runs[1], "both kernels drew the same NumPy random numbers"
+    finally:
+        zygote.stop()
+    assert zygote.proc.returncode == 0
+
+
+def test_the_alembic_head_is_what_alembic_says():
+    """The gradebook's schema revision, read from nbgrader's migration files (instead of a 6 s
+    `alembic heads` subprocess per run), is the one alembic computes."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import _temp_alembic_ini
+
+    with _temp_alembic_ini("sqlite:///unused.db") as ini:
+        heads = ScriptDirectory.from_config(Config(ini)).get_heads()
+    assert heads == [grading._alembic_head()]
+
+
 # --------------------------------------------------------------------------- budgets
 
 

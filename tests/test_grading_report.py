@@ -55,11 +55,12 @@ def _fake_class(monkeypatch, students):
     monkeypatch.setattr(grading, "find_source", lambda assignment, source: [Path("source.ipynb")])
     monkeypatch.setattr(grading, "prepare_course", lambda root, assignment, notebooks, verbose=False: root)
     monkeypatch.setattr(grading, "expected_notebooks", lambda course, assignment: expected)
+    monkeypatch.setattr(grading, "_forks_allowed", lambda: False)  # no kernel zygote: no kernels here
     monkeypatch.setattr(
         grading, "discover", lambda path, names, workdir: [grading.Submission(s, s + ".ipynb") for s in students]
     )
 
-    def grade_one(sub, course, assignment, expected, workdir, options):
+    def grade_one(sub, course, assignment, expected, workdir, options, zygote=None):
         time.sleep(0.01)
         return grading.StudentResult(sub.student, sub.label, {"ex1": (1.0, 2.0)}, [], seconds=0.5, cpu_s=0.4)
 

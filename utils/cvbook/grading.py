@@ -53,6 +53,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,14 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# jsonschema checks the "iri" format with rfc3987_syntax when it is installed, which builds a
+# parser as it is imported: about 3 s in every process that imports nbformat (this one, the
+# forkserver, nbgrader). nbformat's notebook schema uses no such format; without the module,
+# jsonschema skips that one check. Only here, in the grading processes, and only if no one
+# imported it already.
+if "rfc3987_syntax" not in sys.modules and "jsonschema" not in sys.modules:
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment] # `import` now raises ImportError
 
 KERNEL_NAME = "cvbook-grading"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
@@ -82,10 +91,46 @@ KERNEL_ENV = {
     "PYTHONWARNINGS": "default",
 }
 
-# Runs in the kernel's process before ipykernel: limits, then exec (same pid).
+# The "kernel" that jupyter_client starts for a student. With a kernel zygote (argv[4], the
+# address of cvbook/_kernel_zygote.py's socket) it asks the zygote for a forked, preloaded kernel
+# and stands in for it: passes on signals, exits with its exit code (the zygote notes the
+# kernel's CPU time in PIDFILE.cpu). Without one (or when the zygote cannot be reached): limits, then exec (same pid).
 _KERNEL_LAUNCHER = """\
 import os, resource, sys
-memory, cpu, pidfile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+memory, cpu, pidfile, zygote, args = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]
+conn = None
+if zygote:
+    import json, signal, socket
+    try:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(zygote)
+        body = dict(cwd=os.getcwd(), env=dict(os.environ), argv=args, memory=memory, cpu=cpu, pidfile=pidfile)
+        body = json.dumps(body).encode()
+        socket.send_fds(conn, [len(body).to_bytes(8, "big") + body], [0, 1, 2])
+        reply = conn.makefile("rb")
+        kernel = int(reply.readline().split()[1])
+    except (OSError, ValueError, IndexError):
+        conn = None
+if conn is not None:
+    with open(pidfile, "a") as f:
+        f.write(f"{os.getpid()}\\n")
+
+    def forward(signum, frame):
+        try:
+            os.kill(kernel, signum)
+        except OSError:
+            pass
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"):
+        signal.signal(getattr(signal, name), forward)
+    end = reply.readline().split()
+    if len(end) == 3 and end[0] == b"exit":
+        os._exit(int(end[1]))
+    try:
+        os.kill(kernel, signal.SIGKILL)
+    except OSError:
+        pass
+    os._exit(1)
 for name, value in (("RLIMIT_DATA", memory), ("RLIMIT_CPU", cpu)):
     if value > 0 and hasattr(resource, name):
         try:
@@ -94,7 +139,7 @@ for name, value in (("RLIMIT_DATA", memory), ("RLIMIT_CPU", cpu)):
             pass
 with open(pidfile, "a") as f:
     f.write(f"{os.getpid()}\\n")
-os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *sys.argv[4:]])
+os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *args])
 """
 
 
@@ -288,9 +333,39 @@ def _run_converter(
     return buffer.getvalue()
 
 
+def _alembic_head() -> str | None:
+    """The revision that nbgrader stamps a new gradebook with, read from its migration files.
+
+    nbgrader asks the ``alembic heads`` command for it, a subprocess that costs about 6 s of CPU
+    per grading run; the answer is the one revision that no other revision names as its
+    ``down_revision``. None when the files do not give exactly one (nbgrader then asks alembic).
+    """
+    import nbgrader
+
+    revisions, parents = set(), set()
+    for path in (Path(nbgrader.__file__).parent / "alembic" / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        found = re.search(r"^revision\s*=\s*['\"]([0-9A-Za-z_]+)['\"]", text, re.M)
+        down = re.search(r"^down_revision\s*=\s*(.+)$", text, re.M)
+        if found:
+            revisions.add(found.group(1))
+        if down:
+            parents.update(re.findall(r"['\"]([0-9A-Za-z_]+)['\"]", down.group(1)))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
 def prepare_course(root: Path, assignment: str, notebooks: list[Path], verbose: bool = False) -> Path:
     """A course in ``root``: the source notebooks, the generated release and the gradebook."""
+    import nbgrader.api
     from nbgrader.converters import GenerateAssignment
+
+    head = _alembic_head()
+    if head is not None and getattr(nbgrader.api.get_alembic_version, "__module__", "") == "nbgrader.api":
+        nbgrader.api.get_alembic_version = lambda: head  # the same answer, without the subprocess
+    scripts = str(Path(sys.executable).parent)  # else nbgrader runs `alembic`: from this Python's scripts
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
     source = Path(root) / "source" / assignment
     source.mkdir(parents=True, exist_ok=True)
@@ -879,7 +954,7 @@ def _hide_hidden_tests_class():
     return HideHiddenTests
 
 
-def _write_kernelspec(folder: Path, options: Options, pidfile: Path) -> Path:
+def _write_kernelspec(folder: Path, options: Options, pidfile: Path, zygote: str | None = None) -> Path:
     spec = Path(folder) / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
     argv = [
@@ -889,6 +964,7 @@ def _write_kernelspec(folder: Path, options: Options, pidfile: Path) -> Path:
         str(options.memory_mb * 2**20),
         str(max(options.student_timeout, 60)),
         str(pidfile),
+        zygote or "",
         "-f",
         "{connection_file}",
     ]
@@ -990,7 +1066,7 @@ def _fork_context():
     scratch (``python -c ...``), as before.
     """
     global _FORK_CONTEXT
-    if os.environ.get("CVBOOK_GRADING_FORKSERVER", "1").strip() == "0":
+    if not _forks_allowed():
         return None
     import multiprocessing
 
@@ -1007,6 +1083,111 @@ def _fork_context():
             ctx.set_forkserver_preload(_WORKER_PRELOAD)
             _FORK_CONTEXT = ctx
         return _FORK_CONTEXT
+
+
+def _forks_allowed() -> bool:
+    """False when ``CVBOOK_GRADING_FORKSERVER=0``: every grading process and every kernel then
+    starts from scratch (slower, and the way to rule the forking out when something looks odd)."""
+    return os.environ.get("CVBOOK_GRADING_FORKSERVER", "1").strip() != "0" and hasattr(os, "fork")
+
+
+#: What the kernel zygote imports once per run, so that no student's kernel imports it again
+#: (about 4 s of CPU per kernel with torch, 6-8 s with torchvision). Not cvbook: each kernel
+#: imports it itself, so that cvbook.measured sees the kernel's own environment.
+_ZYGOTE_PRELOAD = ["numpy", "torch", "torchvision", "ipykernel_launcher", "ipykernel.kernelapp", "ipykernel.ipkernel"]
+
+
+class _KernelZygote:
+    """``cvbook/_kernel_zygote.py`` running for one grading run: it imports :data:`_ZYGOTE_PRELOAD`
+    and forks a ready kernel for each student (see that file for the protocol).
+
+    Anything that goes wrong (no Unix sockets, a path too long for one, an import that starts a
+    thread, a crash) only means that kernels start from scratch, as they always did."""
+
+    def __init__(self, proc: subprocess.Popen, address: str, log_path: Path, verbose: bool):
+        self.proc, self.address, self.log_path, self.verbose = proc, address, log_path, verbose
+        self._ready: str | None = None
+        self._waited = False
+
+    @classmethod
+    def start(cls, work: Path, verbose: bool = False) -> _KernelZygote | None:
+        script = Path(__file__).with_name("_kernel_zygote.py")
+        address = str(Path(work) / "kernels.sock")
+        if not script.exists() or not hasattr(socket, "AF_UNIX") or len(address.encode()) > 100:
+            return None
+        env = dict(os.environ, **KERNEL_ENV)  # what is read at start-up (hash seed, warnings) as in a kernel
+        env.pop("JPY_PARENT_PID", None)
+        log_path = Path(work) / "zygote.log"
+        try:
+            with open(log_path, "wb") as log:
+                proc = subprocess.Popen(
+                    [sys.executable, str(script), address, ",".join(_ZYGOTE_PRELOAD)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    env=env,
+                    cwd=work,
+                    start_new_session=True,  # Ctrl-C is ours to handle; we close its stdin
+                )
+        except OSError:
+            return None
+        return cls(proc, address, log_path, verbose)
+
+    def wait_ready(self, timeout: float = 300.0) -> str | None:
+        """The socket address once the imports are done; None if the zygote is not usable."""
+        if self._waited:
+            return self._ready
+        self._waited = True
+        import select
+
+        line = b""
+        deadline = time.monotonic() + timeout
+        while not line.endswith(b"\n") and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
+            chunk = os.read(self.proc.stdout.fileno(), 256)
+            if not chunk:
+                break
+            line += chunk
+        if line.strip() == b"ready":
+            self._ready = self.address
+        else:
+            if self.verbose:
+                said = line.decode("utf-8", "replace").strip() or "no answer"
+                sys.stderr.write(f"kernel zygote not used ({said}); kernels start from scratch\n")
+            self.stop()
+        return self._ready
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()  # its signal to kill what is left and leave
+                self.proc.wait(10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        if self.verbose and self.log_path.exists() and self.log_path.stat().st_size:
+            sys.stderr.write(self.log_path.read_text(errors="replace"))
+
+
+def _zygote_kernels_cpu_s(pidfile: Path) -> float:
+    """CPU seconds of the kernels the zygote forked for one student (their launchers note them)."""
+    path = Path(str(pidfile) + ".cpu")
+    if not path.exists():
+        return 0.0
+    total = 0.0
+    for word in path.read_text().split():
+        try:
+            total += float(word)
+        except ValueError:
+            pass
+    return total
 
 
 def _forked_worker(spec_path: str, cwd: str, env: dict, log_path: str) -> None:
@@ -1194,9 +1375,18 @@ def _explain(autograded_nb, exp: Expected) -> tuple[dict[str, str], list[str]]:
 
 
 def grade_one(
-    sub: Submission, course: Path, assignment: str, expected: list[Expected], workdir: Path, options: Options
+    sub: Submission,
+    course: Path,
+    assignment: str,
+    expected: list[Expected],
+    workdir: Path,
+    options: Options,
+    zygote: str | None = None,
 ) -> StudentResult:
-    """Validate, repair and autograde one student's submission; never raises for a bad submission."""
+    """Validate, repair and autograde one student's submission; never raises for a bad submission.
+
+    ``zygote``: the address of a running kernel zygote (:class:`_KernelZygote`), whose forked
+    kernels start with their imports done; None: every kernel starts from scratch."""
     import nbformat
 
     started = time.monotonic()
@@ -1230,7 +1420,7 @@ def grade_one(
     shutil.copytree(course / "source", root / "source", dirs_exist_ok=True)
     shutil.copyfile(course / "gradebook.db", root / "gradebook.db")
     pidfile = root / "kernel.pids"
-    jupyter = _write_kernelspec(root / "jupyter", options, pidfile)
+    jupyter = _write_kernelspec(root / "jupyter", options, pidfile, zygote)
     spec = {
         "root": str(root),
         "assignment": assignment,
@@ -1293,6 +1483,7 @@ def grade_one(
             "scored 0; grade this notebook by hand"
         )
     res.cpu_s = round(usage.ru_utime + usage.ru_stime, 2) if usage is not None else None
+    kernel_cpu_s = _zygote_kernels_cpu_s(pidfile)  # kernels forked by the zygote are not our children
     log = (root / "worker.log").read_bytes() if (root / "worker.log").exists() else b""
     if options.verbose and log:
         sys.stderr.write(log.decode("utf-8", "replace"))
@@ -1308,6 +1499,8 @@ def grade_one(
         res.run_s = result.get("run_s")
         if res.cpu_s is None and result.get("cpu_s") is not None:  # forked: the process measured itself
             res.cpu_s = result["cpu_s"]
+        if res.cpu_s is not None:
+            res.cpu_s = round(res.cpu_s + kernel_cpu_s, 2)
         for gid, (score, maximum) in result.get("cells", {}).items():
             if gid in res.cells:
                 res.cells[gid] = (float(score or 0), float(maximum))
@@ -1483,10 +1676,14 @@ def grade(
     notebooks = find_source(assignment, source)
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix=f"cvbook-grade-{assignment}-"))
+    zygote = None
     try:
+        # the kernel zygote imports the students' libraries while the course is prepared
+        zygote = _KernelZygote.start(work, options.verbose) if _forks_allowed() else None
         course = prepare_course(work / "course", assignment, notebooks, options.verbose)
         expected = expected_notebooks(course, assignment)
         subs = discover(Path(submissions), [e.name for e in expected], work)
+        address = zygote.wait_ready() if zygote is not None else None
         log(
             f"grading {len(subs)} submission(s) of {assignment} against "
             f"{', '.join(str(n) for n in notebooks)} with {options.jobs} job(s)"
@@ -1502,7 +1699,7 @@ def grade(
 
         def one(sub: Submission) -> StudentResult:
             try:
-                res = grade_one(sub, course, assignment, expected, work, options)
+                res = grade_one(sub, course, assignment, expected, work, options, address)
             except Exception as err:  # noqa: BLE001 - one bad submission never stops the class
                 cells = {e.grade_id: (0.0, e.points) for exp in expected for e in exp.graded}
                 res = StudentResult(
@@ -1535,6 +1732,8 @@ def grade(
         )
         return results
     finally:
+        if zygote is not None:
+            zygote.stop()
         if options.keep_work:
             log(f"kept the grading folder {work}")
         else:
