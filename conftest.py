@@ -46,22 +46,22 @@ SCOPE_SECONDS: dict[str, float] = {
     "chapters/11_face_verification.ipynb": 150,
     "chapters/12_what_cnns_learn.ipynb": 127,
     "chapters/04_classic_architectures.ipynb": 115,
-    "tests/test_fairness.py::TestFairnessCh09": 105,
-    "tests/test_fairness.py::TestFairnessCh03": 105,
-    "tests/test_fairness.py::TestFairnessCh01": 105,
     "chapters/05_going_deeper.ipynb": 99,
-    "tests/test_fairness.py::TestFairnessCh04": 91,
     "chapters/03_building_and_training_a_cnn.ipynb": 80,
-    "tests/test_fairness.py::TestFairnessCh06": 80,
-    "tests/test_fairness.py::TestFairnessCh10": 75,
-    "tests/test_fairness.py::TestFairnessCh07": 75,
+    "tests/test_fairness.py::TestFairnessCh09": 50,
+    "tests/test_fairness.py::TestFairnessCh03": 50,
+    "tests/test_fairness.py::TestFairnessCh01": 45,
+    "tests/test_fairness.py::TestFairnessCh10": 40,
+    "tests/test_fairness.py::TestFairnessCh04": 37,
+    "tests/test_fairness.py::TestFairnessCh06": 34,
+    "tests/test_fairness.py::TestFairnessCh08": 34,
+    "tests/test_fairness.py::TestFairnessCh13": 33,
     "tests/test_grading.py": 40,  # --jobs 2: see above
     "tests/test_tools.py": 35,
-    "tests/test_models.py": 35,
-    "tests/test_exercises.py": 35,
     "tests/test_measured.py": 30,
+    "tests/test_exercises.py": 30,
 }
-DEFAULT_SCOPE_S = {"notebook": 50.0, "fairness": 60.0}
+DEFAULT_SCOPE_S = {"notebook": 50.0, "fairness": 30.0}
 
 
 def _scope(nodeid: str) -> str:

@@ -349,11 +349,11 @@ def test_a_runaway_grading_process_is_stopped_with_its_kernel(tmp_path):
     nb = override(solved(), "ex3_answer", "while True:\n    pass")
     (tmp_path / "in").mkdir()
     nbformat.write(nb, tmp_path / "in" / "runaway.ipynb")
-    options = grading.Options(timeout=600, student_timeout=25, jobs=1, keep_work=True, feedback=False)
+    options = grading.Options(timeout=600, student_timeout=15, jobs=1, keep_work=True, feedback=False)
     lines: list[str] = []
     results = grading.grade(FIXTURE_CHAPTER, tmp_path / "in", tmp_path / "out", ROOT, options, log=lines.append)
     (res,) = results
-    assert res.total == 0 and any("grading stopped after 25 s" in p for p in res.problems), res.problems
+    assert res.total == 0 and any("grading stopped after 15 s" in p for p in res.problems), res.problems
     work = Path(next(ln for ln in lines if ln.startswith("kept the grading folder")).split()[-1])
     pids = [int(x) for x in (work / "students" / "runaway" / "kernel.pids").read_text().split()]
     assert pids, "the kernel never started"
