@@ -107,6 +107,36 @@ assert [r.parameters for r in table.rows if r.parameters] == by_hand
 # $32 \times 32$ instead.
 # ```
 #
+# ## ImageNet and its challenge
+#
+# AlexNet, VGG and the networks of the next two chapters were built for one benchmark.
+# **ImageNet** {cite}`deng2009imagenet` is a collection of about 14.2 million photographs
+# sorted into some 22,000 categories of the WordNet hierarchy (the lectures give both "15
+# million" and "14,197,122 images"; the second is the count ImageNet published, and 15
+# million is its rounding up). Its yearly **ImageNet Large Scale Visual Recognition
+# Challenge** (ILSVRC, 2010-2017) {cite}`russakovsky2015imagenet` used a subset of 1,000
+# classes: about 1.28 million training images, 50,000 for validation and 100,000 for the
+# test. The classification score is the **top-5 error**: a prediction counts as right if the
+# true class is among the network's five most probable ones (many photos hold several
+# objects, and some classes, such as dog breeds, are hard even for people). The winners'
+# top-5 error on the test set tells the story of this part of the book:
+#
+# | year | winner | top-5 error | what it brought |
+# |---|---|---|---|
+# | 2010 | NEC-UIUC | 28.2 % | hand-designed features (SIFT, LBP) and linear SVMs |
+# | 2011 | XRCE | 25.8 % | Fisher vectors: still hand-designed features |
+# | 2012 | AlexNet (SuperVision) | 15.3 % | a deep CNN trained on GPUs; the runner-up had 26.2 % |
+# | 2013 | Clarifai (ZFNet) | 11.7 % | AlexNet tuned with the help of visualisations {cite}`zeiler2014visualizing` (Chapter 12) |
+# | 2014 | GoogLeNet | 6.7 % | Inception modules, 22 layers (Chapter 5); VGG was second with 7.3 % |
+# | 2015 | ResNet | 3.6 % | residual connections, 152 layers (Chapter 5) |
+# | 2016 | Trimps-Soushen | 3.0 % | ensembles of existing networks |
+# | 2017 | SENet | 2.3 % | squeeze-and-excitation blocks (Chapter 6) |
+#
+# A trained person who practised on the task reached about 5.1 % top-5 error
+# {cite}`russakovsky2015imagenet`, a level the networks passed in 2015. Each entry is usually
+# an ensemble of several networks evaluated on many crops (Chapter 7 measures what these two
+# tricks buy); single networks score a little worse.
+#
 # ## AlexNet
 #
 # AlexNet {cite}`krizhevsky2012imagenet` is LeNet's pattern at ImageNet scale
@@ -129,6 +159,20 @@ assert flat == 9216
 # %% [markdown]
 # About **60M** parameters (62.4 million here), a thousand times LeNet-5, and almost all of
 # them (58.6 million) in the three fully connected layers.
+#
+# So many parameters learned from 1.28 million images overfit, and AlexNet's main defence,
+# besides augmentation (Chapter 7), was **dropout** {cite}`srivastava2014dropout` in the fully
+# connected layers: during training each unit's output is set to zero with probability 0.5,
+# a different random half every step, so no unit can rely on particular partners and the
+# network behaves like an average of many thinned networks. At test time all units are used.
+# The paper halved their outputs at test time to keep the expected input of the next layer
+# unchanged; `nn.Dropout` does the equivalent the other way round, doubling the surviving
+# outputs during training, so that evaluation needs no change (`model.eval()` switches
+# dropout off). The `Dropout` rows of the table have no parameters and no effect on the
+# shapes. The paper drops the outputs of the two hidden fully connected layers; torchvision,
+# and the package which matches it, drops the inputs of the first two (the flattened
+# features and the first hidden layer's output). Dropout roughly doubled the number of
+# iterations AlexNet needed to converge, the price of the regularisation.
 #
 # ### 227 or 224?
 #

@@ -500,6 +500,56 @@ assert round(b0_params / 1e6, 1) == 5.3 and abs(b0_ma / 0.39e9 - 1) < 0.02
 # twice as many). The squeeze-and-excitation gates' element-wise multiplications are not
 # convolutions and are not included.
 #
+# B0's body, stage by stage, read off the built network (each stage's first block sets the
+# stride; the expansion ratio $t$ is the depthwise layer's width over the block's input
+# width) and compared with Table 1 of the EfficientNet paper {cite}`tan2019efficientnet`:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+PAPER_B0 = [  # operator, input resolution, output channels, layers (EfficientNet paper, Table 1)
+    ("Conv3x3", 224, 32, 1),
+    ("MBConv1, k3x3", 112, 16, 1),
+    ("MBConv6, k3x3", 112, 24, 2),
+    ("MBConv6, k5x5", 56, 40, 2),
+    ("MBConv6, k3x3", 28, 80, 3),
+    ("MBConv6, k5x5", 14, 112, 3),
+    ("MBConv6, k5x5", 14, 192, 4),
+    ("MBConv6, k3x3", 7, 320, 1),
+    ("Conv1x1, pool, FC", 7, 1280, 1),
+]
+seen = {}
+hooks = [
+    stage.register_forward_hook(lambda m, i, o, k=k: seen.__setitem__(k, (i[0].shape[-1], o.shape[1])))
+    for k, stage in enumerate(b0.features)
+]
+b0.eval()(torch.zeros(1, 3, 224, 224, device="meta"))
+for hook in hooks:
+    hook.remove()
+rows = []
+for k, stage in enumerate(b0.features):
+    size, channels = seen[k]
+    if k == 0:
+        op, layers = "Conv3x3", 1
+    elif k == len(b0.features) - 1:
+        op, layers = "Conv1x1, pool, FC", 1
+    else:
+        convs = [m for m in stage[0].modules() if isinstance(m, nn.Conv2d)]
+        dw = next(m for m in convs if m.groups > 1)
+        op, layers = f"MBConv{dw.in_channels // convs[0].in_channels}, k{dw.kernel_size[0]}x{dw.kernel_size[1]}", len(stage)
+    rows.append((op, size, channels, layers))
+print(f"{'stage':>5}  {'operator':18s} {'input':>9} {'channels':>8} {'layers':>6}")
+for k, (op, size, channels, layers) in enumerate(rows, 1):
+    print(f"{k:>5}  {op:18s} {f'{size}x{size}':>9} {channels:>8} {layers:>6}")
+print("same as the paper's table:", rows == PAPER_B0)
+assert rows == PAPER_B0
+
+# %% [markdown]
+# Sixteen MBConv blocks in seven stages; the channel count grows as the resolution falls,
+# and the $5 \times 5$ filters sit in the middle stages, where one extra ring of context is
+# worth the cost. The larger models (B1-B7) repeat each stage's blocks more often (depth), widen
+# every stage (width) and take larger images (resolution), which is the compound scaling above.
+#
+#
 # The paper's comparison with other networks, as a picture: accuracy against cost, with the
 # number of parameters as the size of each point.
 

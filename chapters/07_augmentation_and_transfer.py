@@ -890,22 +890,21 @@ for name, t in costs.items():
 # %% [markdown]
 # ## Choosing a backbone
 #
-# Which pre-trained network should you start from? Lecture 003 summarises the families of
-# backbones offered by Keras (and, with the same names, by torchvision and timm):
+# Which pre-trained network should you start from? Lecture 003 lists the families that Keras
+# ships; torchvision and timm offer the same families under the same names. In one line each,
+# what a family changed and when it is the natural pick:
 #
-# | backbone | strengths | common uses |
+# | family | the idea it added | reach for it when |
 # |---|---|---|
-# | ResNet (ResNet50, 101, 152) | very deep networks train well; residual connections help the gradient flow | classification, detection, segmentation (e.g. Mask R-CNN) |
-# | VGG (VGG16, VGG19) | simple, uniform architecture; easy to use for transfer learning; deep features | classification, transfer learning, feature extraction |
-# | InceptionV3 | multi-scale features; efficient factorised convolutions | classification, detection, transfer learning |
-# | Xception | depthwise-separable convolutions for efficiency | classification, segmentation, detection |
-# | MobileNetV1/V2 | lightweight, very efficient, designed for mobile devices | mobile apps, real-time processing, classification |
-# | EfficientNet (B0-B7) | compound scaling; an excellent accuracy-to-cost ratio | classification, detection, segmentation |
-# | DenseNet (121, 169, 201) | feature reuse through dense connections; parameter-efficient | classification, transfer learning, medical imaging |
-# | NASNet | architecture found by automatic search; strong on many tasks | classification, detection, transfer learning |
-# | InceptionResNetV2 | residual connections combined with multi-scale Inception modules | classification, detection, segmentation |
-# | MobileNetV3 | lighter and more accurate than MobileNetV2 | mobile and embedded systems, real-time classification |
-# | ResNeXt (50, 101) | grouped convolutions for better efficiency and accuracy | classification, detection, segmentation |
+# | VGG (16, 19) | nothing but stacked 3×3 convolutions and pooling (Chapter 4) | you want plain, easy-to-read features, and size does not matter |
+# | ResNet (50, 101, 152) | identity shortcuts, so that very deep networks still train (Chapter 5) | you need a well-understood default; most detection and segmentation code assumes it |
+# | ResNeXt (50, 101) | many parallel groups inside each residual block | a ResNet is close but you want more accuracy for the same cost |
+# | Inception v3, Inception-ResNet v2 | parallel branches at several scales, factorised filters (Chapter 5) | images whose objects come in very different sizes |
+# | Xception | the Inception idea pushed to depthwise-separable convolutions | accuracy per operation matters, on a server |
+# | MobileNet v1, v2, v3 | depthwise-separable convolutions, inverted residuals (Chapter 6) | the network must run on a phone or in real time |
+# | EfficientNet (B0-B7) | one rule that scales depth, width and resolution together (Chapter 6) | you want the best accuracy for a given budget and can pick the size |
+# | DenseNet (121, 169, 201) | every layer sees the feature maps of all earlier layers of its block | little data and few parameters (it is popular in medical imaging) |
+# | NASNet | a cell found by automated architecture search | mostly of historical interest now; EfficientNet came from the same kind of search |
 #
 # The sizes of the torchvision members of these families, counted from the built models
 # (no weights needed), next to their ImageNet top-1 accuracy as published with the weights
@@ -938,6 +937,37 @@ for name, weights_name in family.items():
 # is a safe default; on a phone, MobileNet; VGG's 138 million parameters buy little today
 # beyond simplicity.
 #
+# ## Where vision stands: data, hand-engineering and other people's code
+#
+# Lecture 004 ends with a view of the field that explains much of this chapter. A learning
+# system gets its knowledge from two places: **labelled examples**, and what its designers
+# build in by hand (features, architectures, augmentations, the components of a pipeline).
+# The less data a task has, the more the second must carry. Vision sits towards the
+# data-poor end even with millions of labelled images, because the task is so hard, and
+# detection sits further still than classification: a box costs far more to draw than a
+# label costs to pick, so detection sets are smaller. That is why vision has produced so
+# many hand-designed architectures (Chapters 4-6), and why the two tools of this chapter
+# matter: augmentation makes more data out of the data you have, and transfer learning
+# borrows knowledge learned from someone else's data. Hand-engineering is not a failure of
+# learning here; with 50 training digits it was worth several points (the experiment above).
+#
+# The field also runs on **benchmarks**, and some benchmark habits do not belong in a
+# product. Ensembles of 3-15 networks and multi-crop testing buy a point or two of accuracy
+# for many times the inference cost (measured above: five networks cost about five times one, ten
+# crops about ten times one crop, and the mirrored crops even hurt on digits). A system that serves
+# users usually keeps one network and one crop, and spends its budget on data instead.
+#
+# Finally, **start from code that exists.** Most papers publish their code, and the main
+# architectures come with trained weights in the libraries this book uses
+# (`torchvision.models`, timm, the Hugging Face hub). A published implementation carries
+# details a paper leaves out (initialisation, the exact augmentation, learning-rate schedules
+# tuned over many runs), so reproducing a paper from its text alone is the slow road. Three
+# habits make borrowed code safe to build on: pin the version you used (`pip freeze`, a
+# commit hash); check one published number before trusting the rest, as the table above does
+# by counting each model's parameters against the count shipped with its weights; and read
+# the licence of both the code and the weights (some weights allow research use only). If you
+# improve on it, publishing your version back is how the next person saves the time you did.
+#
 # ## Key takeaways
 #
 # - Augmentation shows the network transformations that do not change the label: mirroring,
@@ -957,7 +987,11 @@ for name, weights_name in family.items():
 #   fine-tuning a pre-trained network beat training from scratch on every draw; frozen
 #   features are only as good as the source task is rich.
 # - Ensembles and multi-crop testing buy accuracy at a cost proportional to the number of
-#   networks and crops; 10-crop testing with mirrors hurt on digits.
+#   networks and crops; 10-crop testing with mirrors hurt on digits. They win benchmarks;
+#   products rarely afford them.
+# - Vision is data-hungry, detection more than classification, so hand-designed components
+#   still matter; start from published code and weights, pin their version, check one of
+#   their numbers, and read their licence.
 #
 # ## Exercises
 #

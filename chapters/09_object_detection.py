@@ -418,7 +418,15 @@ print(
 # $$\text{IoU}(A, B) = \frac{|A \cap B|}{|A \cup B|} = \frac{|A \cap B|}{|A| + |B| - |A \cap B|}.$$ (eq-ch09-iou)
 #
 # It is 1 for identical boxes and 0 for disjoint ones; by convention a localization is
-# **"correct" if IoU ≥ 0.5**. For two axis-aligned boxes the intersection is again a box,
+# **"correct" if IoU ≥ 0.5**. Its complement, the **Jaccard distance**
+#
+# $$d_J(A, B) = 1 - \text{IoU}(A, B) = \frac{|A \cup B| - |A \cap B|}{|A \cup B|},$$ (eq-ch09-jaccard)
+#
+# is the fraction of the covered area where the boxes disagree. Unlike IoU it is a true metric
+# (zero only for identical boxes, symmetric, and it obeys the triangle inequality), which is why
+# it appears where boxes or sets are clustered or compared by distance (YOLOv2 chose its anchors
+# by k-means with $1 - \text{IoU}$ as the distance {cite}`redmon2017yolo9000`); detectors and their
+# benchmarks report IoU. For two axis-aligned boxes the intersection is again a box,
 # from the larger of the two top-left corners to the smaller of the two bottom-right ones:
 
 
@@ -726,11 +734,27 @@ print(
 # the same cell (the second is dropped: `encode_yolo_targets` keeps the first), and more objects in
 # a cell than anchors. Fine grids (19×19 in the lectures) make both rare.
 #
-# At test time the network's raw outputs are turned into the same layout (`detection.activate`:
-# sigmoid for $p_c$ and for the offsets, so that $b_x, b_y \in (0, 1)$; $b_h = \text{anchor}_h \cdot e^{t_h}$
-# and the same for $b_w$, so sizes stay positive; softmax for the classes) and decoded into
-# $S \cdot S \cdot B$ boxes, each scored by $p_c \cdot \max_k c_k$. Most are junk: that is what non-max
-# suppression is for.
+# At test time the network's raw outputs are turned into the same layout. For the slot of anchor
+# $j$ (height and width $a^{(j)}_h, a^{(j)}_w$ in cell units) in the cell of row $r$ and column
+# $c$, the network outputs $5 + C$ unbounded numbers $t_o, t_x, t_y, t_h, t_w, t_1, \dots, t_C$, and
+# `detection.activate` computes
+#
+# $$p_c = \sigma(t_o), \quad b_x = \sigma(t_x), \quad b_y = \sigma(t_y), \quad
+# b_h = a^{(j)}_h\, e^{t_h}, \quad b_w = a^{(j)}_w\, e^{t_w}, \quad
+# c_k = \frac{e^{t_k}}{\sum_{m=1}^{C} e^{t_m}},$$ (eq-ch09-activate)
+#
+# with $\sigma(t) = 1 / (1 + e^{-t})$: the sigmoid keeps the centre inside its cell
+# ($b_x, b_y \in (0, 1)$), the exponential keeps sizes positive and lets an anchor stretch or
+# shrink. `boxes.decode_yolo` then places each slot in the image, for cells of
+# $h_\text{cell} \times w_\text{cell}$ pixels:
+#
+# $$x_\text{centre} = (c + b_x)\, w_\text{cell}, \quad y_\text{centre} = (r + b_y)\, h_\text{cell}, \quad
+# \text{height} = b_h\, h_\text{cell}, \quad \text{width} = b_w\, w_\text{cell},$$ (eq-ch09-decode)
+#
+# which is YOLOv2's $b_x = \sigma(t_x) + c_x$, $b_w = p_w e^{t_w}$ {cite}`redmon2017yolo9000` written
+# in this chapter's layout (offsets kept inside the cell, sizes in cell units). Each of the
+# $S \cdot S \cdot B$ boxes is scored by $p_c \cdot \max_k c_k$. Most are junk: that is what
+# non-max suppression is for.
 #
 # ## Non-max suppression
 #
@@ -861,13 +885,26 @@ print("encoded targets:", tuple(Y_train.shape), f"- {int(Y_train[..., 0].sum())}
 # %% [markdown]
 # The loss (`detection.YOLOLoss`) is YOLOv3-style (logistic losses for $p_c$ and the offsets,
 # squared error on the log-sizes) with YOLOv1's weights $\lambda_\text{coord} = 5$ and
-# $\lambda_\text{noobj} = 0.5$ {cite}`redmon2016yolo`: binary cross-entropy on $p_c$ for every
-# slot (slots without an object weighted $\lambda_\text{noobj}$, since they are the vast
-# majority), and for the slots that hold an object, $\lambda_\text{coord} \times$ [binary
-# cross-entropy on the offsets $b_x, b_y$ (sigmoid outputs in $[0, 1]$) + squared error on the
-# log-sizes $t_h = \log(b_h / \text{anchor}_h)$, $t_w = \log(b_w / \text{anchor}_w)$] plus a softmax
-# cross-entropy for the class (where YOLOv3 uses independent logistic classifiers).
-# Training is budgeted by epochs: 15 epochs, one-cycle learning rate, one CPU thread.
+# $\lambda_\text{noobj} = 0.5$ {cite}`redmon2016yolo`. Write $\text{BCE}(t, y) = -y \log \sigma(t) -
+# (1 - y) \log(1 - \sigma(t))$ for the binary cross-entropy of a raw output $t$ against a target
+# $y \in [0, 1]$, $\hat p_c, \hat b_x, \dots$ for the encoded target of a slot, $k^*$ for its class,
+# and $\mathbb{1}^\text{obj}$ for "this slot holds an object". For a batch of $N$ images, summed
+# over all $N \cdot S \cdot S \cdot B$ slots:
+#
+# $$\begin{aligned}
+# \mathcal{L} = \frac{1}{N} \sum_\text{slots} \Big[\;
+# & \big(\mathbb{1}^\text{obj} + \lambda_\text{noobj} (1 - \mathbb{1}^\text{obj})\big)\, \text{BCE}(t_o, \hat p_c) \\
+# + \; & \mathbb{1}^\text{obj} \lambda_\text{coord} \big( \text{BCE}(t_x, \hat b_x) + \text{BCE}(t_y, \hat b_y)
+#   + (t_h - \log \tfrac{\hat b_h}{a_h})^2 + (t_w - \log \tfrac{\hat b_w}{a_w})^2 \big) \\
+# + \; & \mathbb{1}^\text{obj} \big( -\log c_{k^*} \big) \;\Big].
+# \end{aligned}$$ (eq-ch09-yolo-loss)
+#
+# Line by line, as in `YOLOLoss.forward`: `loss_obj` (every slot; the empty ones are the vast
+# majority, hence their weight $\lambda_\text{noobj}$), `loss_xy` and `loss_hw` (only slots with an
+# object: the error on log-sizes depends only on the ratio of the sizes, so a box twice too
+# large costs exactly what a box half as large costs), and `loss_cls`, a softmax cross-entropy where YOLOv3 uses
+# independent logistic classifiers {cite}`redmon2018yolov3`. Training is budgeted by epochs: 15
+# epochs, one-cycle learning rate, one CPU thread.
 
 # %%
 device.seed_everything(0)

@@ -129,7 +129,19 @@ print(mask[row - 3 : row + 4, x1 - 2 : x1 + 10].numpy())
 # %% [markdown]
 # Segmentation is therefore classification, done once per pixel. The lecture's example of a
 # street scene with labels 1 car, 2 building, 3 road is the same thing with other classes; with
-# only "car" and "not car" it is a binary mask. Box-level and pixel-level targets also differ in
+# only "car" and "not car" it is a binary mask.
+#
+# **Semantic vs instance segmentation.** A semantic mask says *what* each pixel is, not *which
+# object* it belongs to: two touching circles in one scene are one blob of 1s, and nothing in
+# the mask says where one ends and the other begins. Counting objects, tracking them or
+# measuring each one needs **instance segmentation**, which gives every object its own mask (a
+# class and an instance id per pixel); Mask R-CNN does it by adding a small mask head to a
+# two-stage detector, one mask per detected box {cite}`he2017maskrcnn`. *Panoptic* segmentation
+# asks for both at once: an instance id for countable things (cars, people) and a class for
+# amorphous "stuff" (road, sky). This chapter, like the lectures, does semantic segmentation
+# only.
+#
+# Box-level and pixel-level targets also differ in
 # how much of the image is "object". In a set of 1,000 training scenes at $48 \times 48$ (the
 # ones we train on later), most pixels are background and the triangles are rare:
 
@@ -576,6 +588,23 @@ print(
 )
 assert np.array_equal(scores.confusion.numpy(), sk_cm) and np.allclose(scores.iou.numpy(), sk_iou)
 assert np.allclose(scores.iou.numpy(), ious) and abs(scores.mean_iou - miou) < 1e-12
+
+# %% [markdown]
+# **Dice as a metric.** Medical imaging usually reports the **Dice coefficient** (the F1 score of
+# the pixels of one class) instead of IoU:
+#
+# $$\text{Dice}_k = \frac{2\,|P_k \cap T_k|}{|P_k| + |T_k|}.$$ (eq-ch10-dice-metric)
+#
+# The two carry the same information. Since $|P_k| + |T_k| = |P_k \cup T_k| + |P_k \cap T_k|$,
+# dividing numerator and denominator by $|P_k \cup T_k|$ gives
+#
+# $$\text{Dice}_k = \frac{2\,\text{IoU}_k}{1 + \text{IoU}_k}, \qquad \text{IoU}_k = \frac{\text{Dice}_k}{2 - \text{Dice}_k},$$ (eq-ch10-dice-iou)
+#
+# an increasing function, so both rank predictions the same way, and Dice ≥ IoU with equality
+# only at 0 and 1. Dice is the more generous number in the middle: IoU 0.5 is Dice 0.667, IoU 0.8
+# is Dice 0.889. A *mean* Dice over classes is not a function of the mean IoU, though (the map is
+# not linear), so compare papers only in the same metric. The next section uses Dice as a
+# *loss*.
 
 # %% [markdown]
 # ## Training a U-Net on the synthetic scenes
