@@ -535,7 +535,10 @@ for k, stage in enumerate(b0.features):
     else:
         convs = [m for m in stage[0].modules() if isinstance(m, nn.Conv2d)]
         dw = next(m for m in convs if m.groups > 1)
-        op, layers = f"MBConv{dw.in_channels // convs[0].in_channels}, k{dw.kernel_size[0]}x{dw.kernel_size[1]}", len(stage)
+        op, layers = (
+            f"MBConv{dw.in_channels // convs[0].in_channels}, k{dw.kernel_size[0]}x{dw.kernel_size[1]}",
+            len(stage),
+        )
     rows.append((op, size, channels, layers))
 print(f"{'stage':>5}  {'operator':18s} {'input':>9} {'channels':>8} {'layers':>6}")
 for k, (op, size, channels, layers) in enumerate(rows, 1):
