@@ -100,7 +100,7 @@ print(device.device_report())
 # Real photographs that ship with scikit-image {cite}`vanderwalt2014scikit` and
 # matplotlib are the book's offline test pictures:
 
-# %% mystnb={"figure": {"caption": "Sample photographs that ship with scikit-image, the book's offline test pictures.", "name": "fig-ch01-photos"}}
+# %% mystnb={"figure": {"caption": "Sample photographs that ship with scikit-image, the book's offline test pictures.", "name": "fig-ch01-photos"}, "image": {"alt": "A row of five photographs labelled astronaut, chelsea, coffee, rocket and camera: an astronaut in an orange suit, a close-up of a tabby cat, a cup of coffee on a red saucer, a rocket on a launch pad at night, and a grayscale photo of a man behind a camera on a tripod."}}
 names = ["astronaut", "chelsea", "coffee", "rocket", "camera"]
 photos = [data.sample_image(name) for name in names]
 fig = plot.show_images([p[::2, ::2] for p in photos], titles=names, ncols=5, size=2.0)
@@ -114,7 +114,7 @@ fig = plot.show_images([p[::2, ::2] for p in photos], titles=names, ncols=5, siz
 # `data.make_shapes`) come with all three answers at once, which makes them useful for
 # every chapter from classification to segmentation:
 
-# %% mystnb={"figure": {"caption": "One synthetic scene seen as a classification, a detection and a segmentation problem.", "name": "fig-ch01-tasks"}}
+# %% mystnb={"figure": {"caption": "One synthetic scene seen as a classification, a detection and a segmentation problem.", "name": "fig-ch01-tasks"}, "image": {"alt": "Three panels of one noisy scene holding a magenta triangle, a cyan circle and a green square. Left: only the list of class names as title. Middle: a labelled white box around each shape. Right: a mask that colours every pixel by its class, with a colour bar from background to triangle."}}
 scenes = data.make_shapes(1, size=64, seed=3, min_objects=3, max_objects=3)
 fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
 image = scenes.images[0].permute(1, 2, 0).numpy()
@@ -193,7 +193,7 @@ print("stored as uint8 they would wrap to:", [int(v) % 256 for v in slide_rows[s
 # the astronaut photograph into its channels shows that each channel is itself a
 # grayscale image:
 
-# %% mystnb={"figure": {"caption": "An RGB photograph and its three channels, each a grayscale image.", "name": "fig-ch01-channels"}}
+# %% mystnb={"figure": {"caption": "An RGB photograph and its three channels, each a grayscale image.", "name": "fig-ch01-channels"}, "image": {"alt": "Four panels: the colour astronaut photograph, then its red, green and blue channels in gray levels, each 512 x 512. The orange suit is light in the red channel and dark in the blue one; the white shuttle is light in all three and the black helmet dark in all three."}}
 astronaut = data.sample_image("astronaut")
 fig, axes = plt.subplots(1, 4, figsize=(10, 2.8))
 axes[0].imshow(astronaut)
@@ -249,7 +249,7 @@ print("float32: 200/255 + 100/255 =", f"{float(a[0]) / 255 + float(b[0]) / 255:.
 # values in $[0, 255]$ but a float image as values in $[0, 1]$. A float image that was
 # not divided by 255 is clipped to white almost everywhere:
 
-# %% mystnb={"figure": {"caption": "The same photograph as uint8, as unscaled floats, and as floats divided by 255.", "name": "fig-ch01-float"}}
+# %% mystnb={"figure": {"caption": "The same photograph as uint8, as unscaled floats, and as floats divided by 255.", "name": "fig-ch01-float"}, "image": {"alt": "Three copies of the cat photograph. The uint8 version (left) and the float version divided by 255 (right) look identical and normal; the float version that was not rescaled (middle) is almost entirely white, with only faint traces of the eyes."}}
 fig, axes = plt.subplots(1, 3, figsize=(9, 3))
 chelsea = data.sample_image("chelsea")
 axes[0].imshow(chelsea)
@@ -400,7 +400,7 @@ print("grayscale: max |mine - skimage| < 1e-12:", gray_diff < 1e-12)
 print("HSV:       max |mine - skimage| < 1e-12:", hsv_diff < 1e-12)
 assert gray_diff < 1e-12 and hsv_diff < 1e-12
 
-# %% mystnb={"figure": {"caption": "A photograph and its hue, saturation and value channels.", "name": "fig-ch01-hsv"}}
+# %% mystnb={"figure": {"caption": "A photograph and its hue, saturation and value channels.", "name": "fig-ch01-hsv"}, "image": {"alt": "Four panels of the coffee cup: the colour photo; hue in a rainbow colour map, almost uniformly red-orange with a few blue-green specks on the cup rim and spoon; saturation in gray, with the white cup rim dark and table and saucer light; and value, which looks like a grayscale photo."}}
 hsv = rgb_to_hsv(coffee)
 fig, axes = plt.subplots(1, 4, figsize=(11, 2.6))
 axes[0].imshow(coffee)
@@ -565,7 +565,7 @@ print("shift (px):       " + "  ".join(f"{s:5d}" for s in shifts))
 print("MLP:              " + "  ".join(f"{a:5.3f}" for a in mlp_acc))
 print("MLP + shifted data:" + " ".join(f"{a:6.3f}" for a in aug_acc))
 
-# %% mystnb={"figure": {"caption": "Test accuracy of an MLP on digits shifted sideways, trained without and with shifted copies.", "name": "fig-ch01-shift"}}
+# %% mystnb={"figure": {"caption": "Test accuracy of an MLP on digits shifted sideways, trained without and with shifted copies.", "name": "fig-ch01-shift"}, "image": {"alt": "Line plot of test accuracy against horizontal shift of the test digits, 0 to 6 pixels. Both MLPs start near 0.96. The one trained on centred digits falls steadily to about 0.2; the one trained with shifts stays above 0.9 up to the dotted line at 3 pixels, then drops to about 0.6."}}
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(shifts, mlp_acc, "o-", label="MLP, centred training digits")
 ax.plot(shifts, aug_acc, "s--", label="MLP, trained with shifts of up to 3 px")
@@ -588,7 +588,7 @@ fig.tight_layout()
 # scrambling the pixels, with one fixed random permutation applied to every image,
 # should not bother it at all. To a person the scrambled digits are noise:
 
-# %% mystnb={"figure": {"caption": "Test digits and the same digits with their pixels permuted by one fixed permutation.", "name": "fig-ch01-scrambled"}}
+# %% mystnb={"figure": {"caption": "Test digits and the same digits with their pixels permuted by one fixed permutation.", "name": "fig-ch01-scrambled"}, "image": {"alt": "Two rows of six digit images labelled 1, 4, 8, 6, 5 and 9. Top row: the handwritten digits as white strokes on black. Bottom row: the same digits after the pixel permutation, which look like random black-and-white noise with no visible strokes."}}
 generator = torch.Generator().manual_seed(0)
 permutation = torch.randperm(28 * 28, generator=generator)
 

@@ -395,7 +395,7 @@ def draw_taps(ax, n, f, p=0, s=1, d=1, title=""):
     ax.set_title(f"{title}\np={p} s={s} d={d}: {n}x{n} -> {out}x{out}", fontsize="small")
 
 
-# %% mystnb={"figure": {"caption": "Valid padding, same padding, stride 2 and dilation 2 on a 7x7 image (pale blue; the white border is zero padding). Dark blue: the pixels the first output reads; mid blue: the further pixels its right-hand neighbour reads.", "name": "fig-ch02-knobs"}}
+# %% mystnb={"figure": {"caption": "Valid padding, same padding, stride 2 and dilation 2 on a 7x7 image (pale blue; the white border is zero padding). Dark blue: the pixels the first output reads; mid blue: the further pixels its right-hand neighbour reads.", "name": "fig-ch02-knobs"}, "image": {"alt": "Four grids, output sizes in the titles. Valid (5x5): a dark 3x3 block in the corner of the 7x7 image, one mid-blue column beside it. Same (7x7): a white padding border, the block starting in the padded corner. Stride 2 (3x3): two mid-blue columns beside the block. Dilation 2 (3x3): the nine dark cells spread over a 5x5 area."}}
 fig, axes = plt.subplots(1, 4, figsize=(11, 3.2))
 draw_taps(axes[0], 7, 3, title="valid")
 draw_taps(axes[1], 7, 3, p=1, title="same")
@@ -448,7 +448,7 @@ print(
 # Applied to the `camera` photograph with same padding (we use the fast
 # `conv2d_im2col` from now on):
 
-# %% mystnb={"figure": {"caption": "Classic hand-designed kernels applied to a real photo. Laplacian, outline and the Sobel magnitude are shown as magnitudes (white means zero response); Sobel x and y keep their sign (colour bars: blue positive, red negative, white zero).", "name": "fig-ch02-kernels"}}
+# %% mystnb={"figure": {"caption": "Classic hand-designed kernels applied to a real photo. Laplacian, outline and the Sobel magnitude are shown as magnitudes (white means zero response); Sobel x and y keep their sign (colour bars: blue positive, red negative, white zero).", "name": "fig-ch02-kernels"}, "image": {"alt": "Eight panels of a crop of the cameraman photo: the input, a softer blurred and a crisper sharpened version; Laplacian and outline, dark edges and grass texture on white; Sobel x and y in red, white and blue, x marking vertical edges such as the tripod legs, y horizontal ones; and the Sobel magnitude, a dark-on-white edge map."}}
 camera = data.image_to_tensor(data.sample_image("camera"))[None]  # (1, 1, 512, 512)
 names = ["gaussian_blur", "sharpen", "laplacian", "outline", "sobel_x", "sobel_y", "scharr_x"]
 filtered = {name: conv.conv2d_im2col(camera, conv.KERNELS[name][None, None], padding="same")[0, 0] for name in names}
@@ -610,7 +610,7 @@ for name, r, j in conv.receptive_field_of(small_net):
 # field: back-propagate from one output unit to the input and see which pixels get a
 # non-zero gradient.
 
-# %% mystnb={"figure": {"caption": "Input pixels that influence the centre output of each layer of the small network (gradient magnitude of that output with respect to the input). The theoretical receptive fields are 3, 4, 8, 10, 18; the gradient is strongest in the centre.", "name": "fig-ch02-rf"}}
+# %% mystnb={"figure": {"caption": "Input pixels that influence the centre output of each layer of the small network (gradient magnitude of that output with respect to the input). The theoretical receptive fields are 3, 4, 8, 10, 18; in the deeper layers the gradient is strongest near the centre of the field.", "name": "fig-ch02-rf"}, "image": {"alt": "Five black panels, one per layer (conv 1, pool 1, conv 2, pool 2, conv 3), each with a glowing square patch of input pixels that affect the centre output; the patch widens from 3 to 4, 8, 10 and 18 pixels. In the later layers it is brightest in the middle and fades towards its edges."}}
 probe = (torch.rand(1, 1, 32, 32, generator=torch.Generator().manual_seed(5)) + 0.1).requires_grad_()
 fig, axes = plt.subplots(1, 5, figsize=(11, 2.6))
 stages = [(1, "conv 1"), (3, "pool 1"), (4, "conv 2"), (6, "pool 2"), (7, "conv 3")]
@@ -695,7 +695,7 @@ claim("ch02.sobel_final_loss", losses[-1], high=1e-8)
 print(f"largest |learnt - Sobel| = {float((weights - sobel[0, 0]).abs().max()):.1e}")
 print(f"loss after 400 steps: {losses[-1]:.1e}")
 
-# %% mystnb={"figure": {"caption": "Training loss of a single 3x3 filter learning to imitate the Sobel kernel (log scale).", "name": "fig-ch02-learn"}}
+# %% mystnb={"figure": {"caption": "Training loss of a single 3x3 filter learning to imitate the Sobel kernel (log scale).", "name": "fig-ch02-learn"}, "image": {"alt": "Line plot of mean squared error, on a log axis, against gradient step from 0 to 400. The loss falls steadily by about twelve orders of magnitude, in a staircase of small wave-like bumps, and levels off near 1e-13 from about step 300."}}
 fig, ax = plt.subplots(figsize=(5.5, 3))
 ax.semilogy(losses)
 ax.set_xlabel("gradient step")

@@ -162,7 +162,7 @@ slope, intercept = np.polyfit(x, y, 1)
 print(f"least squares (exact): m = {slope:.4f}, b = {intercept:.4f}")
 assert np.allclose(loss_hand, loss_torch) and abs(m_hand - slope) < 1e-3
 
-# %% mystnb={"figure": {"caption": "Gradient descent on a line: the data with the fitted line (left) and the loss per step (right, log scale).", "name": "fig-ch03-line"}}
+# %% mystnb={"figure": {"caption": "Gradient descent on a line: the data with the fitted line (left) and the loss per step (right, log scale).", "name": "fig-ch03-line"}, "image": {"alt": "Left: a scatter of about fifty noisy points rising from about (-1, -1) to (1, 5), with the fitted line y = 3.08x + 2.01 running through them. Right: mean squared error on a log axis against step 0 to 200, falling steeply from near 10 and flattening just below 0.1 by about step 50."}}
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
 axes[0].scatter(x, y, s=12, label="data")
 grid = np.linspace(-1, 1, 2)
@@ -266,7 +266,7 @@ for name, (fn, derivative) in activations.items():
     ok = torch.allclose(grad, derivative(z.detach()))
     print(f"{name:17s} autograd derivative = formula: {ok};  largest slope {grad.max().item():.3f}")
 
-# %% mystnb={"figure": {"caption": "Activation functions (solid) and their derivatives (dashed).", "name": "fig-ch03-activations"}}
+# %% mystnb={"figure": {"caption": "Activation functions (solid) and their derivatives (dashed).", "name": "fig-ch03-activations"}, "image": {"alt": "Four panels plotting a function and its derivative against z from -5 to 5: ReLU (flat at 0 then rising, derivative a step from 0 to 1), Leaky ReLU (slope 0.1 on the left, derivative a step from 0.1 to 1), sigmoid (S curve 0 to 1, derivative a low bump peaking at 0.25) and tanh (S curve -1 to 1, derivative a bump peaking at 1)."}}
 fig, axes = plt.subplots(1, 4, figsize=(12, 2.8), sharey=True)
 for ax, (name, (value, grad)) in zip(axes, curves.items()):
     ax.plot(z.detach(), value, label="g(z)")
@@ -506,11 +506,14 @@ for k in ("RMSprop", "Adam"):
 for k in ("SGD + momentum", "RMSprop", "Adam"):
     claim("ch03.optimiser_test_acc", histories[k].last("val_acc"), low=0.89)
 
-# %% mystnb={"figure": {"caption": "Training loss (solid) and test loss (dashed) per epoch of the same CNN with four optimisers.", "name": "fig-ch03-optimisers"}}
+# %% mystnb={"figure": {"caption": "Training loss (solid) and test loss (dashed) per epoch of the same CNN with four optimisers.", "name": "fig-ch03-optimisers"}, "image": {"alt": "Log-scale loss against epoch 1 to 8 for four optimisers, each with its own colour and marker, training solid and test dashed. Plain SGD stays flat near 2.3 throughout. SGD with momentum stays on that plateau for two epochs, then falls. RMSprop and Adam drop from the first epoch; RMSprop ends with the lowest training loss, though its test loss jumps up at epoch 6."}}
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
-for k, (name, h) in enumerate(histories.items()):
-    ax.semilogy(h["epoch"], h["train_loss"], "-o", color=f"C{k}", markersize=3, label=f"{name}")
-    ax.semilogy(h["epoch"], h["val_loss"], "--", color=f"C{k}")
+for k, (name, h) in enumerate(histories.items()):  # a marker per optimiser: not colour alone
+    marker = "osD^"[k]
+    ax.semilogy(h["epoch"], h["train_loss"], "-", marker=marker, color=f"C{k}", markersize=4, label=f"{name}")
+    ax.semilogy(h["epoch"], h["val_loss"], "--", marker=marker, color=f"C{k}", markersize=3, markerfacecolor="none")
+ax.plot([], [], "k-", label="training loss")
+ax.plot([], [], "k--", label="test loss")
 ax.set_xlabel("epoch")
 ax.set_ylabel("cross-entropy loss (log scale)")
 ax.set_title("One CNN, four optimisers")
@@ -568,8 +571,8 @@ print(f"parameters: {models.count_parameters(cnn):,}")
 claim("ch03.lenet5_test_acc", history.last("val_acc"), low=0.98)
 print(f"test accuracy after 30 epochs: {history.last('val_acc'):.3f}")
 
-# %% mystnb={"figure": {"caption": "Training curves of LeNet-5 on the digits with random 2-pixel shifts: loss and accuracy on the training (solid) and test (dashed) images.", "name": "fig-ch03-lenet"}}
-fig = plot.plot_history(history, title="LeNet-5 on handwritten digits")
+# %% mystnb={"figure": {"caption": "Training curves of LeNet-5 on the digits with random 2-pixel shifts: loss and accuracy on the training (solid) and test (dashed) images.", "name": "fig-ch03-lenet"}, "image": {"alt": "Two line plots against epoch 1 to 30, training solid and test dashed. Left: loss falls steeply over the first five epochs and flattens near zero, test below training at first. Right: accuracy rises from about 0.4 (training) and 0.8 (test) to just under 1.0 for both, the curves meeting after about 15 epochs."}}
+fig = plot.plot_history(history, title="LeNet-5 on handwritten digits", eval_name="test")
 
 # %% [markdown]
 # ### CNN versus MLP on shifted digits

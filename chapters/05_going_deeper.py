@@ -151,7 +151,7 @@ for (depth, residual), (_, final, n_params) in runs.items():
     name = f"{'residual' if residual else 'plain'}-{depth}"
     print(f"{name:12s} {n_params:>10,} {final['loss']:14.4f} {final['acc']:18.3f}")
 
-# %% mystnb={"figure": {"caption": "Training loss per epoch of plain (left) and residual (right) networks of 8, 20 and 56 layers, the same budget for all.", "name": "fig-ch05-degradation"}}
+# %% mystnb={"figure": {"caption": "Training loss per epoch of plain (left) and residual (right) networks of 8, 20 and 56 layers, the same budget for all.", "name": "fig-ch05-degradation"}, "image": {"alt": "Two log-scale plots of training loss against epoch 1 to 7 for 8, 20 and 56 layers. Plain networks (left): 8 and 20 layers fall from about 2 to about 0.3 and 0.2, while 56 layers stays almost flat near 2. Residual networks (right): all fall, the deeper the lower, 56 layers ending near 0.01."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
 for ax, residual in zip(axes, (False, True)):
     for depth, style in zip((8, 20, 56), (":", "--", "-")):
@@ -225,7 +225,7 @@ assert bn_plain[2] > 10 * bn_plain[0], "with BN, the plain net's first-layer gra
 assert raw_plain[2] < 0.01 * raw_plain[0], "without BN and with default init, it vanishes"
 assert bn_res[2] < bn_plain[2] and raw_res[2] > 100 * raw_plain[2], "shortcuts keep it moderate in both"
 
-# %% mystnb={"figure": {"caption": "Norm of the loss gradient at the first convolution, at initialisation, against depth (log scale). Left: with batch norm and He initialisation the plain network's gradient explodes. Right: without them it vanishes (at 56 layers it underflows to exactly 0 in float32, which a log scale cannot show). Residual networks stay moderate in both.", "name": "fig-ch05-gradients"}}
+# %% mystnb={"figure": {"caption": "Norm of the loss gradient at the first convolution, at initialisation, against depth (log scale). Left: with batch norm and He initialisation the plain network's gradient explodes. Right: without them it vanishes (at 56 layers it underflows to exactly 0 in float32, which a log scale cannot show). Residual networks stay moderate in both.", "name": "fig-ch05-gradients"}, "image": {"alt": "Two log-scale plots of first-layer gradient norm against depth 8, 20 and 56. Left, with batch norm: the plain net's gradient rises from about 0.5 to several hundred, the residual one only to about 3. Right, without: the plain gradient drops from about 5e-5 to below 1e-9 at 20 layers, with no point at 56; the residual one stays near 1e-2."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
 for ax, setting in zip(axes, settings):
     for residual, marker in ((False, "o"), (True, "s")):

@@ -160,7 +160,7 @@ for name, layer in [("standard", std_layer), ("separable", sep_layers)]:
 for n in (5, 16, 64, 512):
     print(f"n_c' = {n:3d}: 1/n_c' + 1/9 = {cost.separable_ratio(n, 3):.4f}")
 
-# %% mystnb={"figure": {"caption": "Cost of a 3x3 depthwise-separable convolution relative to a standard one, against the number of filters; the dashed line is the limit 1/9.", "name": "fig-ch06-ratio"}}
+# %% mystnb={"figure": {"caption": "Cost of a 3x3 depthwise-separable convolution relative to a standard one, against the number of filters; the dashed line is the limit 1/9.", "name": "fig-ch06-ratio"}, "image": {"alt": "Line plot of the separable-to-standard cost ratio against the number of filters, 1 to 256 on a log2 axis. The ratio starts just above 1 for a single filter, falls to about 0.36 at 4 filters and flattens onto the dashed 1/9 line from about 64 filters on."}}
 filters = np.arange(1, 257)
 fig, ax = plt.subplots(figsize=(6, 3.2))
 ax.plot(filters, [cost.separable_ratio(int(n), 3) for n in filters])
@@ -556,7 +556,7 @@ assert rows == PAPER_B0
 # The paper's comparison with other networks, as a picture: accuracy against cost, with the
 # number of parameters as the size of each point.
 
-# %% mystnb={"figure": {"caption": "ImageNet top-1 accuracy against multiply-adds (log scale) for EfficientNet B0-B7 and other networks, from the EfficientNet paper's Table 2. Point area is proportional to the number of parameters.", "name": "fig-ch06-efficientnet"}}
+# %% mystnb={"figure": {"caption": "ImageNet top-1 accuracy against multiply-adds (log scale) for EfficientNet B0-B7 and other networks, from the EfficientNet paper's Table 2. Point area is proportional to the number of parameters.", "name": "fig-ch06-efficientnet"}, "image": {"alt": "Bubble chart of ImageNet top-1 accuracy against multiply-adds (log axis). EfficientNet B0 to B7, blue points joined by a line, rise from about 77 % at 0.4 billion to about 84 % near 40 billion. The other networks, orange, all lie below or to the right of that curve; SENet and AmoebaNet-C are the largest bubbles."}}
 paper_table = [  # name, top-1 %, params (M), FLOPs (B), EfficientNet?
     ("B0", 77.1, 5.3, 0.39, True),
     ("B1", 79.1, 7.8, 0.70, True),

@@ -105,7 +105,7 @@ print(device.device_report())
 # call, and works on uint8 or float tensors `(C, H, W)` (or batches). Here they are on a
 # real photo:
 
-# %% mystnb={"figure": {"caption": "The geometric augmentations of the lectures on one photo, each drawn at random by a torchvision transforms v2 object: a horizontal mirror, two random resized crops, a rotation, a shear and an elastic (local) warp. The label, cat, never changes.", "name": "fig-ch07-geometric"}}
+# %% mystnb={"figure": {"caption": "The geometric augmentations of the lectures on one photo, each drawn at random by a torchvision transforms v2 object: a horizontal mirror, two random resized crops, a rotation, a shear, an elastic (local) warp and a shift. The label, cat, never changes.", "name": "fig-ch07-geometric"}, "image": {"alt": "Grid of eight versions of a close-up photo of a tabby cat's face: original, mirrored, two zoomed-in random crops, a tilted rotation and a shear with black corners where the frame is empty, a slightly wavy elastic warp, and a shifted copy with a black band along two edges."}}
 cat = torch.from_numpy(data.sample_image("chelsea")).permute(2, 0, 1).contiguous()  # uint8 (3, 300, 451)
 geometric = {
     "original": v2.Identity(),
@@ -115,6 +115,7 @@ geometric = {
     "rotated (<= 30 deg)": v2.RandomRotation(30),
     "sheared (<= 25 deg)": v2.RandomAffine(degrees=0, shear=25),
     "elastic warp": v2.ElasticTransform(alpha=120.0, sigma=9.0),
+    "shifted (<= 15 %)": v2.RandomAffine(degrees=0, translate=(0.15, 0.15)),
 }
 device.seed_everything(1)
 shown = [t(cat) for t in geometric.values()]
@@ -188,7 +189,7 @@ for shift in [(20, -20, 20), (-20, 20, 20), (5, 0, 50)]:
         f"float max difference: {(as_float * 255 - reference.float()).abs().max().item():.4f}"
     )
 
-# %% mystnb={"figure": {"caption": "The lectures' colour shifts on a photo (0-255 scale): (+20, -20, +20) turns it purple, (-20, +20, +20) cyan, (+5, 0, +50) blue. A network trained with such shifts learns that the object does not depend on the lighting.", "name": "fig-ch07-colour-shift"}}
+# %% mystnb={"figure": {"caption": "The lectures' colour shifts on a photo (0-255 scale): (+20, -20, +20) pushes it towards magenta, (-20, +20, +20) towards a darker, greener cast, (+5, 0, +50) towards pink-violet. A network trained with such shifts learns that the object does not depend on the lighting.", "name": "fig-ch07-colour-shift"}, "image": {"alt": "Four copies of a photo of an espresso cup on a red saucer on a wooden table: the original, a pinkish-purple tinted copy, a darker greenish-tinted copy and a copy with a slight pink-magenta cast."}}
 shifts = [(0, 0, 0), (20, -20, 20), (-20, 20, 20), (5, 0, 50)]
 fig = plot.show_images(
     [augment.colour_shift(coffee_t, s).float() / 255 for s in shifts],
@@ -278,7 +279,7 @@ print("augmented image agrees with photo + Delta:", np.allclose(augmented.permut
 # along $\mathbf{p}_1$ changes the brightness, along $\mathbf{p}_2$ the balance between red
 # and blue.
 
-# %% mystnb={"figure": {"caption": "PCA colour augmentation on a photo. Top: three random draws with the paper's alpha ~ N(0, 0.1^2), nearly invisible by design. Bottom: alpha exaggerated along one principal component at a time: p1 changes the brightness, p2 trades red against blue.", "name": "fig-ch07-pca"}}
+# %% mystnb={"figure": {"caption": "PCA colour augmentation on a photo. Top: three random draws with the paper's alpha ~ N(0, 0.1^2), nearly invisible by design. Bottom: alpha exaggerated along one principal component at a time: p1 changes the brightness, p2 trades red against blue.", "name": "fig-ch07-pca"}, "image": {"alt": "Two rows of four cat photos. Top row: the original and three randomly augmented copies that look identical to it. Bottom row: brighter and darker copies along the first component, and warm orange and cool bluish-grey copies along the second."}}
 device.seed_everything(2)
 pca = augment.PCAColour(std=0.1, eigvals=eigvals, eigvecs=eigvecs)  # the photo's own basis
 draws = [pca(cat_float) for _ in range(3)]
@@ -298,7 +299,7 @@ fig = plot.show_images(images, ["original", "N(0, 0.1^2)", "N(0, 0.1^2)", "N(0, 
 # (and boxes and masks, which colour does not move) through untouched. A typical training
 # pipeline, applied eight times to the same photo:
 
-# %% mystnb={"figure": {"caption": "Eight draws of one augmentation pipeline (random resized crop, mirror, small rotation, PCA colour noise, random colour shift) on the same photo: eight different training images with the same label.", "name": "fig-ch07-pipeline"}}
+# %% mystnb={"figure": {"caption": "Eight draws of one augmentation pipeline (random resized crop, mirror, small rotation, PCA colour noise, random colour shift) on the same photo: eight different training images with the same label.", "name": "fig-ch07-pipeline"}, "image": {"alt": "A row of eight small square images of an astronaut in an orange suit with a flag and a space shuttle behind her, each a different crop and zoom, some mirrored or slightly tilted with black corners, with small changes of colour."}}
 astronaut = torch.from_numpy(data.sample_image("astronaut")).permute(2, 0, 1).contiguous()  # uint8 (3, 512, 512)
 pipeline = v2.Compose(
     [
@@ -436,7 +437,7 @@ claim("ch07.aug_gain_mean", gain, low=0.01)  # and wins by more than a point on 
 # images); with augmentation it never sees the same image twice and its training loss stays
 # higher, which is the point.
 
-# %% mystnb={"figure": {"caption": "Training loss per epoch with 50 training digits, without (dashed) and with (solid) augmentation, three seeds each (log scale). Without augmentation the 50 images are memorised; with it the training task stays hard and the test accuracy is higher.", "name": "fig-ch07-aug-curves"}}
+# %% mystnb={"figure": {"caption": "Training loss per epoch with 50 training digits, without (dashed) and with (solid) augmentation, three seeds each (log scale). Without augmentation the training loss falls towards zero (the 50 images are memorised); with it the training task stays hard. The test accuracies are compared in the text.", "name": "fig-ch07-aug-curves"}, "image": {"alt": "Line plot of training loss on a log scale against epoch, 0 to 200, three runs per setting. Without augmentation (blue dashed) the loss drops steeply near epoch 40 and flattens far below the augmented runs (orange solid), which fall more slowly, stay well above them and are noisier."}}
 fig, ax = plt.subplots(figsize=(6, 3.2))
 for k in range(3):
     ax.semilogy(
@@ -633,12 +634,13 @@ for name, gain in gains.items():
 # source task, the more general its features. Early in training the pre-trained starts
 # have a head start:
 
-# %% mystnb={"figure": {"caption": "Test accuracy on the noisy digits 5-9 during training on 25 labelled images, mean of three draws: from scratch, a frozen pre-trained body with a new head, and fine-tuning the last block or all layers of the pre-trained network.", "name": "fig-ch07-transfer"}}
+# %% mystnb={"figure": {"caption": "Test accuracy on the noisy digits 5-9 during training on 25 labelled images, mean of three draws: from scratch, a frozen pre-trained body with a new head, and fine-tuning the last block or all layers of the pre-trained network.", "name": "fig-ch07-transfer"}, "image": {"alt": "Line plot of test accuracy against training step, 10 to 100, for four methods. Both fine-tuning curves rise fastest and end highest, last-block fine-tuning slightly on top; from scratch starts lowest and overtakes the frozen body, which levels off lowest after about 30 steps. A dotted grey line marks chance, 0.2, below all four curves; from scratch comes close to it at step 20."}}
 fig, ax = plt.subplots(figsize=(6.4, 3.4))
 steps = np.arange(10, 101, 10)
-for m, style in zip(methods, ("-o", "-s", "-^", "-v")):
+for m, style in zip(methods, ("-o", "--s", "-.^", ":v")):  # line style and marker: not colour alone
     ax.plot(steps, np.mean([r[m] for r in results], axis=0), style, markersize=4, label=m)
-ax.axhline(0.2, color="grey", lw=0.8, ls=":")
+ax.axhline(0.2, color="grey", lw=1.2, ls=(0, (1, 3)), label="chance (5 classes)")
+ax.set_ylim(bottom=min(0.1, ax.get_ylim()[0]))  # chance in view, not on the frame
 ax.set_xlabel("training step (25 images per step)")
 ax.set_ylabel("test accuracy")
 ax.set_title("target: noisy digits 5-9, 5 labelled images per class")

@@ -256,14 +256,14 @@ claim("ch08.detector.recall_gain_at_0_1", sweep_recall[0.1] - sweep_recall[0.5],
 # evaluates all of them at once (sorting the scores and accumulating TP and FP counts, one
 # point per distinct score, highest threshold first):
 
-# %% mystnb={"figure": {"caption": "Precision, recall and F1 of the 8-detector against the confidence threshold. Recall can only fall as the threshold rises; precision mostly rises, with small dips. The dotted line is the default threshold 0.5.", "name": "fig-ch08-threshold"}}
+# %% mystnb={"figure": {"caption": "Precision, recall and F1 of the 8-detector against the confidence threshold. Recall can only fall as the threshold rises; precision tends to rise but is not monotonic: it falls wherever a step of the threshold drops more true positives than false ones. The dash-dotted grey line is the default threshold 0.5.", "name": "fig-ch08-threshold"}, "image": {"alt": "Line plot of precision, recall and F1 against the threshold from 0 to 0.8, with a vertical dash-dotted line at 0.5; precision solid, recall dashed, F1 dotted. Recall falls steadily from 1 to near 0; precision climbs from about 0.1 to above 0.9 by 0.35 and dips near 0.7; F1 peaks near 0.73 around thresholds 0.2 to 0.3."}}
 pr_precision, pr_recall, pr_thresholds = metrics.precision_recall_curve(scores, labels)
 pr_f1 = 2 * pr_precision * pr_recall / (pr_precision + pr_recall)
 fig, ax = plt.subplots(figsize=(6.5, 3.5))
-ax.plot(pr_thresholds, pr_precision, label="precision")
-ax.plot(pr_thresholds, pr_recall, label="recall")
-ax.plot(pr_thresholds, pr_f1, label="F1", color="C3")
-ax.axvline(0.5, ls=":", color="gray")
+ax.plot(pr_thresholds, pr_precision, "-", label="precision")
+ax.plot(pr_thresholds, pr_recall, "--", label="recall")
+ax.plot(pr_thresholds, pr_f1, ":", lw=2, label="F1", color="C2")  # line styles too: not colour alone
+ax.axvline(0.5, ls="-.", lw=0.8, color="gray")
 ax.set_xlabel("confidence threshold t (predict 8 when score >= t)")
 ax.set_ylabel("value")
 ax.set_title("Precision and recall against the threshold")
@@ -374,7 +374,7 @@ claim("ch08.detector.auc", pairwise, low=0.9)
 # the decision threshold sits), not of ranking. The AUC does not depend on any threshold,
 # which is why the lecture recommends curves over single operating points.
 
-# %% mystnb={"figure": {"caption": "ROC curve of the 8-detector. The dot is the default threshold 0.5; the dashed diagonal is a random ranking (AUC 0.5).", "name": "fig-ch08-roc"}}
+# %% mystnb={"figure": {"caption": "ROC curve of the 8-detector. The dot is the default threshold 0.5; the dashed diagonal is a random ranking (AUC 0.5).", "name": "fig-ch08-roc"}, "image": {"alt": "Square ROC plot of true-positive rate against false-positive rate. The curve rises almost vertically at the left edge and reaches 1 by a false-positive rate of about 0.3, far above the dashed diagonal; the dot for threshold 0.5 sits on the left edge at a true-positive rate near 0.37."}}
 at_half = np.searchsorted(-roc_thresholds, -0.5, side="right") - 1  # last threshold >= 0.5
 fig, ax = plt.subplots(figsize=(4.5, 4.2))
 ax.plot(roc_fpr, roc_tpr, label=f"8-detector (AUC {metrics.auc(roc_fpr, roc_tpr):.3f})")
@@ -486,7 +486,7 @@ for name, mine, interpolation in [
 # from different papers are only comparable when they use the same variant; COCO (Chapter 9)
 # uses a third one, 101 points.
 
-# %% mystnb={"figure": {"caption": "The ranked list's precision-recall points (raw), the VOC precision envelope (all-point AP is the area under it) and the 11 recall levels of the VOC 2007 AP.", "name": "fig-ch08-interpolation"}}
+# %% mystnb={"figure": {"caption": "The ranked list's precision-recall points (raw), the VOC precision envelope (all-point AP is the area under it) and the 11 recall levels of the VOC 2007 AP.", "name": "fig-ch08-interpolation"}, "image": {"alt": "Precision against recall for a ten-item ranked list. Dotted raw precision points zigzag between about 0.45 and 1; a solid staircase envelope steps down from 1 to 0.75, 0.57 and 0.5 and always lies on or above them; eleven square markers at recall 0, 0.1, ..., 1 sit on the envelope."}}
 fig, ax = plt.subplots(figsize=(6, 3.6))
 ax.plot(np.r_[0, rank_recall], np.r_[1, rank_precision], "o:", color="C0", alpha=0.6, label="raw precision")
 ax.step(
@@ -623,12 +623,15 @@ claim(
 # detection and retrieval, the PR curve and AP show the problem and the ROC curve hides it
 # {cite}`saito2015precision`.
 
-# %% mystnb={"figure": {"caption": "The 8-detector on the original test set and with every negative copied ten times: the ROC curves (left) coincide, the PR curves (right) do not.", "name": "fig-ch08-roc-vs-pr"}}
+# %% mystnb={"figure": {"caption": "The 8-detector on the original test set and with every negative copied ten times: the ROC curves (left) coincide (the dashed one lies on top of the thick one), the PR curves (right) do not.", "name": "fig-ch08-roc-vs-pr"}, "image": {"alt": "Two panels. Left, ROC curves: the dashed curve of the copied data lies exactly on top of the thick curve of the original, both AUC 0.967. Right, precision-recall curves: the original stays mostly between 0.8 and 0.95, the copied version far lower, mostly below 0.7 (AP 0.799 versus 0.435)."}}
 fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(8.5, 3.6))
 for name, s, y in [("10 % positives", scores, labels), ("1 % positives", many, many_labels)]:
     f_, t_, _ = metrics.roc_curve(s, y)
     p_, r_, _ = metrics.precision_recall_curve(s, y)
-    ax_roc.plot(f_, t_, label=f"{name}: AUC {metrics.auc(f_, t_):.3f}")
+    dashed = name.startswith("1 %")  # the two ROC curves coincide: draw the second dashed, over a thick first
+    ax_roc.plot(
+        f_, t_, "--" if dashed else "-", lw=1.5 if dashed else 4, label=f"{name}: AUC {metrics.auc(f_, t_):.3f}"
+    )
     ax_pr.plot(
         np.r_[0, r_], np.r_[1, p_], drawstyle="steps-pre", label=f"{name}: AP {metrics.average_precision(s, y):.3f}"
     )
@@ -731,7 +734,7 @@ print(
 # %%
 print(f"test accuracy {metrics.accuracy(cm10):.3f}: {np.trace(cm10)} of {cm10.sum()} correct")
 claim("ch08.lenet5.test_accuracy", metrics.accuracy(cm10), low=0.92)
-# %% mystnb={"figure": {"caption": "Confusion matrix of LeNet-5 after six epochs on the 450 test digits (rows: true digit, columns: predicted digit). The errors are the off-diagonal entries; most of them sit in the row of the weakest digit.", "name": "fig-ch08-confusion"}}
+# %% mystnb={"figure": {"caption": "Confusion matrix of LeNet-5 after six epochs on the 450 test digits (rows: true digit, columns: predicted digit). The errors are the off-diagonal entries; the row of the weakest digit holds the largest share of them.", "name": "fig-ch08-confusion"}, "image": {"alt": "10 x 10 confusion matrix heat map in shades of blue, true digit in rows, predicted digit in columns, with counts in the cells. The diagonal holds 42 to 46 for most digits but 33 for digit 8; off-diagonal cells are 0 to 2, except row 8, where 6 eights are predicted as 1."}}
 ax = metrics.show_confusion_matrix(cm10, title="LeNet-5 on the test digits")
 ax.figure.tight_layout()
 
@@ -814,7 +817,7 @@ claim("ch08.lenet5.mean_auc_minus_map", auc_per_class.mean() - ap_per_class.mean
 # does not feel them.
 # ```
 
-# %% mystnb={"figure": {"caption": "One-vs-rest precision-recall (left) and ROC (right) curves of LeNet-5 for each digit; the weakest digit is drawn thick.", "name": "fig-ch08-ovr"}}
+# %% mystnb={"figure": {"caption": "One-vs-rest precision-recall (left) and ROC (right) curves of LeNet-5 for each digit; the weakest digit is drawn thick.", "name": "fig-ch08-ovr"}, "image": {"alt": "Two panels, one curve per digit. Left, precision-recall zoomed to precision 0.5 to 1: most curves hug the top; the thick digit-8 curve drops first, near recall 0.6, to about 0.74. Right, ROC zoomed to false-positive rate 0 to 0.2: all curves rise steeply, the thick digit-8 curve slowest."}}
 fig, (ax_pr, ax_roc) = plt.subplots(1, 2, figsize=(9, 3.8))
 for k in range(10):
     width, alpha = (2.5, 1.0) if k == worst else (1.0, 0.5)

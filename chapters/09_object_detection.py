@@ -92,7 +92,8 @@ from cvbook.measured import claim
 device.seed_everything(0)
 print(device.device_report())
 CLASSES = data.SHAPE_CLASSES
-COLOURS = ["#e41a1c", "#377eb8", "#ff7f00"]  # circle, square, triangle
+COLOURS = ["#D55E00", "#0072B2", "#009E73"]  # circle, square, triangle (Okabe-Ito: safe for colour-blind readers)
+MARKERS = ["o", "s", "^"]  # and a marker per class where curves are compared
 
 
 def draw_boxes(ax, bxs, labels=None, scores=None, colour=None, lw=1.5, ls="-"):
@@ -297,7 +298,7 @@ print(f"object/background accuracy {object_acc:.3f}, class accuracy {class_acc:.
 claim("ch09.localization.object_accuracy", object_acc, low=0.95)
 claim("ch09.localization.class_accuracy", class_acc, low=0.9)
 claim("ch09.localization.mean_iou", mean_iou, low=0.6)
-# %% mystnb={"figure": {"caption": "Classification with localization on held-out 32x32 windows: predicted box (solid) with its class and p_c, true box (dashed white). Background windows show no box when p_c < 0.5.", "name": "fig-ch09-localization"}}
+# %% mystnb={"figure": {"caption": "Classification with localization on held-out 32x32 windows: predicted box (solid) with its class and p_c, true box (dashed white). Background windows show no box when p_c < 0.5.", "name": "fig-ch09-localization"}, "image": {"alt": "Grid of 12 noisy 32x32 windows. Eight hold one coloured circle, square or triangle; each has a solid predicted box close to the dashed true box and a title with the right class and score 1.00. The four plain noise windows are titled bg with scores near 0 and have no box."}}
 fig, axes = plt.subplots(2, 6, figsize=(9, 3.4))
 for ax, i in zip(axes.flat, range(12)):
     ax.imshow(loc_test[0][i].permute(1, 2, 0))
@@ -366,7 +367,7 @@ with torch.no_grad():
 error_px = float(((pred_points - faces_test[1]).view(-1, 3, 2) * 32).norm(dim=-1).mean())
 print(f"training: {time.process_time() - start:.1f} CPU-s; mean landmark error on held-out faces: {error_px:.2f} px")
 claim("ch09.landmarks.error_px", error_px, high=1.5)
-# %% mystnb={"figure": {"caption": "Landmark detection on held-out synthetic faces: predicted points (crosses: left eye red, right eye blue, mouth orange) against the true ones (white circles).", "name": "fig-ch09-landmarks"}}
+# %% mystnb={"figure": {"caption": "Landmark detection on held-out synthetic faces: predicted points (crosses: left eye red, right eye blue, mouth orange) against the true ones (white circles).", "name": "fig-ch09-landmarks"}, "image": {"alt": "Row of six small synthetic faces, light discs with two dark eyes and a dark mouth on noisy backgrounds. On each, a coloured cross for every predicted eye and mouth point lies inside or right next to the white circle of the true point."}}
 fig, axes = plt.subplots(1, 6, figsize=(9, 1.9))
 for ax, i in zip(axes, range(6)):
     ax.imshow(faces_test[0][i].permute(1, 2, 0))
@@ -614,7 +615,7 @@ print("outputs:", tuple(naive.shape), tuple(dense.shape))
 print("same outputs:", torch.allclose(naive, dense, atol=1e-5))
 print("same predicted classes:", torch.equal(naive.argmax(-1), dense.argmax(-1)))
 
-# %% mystnb={"figure": {"caption": "The convolutional sliding window on a 64x64 scene: one pass gives the classifier's probability of 'some object' for 26x26 windows (stride 2); each value sits at its window's centre.", "name": "fig-ch09-sliding"}}
+# %% mystnb={"figure": {"caption": "The convolutional sliding window on a 64x64 scene: one pass gives the classifier's probability of 'some object' for a 26x26 grid of 14x14 windows (stride 2); each value sits at its window's centre.", "name": "fig-ch09-sliding"}, "image": {"alt": "Two panels with pixel axes 0 to 64. Left: a noisy scene with a small purple blob at the left edge, a magenta triangle and a cyan circle. Right: a map of object probability, dark (near 0) almost everywhere, with three bright yellow patches at the positions of the three shapes."}}
 fig, axes = plt.subplots(1, 2, figsize=(7, 3.4))
 axes[0].imshow(image[0].permute(1, 2, 0))
 axes[0].set_title("scene")
@@ -854,7 +855,7 @@ print(
 sizes = torch.cat([t["boxes"][:, 2:] - t["boxes"][:, :2] for _, t in det_train]).flatten()
 print(f"{len(sizes) // 2} training objects, box sides {int(sizes.min())} to {int(sizes.max())} px")
 
-# %% mystnb={"figure": {"caption": "Held-out scenes of the synthetic detection data with their ground-truth boxes (red circle, blue square, orange triangle).", "name": "fig-ch09-scenes"}}
+# %% mystnb={"figure": {"caption": "Held-out scenes of the synthetic detection data with their ground-truth boxes (red circle, blue square, orange triangle).", "name": "fig-ch09-scenes"}, "image": {"alt": "Row of six noisy scenes with coloured circles, squares and triangles of different sizes, some overlapping, plus thin coloured lines that are not objects. Every shape has a tight box drawn around it, the box colour depending on the shape's class; the lines have no boxes."}}
 fig, axes = plt.subplots(1, 6, figsize=(9, 1.9))
 for ax, i in zip(axes, range(6)):
     img, t = det_test[i]
@@ -947,7 +948,7 @@ n_raw, n_kept = sum(len(d["scores"]) for d in raw_dets), sum(len(d["scores"]) fo
 n_true = sum(len(t["labels"]) for t in test_targets)
 print(f"{n_true} objects; {n_raw} boxes with score > 0.05 before NMS, {n_kept} after")
 
-# %% mystnb={"figure": {"caption": "The trained detector on held-out scenes: all boxes with score > 0.1 before NMS (top) and after per-class NMS (bottom), coloured by class with their scores.", "name": "fig-ch09-nms"}}
+# %% mystnb={"figure": {"caption": "The trained detector on held-out scenes: all boxes with score > 0.1 before NMS (top) and after per-class NMS (bottom), coloured by class with their scores.", "name": "fig-ch09-nms"}, "image": {"alt": "Two rows of the same five scenes with class-coloured boxes and scores. Both rows look almost the same: one box per object with scores mostly 0.84 to 1.00, one triangle at 0.59 and one at 0.54. Only in scene 1 does the top row show an extra box doubling the 0.54 triangle box, gone in the bottom row."}}
 fig, axes = plt.subplots(2, 5, figsize=(9.5, 4.2))
 for col, i in enumerate(range(5)):
     for row, d in enumerate((raw_dets[i], dets[i])):
@@ -1089,8 +1090,8 @@ else:
 # `precision_recall` they give each class's curve at IoU 0.5, and at the strict IoU 0.9 for
 # comparison:
 
-# %% mystnb={"figure": {"caption": "Precision against recall for each class on held-out scenes, ranking detections by score, at IoU thresholds 0.5 (solid) and 0.9 (dashed). AP is the area under the monotone envelope of each curve.", "name": "fig-ch09-pr"}}
-fig, ax = plt.subplots(figsize=(6, 4))
+# %% mystnb={"figure": {"caption": "Precision against recall for each class (colour and marker) on held-out scenes, ranking detections by score, at IoU thresholds 0.5 (solid) and 0.9 (dashed). AP is the area under the monotone envelope of each curve.", "name": "fig-ch09-pr"}, "image": {"alt": "Precision-recall plot with six curves, one colour and marker per class, the legend outside on the right. The three IoU 0.5 curves run along precision near 1 and drop only near recall 0.95. The IoU 0.9 curves for circle and square zigzag between 0.4 and 0.7 and end near recall 0.45; the triangle one ends before recall 0.15, its precision falling to about 0.2."}}
+fig, ax = plt.subplots(figsize=(7.8, 4))
 for c in range(NUM_CLASSES):
     _, tp, n_gt = boxes.match_detections(dets, test_targets, c, (0.5, 0.9))
     for ti, (thr, ls) in enumerate(((0.5, "-"), (0.9, "--"))):
@@ -1100,6 +1101,9 @@ for c in range(NUM_CLASSES):
             p,
             ls,
             color=COLOURS[c],
+            marker=MARKERS[c],
+            markevery=0.1,
+            markersize=4,
             label=f"{CLASSES[c]}, IoU {thr}: AP {boxes.average_precision(tp[ti], n_gt, 'coco'):.2f}",
         )
 ax.set_xlabel("recall")
@@ -1107,7 +1111,7 @@ ax.set_ylabel("precision")
 ax.set_xlim(0, 1.02)
 ax.set_ylim(0, 1.02)
 ax.set_title("Precision/recall per class")
-ax.legend(fontsize=7, loc="lower left")
+ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))  # outside: no curve hidden
 fig.tight_layout()
 
 # %% [markdown]
@@ -1180,7 +1184,7 @@ claim("ch09.detector.map_at_0_95", result.map[-1], high=0.05)
 #   feature map proposes the regions, with anchor boxes, so the whole detector is one network.
 
 
-# %% mystnb={"figure": {"caption": "The R-CNN family. R-CNN runs the CNN once per proposed region; Fast R-CNN runs it once per image and crops each region's features; Faster R-CNN also proposes the regions with a network (RPN) on the shared features.", "name": "fig-ch09-rcnn"}}
+# %% mystnb={"figure": {"caption": "The R-CNN family. R-CNN runs the CNN once per proposed region; Fast R-CNN runs it once per image and crops each region's features; Faster R-CNN also proposes the regions with a network (RPN) on the shared features.", "name": "fig-ch09-rcnn"}, "image": {"alt": "Flow diagram in three rows. R-CNN: image, selective search of about 2,000 regions, warp, CNN per region (2,000 passes), classes and box refinement. Fast R-CNN: image, selective search on the image, CNN once, RoI pooling per region, classes and boxes. Faster R-CNN: a region proposal network replaces selective search."}}
 def pipeline(ax, y, title, stages):
     ax.text(0.0, y + 0.42, title, fontsize=10, fontweight="bold")
     x = 0.0
@@ -1217,8 +1221,8 @@ pipeline(
     "Fast R-CNN (2015)",
     [
         ("image", grey),
+        ("selective search\non the image", orange),
         ("CNN once\n-> feature map", blue),
-        ("selective search\nregions", orange),
         ("RoI pooling\nper region", blue),
         ("FC: classes\n+ boxes", green),
     ],
@@ -1238,7 +1242,9 @@ pipeline(
 ax.set_xlim(-0.1, 11.5)
 ax.set_ylim(0.1, 4.6)
 ax.axis("off")
-ax.set_title("Two-stage detectors: where the regions come from and how often the CNN runs (orange: not learned)")
+ax.set_title(
+    "Two-stage detectors: where the regions come from and how often the CNN runs (selective search: not learned)"
+)
 fig.tight_layout()
 
 # %% [markdown]

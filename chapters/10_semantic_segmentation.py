@@ -84,7 +84,8 @@ from cvbook.measured import claim
 device.seed_everything(0)
 print(device.device_report())
 CLASSES = data.ShapesSegmentation.classes  # ['background', 'circle', 'square', 'triangle']
-LABEL_CMAP = ListedColormap(["#222222", "#e6550d", "#3182bd", "#31a354"])  # one colour per class
+# one colour per class, from the Okabe-Ito palette: told apart with any kind of colour blindness
+LABEL_CMAP = ListedColormap(["#222222", "#D55E00", "#56B4E9", "#F0E442"])
 
 # %% [markdown]
 # ## Detection vs semantic segmentation
@@ -94,7 +95,7 @@ LABEL_CMAP = ListedColormap(["#222222", "#e6550d", "#3182bd", "#31a354"])  # one
 # $H \times W$ array of integers, one per pixel, here 0 for background and $k + 1$ for shape
 # class $k$ (1 circle, 2 square, 3 triangle). One scene, three ways:
 
-# %% mystnb={"figure": {"caption": "One synthetic scene (left), its detection target (boxes and classes, middle) and its segmentation map (right): every pixel carries a class.", "name": "fig-ch10-det-vs-seg"}}
+# %% mystnb={"figure": {"caption": "One synthetic scene (left), its detection target (boxes and classes, middle) and its segmentation map (right): every pixel carries a class.", "name": "fig-ch10-det-vs-seg"}, "image": {"alt": "Three panels of a noisy 64 x 64 purple scene with two yellow triangles and a cyan circle. Middle: the same image with white boxes labelled triangle, triangle and circle. Right: a label map on dark grey with the circle filled red-orange and both triangles yellow, and a colour bar naming the four classes."}}
 scenes = data.make_shapes(4, 64, seed=3)
 image, mask = scenes.images[0], scenes.masks[0]
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
@@ -167,7 +168,7 @@ for name, f in zip(CLASSES, fractions.tolist()):
 # threshold at Otsu's level (the grey value that best separates two groups of pixels), fill
 # holes and drop specks.
 
-# %% mystnb={"figure": {"caption": "A real photo (scikit-image's coins) and a two-class label map made by thresholding (1 coin, 0 background). It is a hand-made rule, so it is only roughly right: some outlines are ragged.", "name": "fig-ch10-coins"}}
+# %% mystnb={"figure": {"caption": "A real photo (scikit-image's coins) and a two-class label map made by thresholding (1 coin, 0 background). It is a hand-made rule, so it is only roughly right: some outlines are ragged.", "name": "fig-ch10-coins"}, "image": {"alt": "Left: a greyscale photo of 24 old coins in four rows on a dark background. Right: the thresholded label map, each coin a light orange blob on dark grey; most blobs are round, a few in the top row have ragged, bitten edges. The title reports 33% coin pixels and 24 regions."}}
 coins = data.sample_image("coins")
 smooth = filters.gaussian(coins.astype(float), sigma=2, preserve_range=True)
 flat = smooth - ndimage.grey_opening(smooth, size=(51, 51))  # remove the uneven lighting
@@ -417,7 +418,7 @@ print(checker[2:6, 2:10].int().numpy())
 print("f=2, s=2 transposed conv: values", tiles.unique().tolist())
 print("nearest resize + 3x3 conv, away from the border: values", resized[1:-1, 1:-1].unique().tolist())
 
-# %% mystnb={"figure": {"caption": "Upsampling a flat 8x8 input to 16x16: a transposed convolution with f = 3, s = 2 makes a checkerboard (left); f = s = 2 (middle) and resize-then-convolve (right, whose darker frame is only the zero padding at the border) do not.", "name": "fig-ch10-checkerboard"}}
+# %% mystnb={"figure": {"caption": "Upsampling a flat 8x8 input to 16x16: a transposed convolution with f = 3, s = 2 makes a checkerboard (left); f = s = 2 (middle) and resize-then-convolve (right, whose darker frame is only the zero padding at the border) do not.", "name": "fig-ch10-checkerboard"}, "image": {"alt": "Three 16 x 16 heat maps with viridis colour bars. Left: a regular checkerboard of bright yellow, teal and dark cells, values from 1 to 4. Middle: a single uniform colour, value 1 everywhere. Right: a uniform bright interior with value 1 inside a one-pixel darker frame with still darker corners."}}
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
 for ax, img, title in zip(
     axes,
@@ -687,7 +688,7 @@ claim("ch10.unet.mean_iou", s_unet.mean_iou, low=0.95)
 # see, but the network must also get their outlines right to the pixel and tell squares from
 # triangles. The predictions next to the truth:
 
-# %% mystnb={"figure": {"caption": "Test scenes (top), their true segmentation maps (middle) and the U-Net's predictions (bottom). Colours: background dark, circle orange, square blue, triangle green.", "name": "fig-ch10-predictions"}}
+# %% mystnb={"figure": {"caption": "Test scenes (top), their true segmentation maps (middle) and the U-Net's predictions (bottom). Colours: background dark, circle red-orange, square light blue, triangle yellow.", "name": "fig-ch10-predictions"}, "image": {"alt": "Grid of 3 rows by 6 columns: noisy coloured test scenes with circles, a square and triangles; below each, its true label map and the U-Net's predicted map, shapes in red-orange, light blue or yellow on dark. Predictions and truth look almost identical, differing only by a few pixels on some edges."}}
 shown = range(6)
 fig, axes = plt.subplots(3, len(shown), figsize=(1.7 * len(shown), 5.4))
 for col, k in enumerate(shown):
@@ -778,7 +779,7 @@ claim("ch10.skips.depth2_interior_error_without", no2["i_err"], high=0.01)
 #
 # Where the errors are, on a few test scenes:
 
-# %% mystnb={"figure": {"caption": "Wrong pixels (white) of four test scenes for U-Nets with and without skip connections, at depth 2 and depth 3. Without skips the errors gather along the outlines, most of all at depth 3.", "name": "fig-ch10-skip-errors"}}
+# %% mystnb={"figure": {"caption": "Wrong pixels (white) of four test scenes for U-Nets with and without skip connections, at depth 2 and depth 3. Without skips the errors gather along the outlines, most of all at depth 3.", "name": "fig-ch10-skip-errors"}, "image": {"alt": "Grid of four test scenes (rows) by five columns: the true label map, then black error maps with wrong pixels in white for depth 2 and depth 3 U-Nets, with and without skips. The with-skips maps are almost all black; the no-skips maps show scattered white pixels near shape outlines, most at depth 3."}}
 shown = [0, 1, 2, 3]
 keys = [("depth 2", "with skips"), ("depth 2", "no skips"), ("depth 3", "with skips"), ("depth 3", "no skips")]
 fig, axes = plt.subplots(len(shown), 1 + len(keys), figsize=(1.8 * (1 + len(keys)), 1.8 * len(shown)))
@@ -796,7 +797,7 @@ for ax in axes.flat:
     ax.set_yticks([])
 fig.tight_layout()
 
-# %% mystnb={"figure": {"caption": "Error rate on boundary pixels (within one pixel of a label change) and on interior pixels, for the four networks (log scale).", "name": "fig-ch10-boundary-errors"}}
+# %% mystnb={"figure": {"caption": "Error rate on boundary pixels (within one pixel of a label change) and on interior pixels, for the four networks (log scale).", "name": "fig-ch10-boundary-errors"}, "image": {"alt": "Grouped bar chart, log scale, of the fraction of pixels wrong for four U-Nets (depth 2 and 3, with and without skips). For every network the boundary-pixel bar (blue) is far taller than the interior-pixel bar (orange); dropping skips raises both, and depth 3 without skips is worst."}}
 fig, ax = plt.subplots(figsize=(7, 3.4))
 positions = np.arange(len(keys))
 ax.bar(positions - 0.2, [results[k]["b_err"] for k in keys], width=0.4, label="boundary pixels")
@@ -832,7 +833,7 @@ fig.tight_layout()
 # (immunohistochemistry), where the cell nuclei are. No label maps come with them, so we only
 # look at them; segmenting them well would need annotated training images.
 
-# %% mystnb={"figure": {"caption": "Inputs of the kind U-Net was made for, shipped with scikit-image: a retinal fundus photograph (left, with a crop, middle) and a microscope image of stained tissue (right). No labels ship with them; they are shown, not segmented.", "name": "fig-ch10-medical"}}
+# %% mystnb={"figure": {"caption": "Inputs of the kind U-Net was made for, shipped with scikit-image: a retinal fundus photograph (left, with a crop, middle) and a microscope image of stained tissue (right). No labels ship with them; they are shown, not segmented.", "name": "fig-ch10-medical"}, "image": {"alt": "Three photos. Left: a circular orange-red retina image with dark red vessels branching from a bright optic disc, a white box beside the disc. Middle: that crop enlarged, showing the disc edge and faint thin vessels. Right: stained tissue with brown-outlined gland structures among blue nuclei on white."}}
 retina, tissue = data.sample_image("retina"), data.sample_image("immunohistochemistry")
 fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6))
 axes[0].imshow(retina)

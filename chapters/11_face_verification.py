@@ -117,7 +117,7 @@ cpu_start = time.process_time()
 # {cite}`huang2008labeled` offline: 100 grey $25 \times 25$ faces and 100 non-faces, without
 # names, so they serve for looking, not for training:
 
-# %% mystnb={"figure": {"caption": "Faces from scikit-image's offline subset of Labeled Faces in the Wild (25x25, grey). Real faces vary in pose, lighting, expression and background, which is what a verification system has to see through.", "name": "fig-ch11-lfw-subset"}}
+# %% mystnb={"figure": {"caption": "Faces from scikit-image's offline subset of Labeled Faces in the Wild (25x25, grey). Real faces vary in pose, lighting, expression and background, which is what a verification system has to see through.", "name": "fig-ch11-lfw-subset"}, "image": {"alt": "A row of twelve small, low-resolution greyscale photos of different people's faces, tightly cropped; they differ in head pose, lighting, expression and the bit of background visible at the edges."}}
 lfw_small = skdata.lfw_subset()
 print(f"lfw_subset: {lfw_small.shape}, first 100 faces, last 100 non-faces")
 fig = plot.show_images(
@@ -132,7 +132,7 @@ fig = plot.show_images(
 # classifiers {cite}`viola2001rapid,liao2007learning`, trained for frontal faces, slides over
 # the image at several scales:
 
-# %% mystnb={"figure": {"caption": "Step zero of a face-verification pipeline: a classical LBP cascade finds the face in the astronaut photo; the crop (right) is what the encoder would see.", "name": "fig-ch11-detect"}}
+# %% mystnb={"figure": {"caption": "Step zero of a face-verification pipeline: a classical LBP cascade finds the face in the astronaut photo; the crop (right) is what the encoder would see.", "name": "fig-ch11-detect"}, "image": {"alt": "Left: the astronaut photo, a smiling woman in an orange spacesuit in front of a flag and a shuttle model, with a yellow box drawn around her face. Right: the enlarged crop of that box, a close-up of her face."}}
 astronaut = skdata.astronaut()
 detector = feature.Cascade(skdata.lbp_frontal_face_cascade_filename())
 found = detector.detect_multi_scale(
@@ -162,7 +162,7 @@ fig.tight_layout()
 # background and noise. Identity $k$ looks the same in every call with the same seed, so
 # different ranges of identities are different people. Each column below is one person:
 
-# %% mystnb={"figure": {"caption": "Eight synthetic identities (columns), five images each (rows). Geometry and colours belong to the person; position, scale, tilt, lighting, expression, background and noise change from image to image.", "name": "fig-ch11-identities"}}
+# %% mystnb={"figure": {"caption": "Eight synthetic identities (columns), five images each (rows). Geometry and colours belong to the person; position, scale, tilt, lighting, expression, background and noise change from image to image.", "name": "fig-ch11-identities"}, "image": {"alt": "Grid of 40 small cartoon faces in 8 columns labelled id 0 to id 7, five rows each. Within a column the face shape and the skin, hair and eye colours stay the same, while the background colour, position, size and brightness change from row to row."}}
 demo = faces.make_faces(8, 5, 32, seed=0)
 grid = demo.images.view(8, 5, 3, 32, 32).transpose(0, 1).reshape(40, 3, 32, 32)
 fig = plot.show_images(grid, titles=[f"id {int(i)}" for i in demo.ids.view(8, 5).T.reshape(-1)], ncols=8, size=1.1)
@@ -327,7 +327,7 @@ assert torch.allclose(mine, 2 * hadsell)
 #
 # The shape of the two terms, for $m = 1$:
 
-# %% mystnb={"figure": {"caption": "The contrastive loss against the distance D between the two encodings (margin m = 1): same-person pairs (Y = 1) pay D squared; different people (Y = 0) pay only while they are closer than the margin.", "name": "fig-ch11-contrastive"}}
+# %% mystnb={"figure": {"caption": "The contrastive loss against the distance D between the two encodings (margin m = 1): same-person pairs (Y = 1) pay D squared; different people (Y = 0) pay only while they are closer than the margin.", "name": "fig-ch11-contrastive"}, "image": {"alt": "Line plot of loss against distance D from 0 to 2. The same-person curve (blue) is a parabola rising from 0 to 4; the different-people curve (orange) falls from 1 at D = 0 to 0 at the dashed margin line D = 1 and stays at 0 beyond it."}}
 dist = torch.linspace(0, 2, 201)
 fig, ax = plt.subplots(figsize=(5.5, 3.2))
 ax.plot(dist, dist**2, label="Y = 1 (same): $D^2$")
@@ -551,7 +551,7 @@ claim("ch11.mining.learned_minus_pixels_auc", min(r["auc"] for r in runs.values(
 # gradient:
 
 
-# %% mystnb={"figure": {"caption": "Training with random and batch-hard triplets (seed 0). Left: the fraction of triplets in each batch that still break the margin; random triplets become easy within the first hundred steps and stop teaching, batch-hard ones stay informative. Right: the loss (the two are not comparable in level: hard triplets are hard by construction).", "name": "fig-ch11-mining"}}
+# %% mystnb={"figure": {"caption": "Training with random and batch-hard triplets (seed 0). Left: the fraction of triplets in each batch that still break the margin; random triplets become easy within the first hundred steps and stop teaching, batch-hard ones stay informative. Right: the loss (the two are not comparable in level: hard triplets are hard by construction).", "name": "fig-ch11-mining"}, "image": {"alt": "Two line plots against training step for random (blue) and hard (orange) triplets. Left, fraction breaking the margin: random drops from about 0.85 to under 0.2 by step 100; hard stays at 1 until step 100, then falls to about 0.55. Right: both losses fall, the hard loss staying higher."}}
 def smooth(values, k=15):
     return np.convolve(values, np.ones(k) / k, mode="valid")
 
@@ -610,7 +610,7 @@ best_test_tau, best_test_acc = faces.best_threshold(d_test, test_same)
 print(f"(the best tau for the test pairs would have been {best_test_tau:.3f}, accuracy {best_test_acc:.4f})")
 claim("ch11.verification.test_accuracy", test_accuracy, low=0.90)
 claim("ch11.verification.test_auc", auc_test, low=0.97)
-# %% mystnb={"figure": {"caption": "Left: distances between encodings of test pairs (identities never seen in training); same-person pairs in blue, different people in orange, the threshold chosen on validation identities dashed. Right: the ROC curve of the learned distance against that of raw pixels, with the operating point of the chosen threshold.", "name": "fig-ch11-roc"}}
+# %% mystnb={"figure": {"caption": "Left: distances between encodings of test pairs (identities never seen in training); same-person pairs in blue, different people in orange, the threshold chosen on validation identities dashed. Right: the ROC curve of the learned distance against that of raw pixels, with the operating point of the chosen threshold.", "name": "fig-ch11-roc"}, "image": {"alt": "Left: histograms of test-pair distances; same-person pairs (blue) peak near 0.3, different people (orange) near 1.5, overlapping only slightly around the dashed threshold 0.65. Right: ROC curves; the learned encoder hugs the top-left corner (AUC 0.999), raw pixels bow only moderately above the diagonal (AUC 0.608)."}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 bins = np.linspace(0, 2, 51)
 axes[0].hist(d_test[test_same].numpy(), bins=bins, alpha=0.6, label="same person")
@@ -649,7 +649,7 @@ fig.tight_layout()
 #
 # A few verification decisions, with the distance printed over each pair:
 
-# %% mystnb={"figure": {"caption": "Verification on test identities: pairs of images, their distance, and the decision d <= tau. The encoder looks past background, lighting and expression.", "name": "fig-ch11-pairs"}}
+# %% mystnb={"figure": {"caption": "Verification on test identities: pairs of images, their distance, and the decision d <= tau. The encoder looks past background, lighting and expression.", "name": "fig-ch11-pairs"}, "image": {"alt": "Two rows of four pairs of cartoon faces, each pair titled with its distance and decision. Top row: the same person on different backgrounds and lighting, distances 0.24 to 0.39, all judged same. Bottom row: different people, distances 1.15 to 1.79, all judged different."}}
 show = torch.cat([torch.nonzero(test_same).flatten()[:4], torch.nonzero(~test_same).flatten()[:4]])
 images, titles = [], []
 for k in show.tolist():
@@ -797,7 +797,7 @@ claim("ch11.recognition.strangers_rejected", stranger_rej_r, low=0.8)
 #
 # The whole trade-off on the test database, as a function of $\tau$:
 
-# %% mystnb={"figure": {"caption": "Recognition against a one-shot database of 20 test people: the fraction of known people recognised correctly and of strangers rejected, as the threshold grows. The verification threshold (dotted) lets many strangers in; the recognition threshold chosen on validation identities (dashed) balances the two.", "name": "fig-ch11-recognition"}}
+# %% mystnb={"figure": {"caption": "Recognition against a one-shot database of 20 test people: the fraction of known people recognised correctly and of strangers rejected, as the threshold grows. The verification threshold (dotted) lets many strangers in; the recognition threshold chosen on validation identities (dashed) balances the two.", "name": "fig-ch11-recognition"}, "image": {"alt": "Line plot against threshold tau: known people recognised (blue) rises from 0 to 1 by about 0.65; strangers rejected (orange) stays at 1 until about 0.45, then falls to 0 by about 1.1. They cross near the dashed recognition tau 0.53; at the dotted verification tau 0.65 only about 70% of strangers are rejected."}}
 test_rates = np.array([recognition_rates(test_db, float(t)) for t in taus])
 fig, ax = plt.subplots(figsize=(6, 3.4))
 ax.plot(taus, test_rates[:, 0], label="known people recognised")

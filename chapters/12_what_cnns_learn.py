@@ -133,7 +133,7 @@ claim("ch12.shapes.val_accuracy", history.last("val_acc"), low=0.9)
 # maps of layer 1, which have no picture, which is why deeper units are shown through the
 # inputs that excite them instead.)
 
-# %% mystnb={"figure": {"caption": "The 16 first-layer filters of the trained network (5x5x3 each, weights stretched to [0, 1] per filter). After 8 epochs on 3,000 small images they are still noisy; what they have learned shows mostly as a preferred mix of colours, not as the clean oriented edges of an ImageNet network's first layer. The top patches below show their preferences more clearly.", "name": "fig-ch12-filters"}}
+# %% mystnb={"figure": {"caption": "The 16 first-layer filters of the trained network (5x5x3 each, weights stretched to [0, 1] per filter). After 8 epochs on 3,000 small images they are still noisy; what they have learned shows mostly as a preferred mix of colours, not as the clean oriented edges of an ImageNet network's first layer. The top patches below show their preferences more clearly.", "name": "fig-ch12-filters"}, "image": {"alt": "Two rows of eight tiny 5 x 5 colour pictures, one per first-layer unit, numbered 0 to 15. Each is a noisy patchwork of differently coloured pixels; none shows a clean oriented edge or a smooth pattern."}}
 net.eval()
 filters = net[0].weight.detach()  # (16, 3, 5, 5)
 low = filters.amin(dim=(1, 2, 3), keepdim=True)
@@ -155,7 +155,7 @@ fig.tight_layout()
 # still look like the image, filtered; the layer-2 and layer-3 maps are coarser (pooling
 # halves them each time) and each lights up on fewer, more specific places.
 
-# %% mystnb={"figure": {"caption": "A held-out image and the feature maps of its first eight units in layers 1 (32x32), 2 (16x16) and 3 (8x8). Deeper maps are coarser and sparser: each unit fires on fewer, more specific parts of the shape.", "name": "fig-ch12-feature-maps"}}
+# %% mystnb={"figure": {"caption": "A held-out image and the feature maps of its first eight units in layers 1 (32x32), 2 (16x16) and 3 (8x8). Deeper maps are coarser; some deeper units respond to the square, others to the background or the image border.", "name": "fig-ch12-feature-maps"}, "image": {"alt": "Three rows (layers 1, 2, 3), each starting with the input, a magenta square on noisy grey-blue, then greyscale maps of eight units. Layer-1 maps are fine, some tracing or filling the square; layer-2 maps are blockier; layer-3 maps are coarse 8 x 8 grids with a few bright cells, not all on the square."}}
 image, label = test_set[3]
 layer_ends = {1: 3, 2: 7, 3: 11}  # index after each layer's ReLU in net
 with torch.no_grad():
@@ -257,13 +257,13 @@ def show_top_patches(layer, n_units=8, k=9):
     return fig
 
 
-# %% mystnb={"figure": {"caption": "Layer 1: for each of eight units (rows), the nine held-out 5x5 patches that activate it most. Most units pick a colour or a colour edge of one orientation; in this run units 0 and 3 fire where the zero padding meets the image at a corner (a border effect, see the text).", "name": "fig-ch12-top-layer1"}}
+# %% mystnb={"figure": {"caption": "Layer 1: for each of eight units (rows), the nine held-out 5x5 patches that activate it most. Most units pick a colour or a colour edge of one orientation; in this run units 0 and 3 fire where the zero padding meets the image at a corner (a border effect, see the text).", "name": "fig-ch12-top-layer1"}, "image": {"alt": "Grid of 8 rows (units 0 to 7) by 9 tiny 5 x 5 patches. Most rows repeat one colour or colour edge, e.g. yellow fill, a magenta band on top, a cyan stripe on the right. In rows 0 and 3 most patches have black padding bands along the top and left, or left and bottom."}}
 fig = show_top_patches(1)
 
-# %% mystnb={"figure": {"caption": "Layer 2: the top nine 10x10 patches of eight units. Units now prefer parts: a corner of a given colour, a straight side, a curved edge.", "name": "fig-ch12-top-layer2"}}
+# %% mystnb={"figure": {"caption": "Layer 2: the top nine 10x10 patches of eight units. Units now prefer parts: a corner of a given colour, a straight side, a curved edge.", "name": "fig-ch12-top-layer2"}, "image": {"alt": "Grid of 8 rows (units 0 to 7) by 9 patches of 10 x 10 pixels, each holding part of a shape. Within a row the patches repeat a part, for example right-pointing magenta triangle tips (unit 0), cyan square areas (unit 2) or vertical left edges of shapes (unit 4)."}}
 fig = show_top_patches(2)
 
-# %% mystnb={"figure": {"caption": "Layer 3: the top nine 20x20 patches of eight units. A unit now sees a whole shape, and several units fire on one kind of shape (triangles, or circles) in whatever colour.", "name": "fig-ch12-top-layer3"}}
+# %% mystnb={"figure": {"caption": "Layer 3: the top nine 20x20 patches of eight units. A unit now sees a whole shape, and several units fire on one kind of shape (triangles, or circles) in whatever colour; units 2 and 4 respond to the black zero padding at the image border.", "name": "fig-ch12-top-layer3"}, "image": {"alt": "Grid of 8 rows (units 0 to 7) by 9 patches of 20 x 20 pixels, each holding a whole shape. Unit 0 shows only triangles and unit 3 only circles, in many colours; units 1 and 5 show mostly triangles; units 2 and 4 show shapes beside wide black padding bands at the image border."}}
 fig = show_top_patches(3)
 
 # %% [markdown]
@@ -536,7 +536,7 @@ print(
 # textured, colourful image. Both are cropped to a square and resized to $128 \times 128$, which
 # keeps a step under a tenth of a CPU-second.
 
-# %%
+# %% mystnb={"image": {"alt": "Two square photos side by side: a close-up of a tabby cat's face with green-yellow eyes and a pink nose (content C), and a stained tissue sample with brown-outlined cell clusters and small blue specks on white (style S)."}}
 SIZE = 128
 
 
@@ -651,7 +651,7 @@ print(
     f"{time.process_time() - start:.1f} CPU-s in all"
 )
 
-# %% mystnb={"figure": {"caption": "The content and style costs during style transfer (log scale; each is unweighted, J_style includes the layer weights). The style cost falls by orders of magnitude in the first hundred steps; the content cost rises from zero, since G starts as the content image, as G gives up some content for style.", "name": "fig-ch12-costs"}}
+# %% mystnb={"figure": {"caption": "The content and style costs during style transfer (log scale; each is unweighted, J_style includes the layer weights). The style cost falls by orders of magnitude in the first hundred steps; the content cost rises from zero, since G starts as the content image, as G gives up some content for style.", "name": "fig-ch12-costs"}, "image": {"alt": "Two line plots against step, 0 to 120. Left, log scale: the style cost falls from about 0.6 to below 0.001, with a brief bump near step 25. Right: the content cost rises from 0 to about 500 by step 20, then declines slowly to about 420."}}
 h = result.history
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
 axes[0].semilogy(h["step"], h["style"], color="C1")
@@ -664,7 +664,7 @@ for ax in axes:
     ax.grid(alpha=0.3)
 fig.tight_layout()
 
-# %% mystnb={"figure": {"caption": "The generated image G during gradient descent, from the content image (step 0) to step 120, with the content and style images for reference. The colours and the fine texture of the stained tissue (brown strokes, blue specks on white) take over the cat, while its outline, eyes and nose stay.", "name": "fig-ch12-result"}}
+# %% mystnb={"figure": {"caption": "The generated image G during gradient descent, from the content image (step 0) to step 120, with the content and style images for reference. The tissue's pale background washes over the cat and a fine multicoloured speckle covers it, while its outline, eyes, nose and stripes stay in place; the brown, striped texture of the tissue does not appear.", "name": "fig-ch12-result"}, "image": {"alt": "Six square images in a row: the cat photo, the tissue sample, then the generated image at steps 10, 30, 100 and 120. The cat's eyes, nose and stripes stay in place while the picture turns pale grey-white and fills with fine red, orange and green speckle; steps 100 and 120 look nearly the same."}}
 panels = [(content_image, "content C"), (style_image, "style S")]
 panels += [(snap, f"step {step}") for step, snap in result.snapshots.items() if step > 0]
 panels += [(result.image, f"G, step {STEPS}")]
@@ -744,7 +744,7 @@ claim("ch12.noise.content_cost_ratio", hn["content"][-1] / h["content"][-1], low
 # restyled cat. A random layer is a poor judge of content; the structure of the first result is
 # there mostly because $G$ *started* as the cat.
 
-# %% mystnb={"figure": {"caption": "Starting from noise (left): after 120 steps the style's colours and texture are there, but with random VGG weights the cat survives only as faint darker regions; starting from the content image (right) keeps its structure.", "name": "fig-ch12-noise"}}
+# %% mystnb={"figure": {"caption": "Starting from noise (left): after 120 steps the result has the style's pale background and brown tones but neither the tissue's texture nor any recognisable cat; starting from the content image (right) keeps the cat's structure.", "name": "fig-ch12-noise"}, "image": {"alt": "Three square images: random coloured noise at step 0; the result grown from noise after 120 steps, a pale grey-white texture with scattered brown-orange blotches and no recognisable cat shape; and the result started from the cat photo, a pale speckled cat face with eyes and nose intact."}}
 fig, axes = plt.subplots(1, 3, figsize=(7, 2.6))
 for ax, (img, title) in zip(
     axes,

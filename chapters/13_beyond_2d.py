@@ -274,7 +274,7 @@ print(
     f"per class {torch.bincount(ecg_train_labels).tolist()}"
 )
 
-# %% mystnb={"figure": {"caption": "One synthetic ECG-like signal per class (5.12 s at 100 Hz). Beats start at a random phase and ride on a slow baseline wander; the classes differ in the spacing of the beats, the width of the tall QRS spike or the small P wave before it.", "name": "fig-ch13-ecg"}}
+# %% mystnb={"figure": {"caption": "One synthetic ECG-like signal per class (5.12 s at 100 Hz). Beats start at a random phase and ride on a slow baseline wander; the classes differ in the spacing of the beats, the width of the tall QRS spike or the small P wave before it. Right: the shaded beat enlarged, where the P wave (the small bump before the spike) can be seen, and its absence in the last class.", "name": "fig-ch13-ecg"}, "image": {"alt": "Four stacked noisy traces of amplitude over 5 s: normal, irregular RR intervals, wide QRS, no P wave, each with sharp spikes of height about 1 on a wavy baseline, evenly spaced in normal, unevenly in irregular, broader in wide QRS. Beside each, one shaded beat enlarged: a small bump before the spike in the normal trace, none in the no-P-wave trace."}}
 t_axis = np.arange(512) / 100
 pretty = {
     "normal": "normal",
@@ -282,13 +282,20 @@ pretty = {
     "wide_qrs": "wide QRS",
     "no_p_wave": "no P wave",
 }
-fig, axes = plt.subplots(4, 1, figsize=(9, 6.5), sharex=True)
-for k, (ax, name) in enumerate(zip(axes, signals.ECG_CLASSES)):
+fig, axes = plt.subplots(4, 2, figsize=(10, 6.5), gridspec_kw={"width_ratios": [3, 1]})
+for k, (row, name) in enumerate(zip(axes, signals.ECG_CLASSES)):
     i = int((ecg_train_labels == k).nonzero()[0])
-    ax.plot(t_axis, ecg_train[i, 0].numpy(), lw=0.9)
-    ax.set_title(pretty[name], fontsize=10, loc="left")
-    ax.set_ylabel("amplitude")
-axes[-1].set_xlabel("time (s)")
+    x = ecg_train[i, 0].numpy()
+    row[0].plot(t_axis, x, lw=0.9)
+    row[0].set_title(pretty[name], fontsize=10, loc="left")
+    row[0].set_ylabel("amplitude")
+    peak = 100 + int(np.argmax(x[100:250]))  # one QRS spike between 1 s and 2.5 s
+    window = slice(max(peak - 45, 0), peak + 25)  # 0.45 s before it (the P wave), 0.25 s after
+    row[0].axvspan(t_axis[window][0], t_axis[window][-1], color="C1", alpha=0.15)
+    row[1].plot(t_axis[window], x[window], lw=1.2, color="C1")
+    row[1].set_title("one beat, enlarged", fontsize=9, loc="left")
+axes[-1, 0].set_xlabel("time (s)")
+axes[-1, 1].set_xlabel("time (s)")
 fig.tight_layout()
 
 # %% [markdown]
@@ -478,7 +485,7 @@ clips_train, clips_train_labels = signals.make_moving_squares(900, seed=1)
 clips_test, clips_test_labels = signals.make_moving_squares(600, seed=2)
 print(f"train {tuple(clips_train.shape)} (N, C, T, H, W), test {tuple(clips_test.shape)}")
 
-# %% mystnb={"figure": {"caption": "One clip per class: frames 1, 4 and 8, and a space-time slice (the row through the square, one line per frame, time downwards). Motion to the left or right is a slanted stripe in space-time; a static square is a vertical one. A 3D filter can detect the slant, a 2D filter on one frame cannot.", "name": "fig-ch13-clips"}}
+# %% mystnb={"figure": {"caption": "One clip per class: frames 1, 4 and 8, and a space-time slice (the row through the square, one line per frame, time downwards). Motion to the left or right is a slanted stripe in space-time; a static square is a vertical one. A 3D filter can detect the slant, a 2D filter on one frame cannot.", "name": "fig-ch13-clips"}, "image": {"alt": "Grey-scale grid, one row per class (left, static, right): frames 1, 4 and 8 of a noisy 16x16 clip with a bright square, then a space-time slice of frame against x. The moving squares shift left or right across the frames and give diagonal stripes in the slice; the static one a vertical stripe."}}
 fig, axes = plt.subplots(3, 4, figsize=(8, 6.2))
 for k, name in enumerate(signals.MOTION_CLASSES):
     i = int((clips_train_labels == k).nonzero()[0])

@@ -34,6 +34,11 @@ def test_plot_history_panels_and_lines():
     assert again is fig and len(fig.axes[0].lines) == 4
     with pytest.raises(ValueError, match="history has none"):
         plot.plot_history(make_history(), metrics=("f1",))
+    # the held-out split is named in the legend as the caller says (fit stores it as val_*)
+    named = plot.plot_history(make_history(), eval_name="test")
+    assert [t.get_text() for t in named.axes[0].get_legend().get_texts()] == ["train", "test"]
+    with pytest.raises(ValueError, match="eval_name"):
+        plot.plot_history(make_history(), eval_name="")
 
 
 def test_show_images_grid_and_titles():

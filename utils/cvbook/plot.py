@@ -15,13 +15,23 @@ __all__ = ["plot_history", "show_images", "to_display"]
 
 
 def plot_history(
-    history, metrics: Sequence[str] = ("loss", "acc"), *, title: str | None = None, axes=None, label: str | None = None
+    history,
+    metrics: Sequence[str] = ("loss", "acc"),
+    *,
+    title: str | None = None,
+    axes=None,
+    label: str | None = None,
+    eval_name: str = "val",
 ):
     """Plot train (solid) and validation (dashed) curves of a :class:`cvbook.train.History`.
 
     One panel per metric in ``metrics`` that the history holds. Pass ``axes``
-    (from an earlier call) and a ``label`` to overlay several runs. Returns the figure.
+    (from an earlier call) and a ``label`` to overlay several runs. ``eval_name`` names the
+    evaluated split in the legend: ``fit`` stores it as ``val_*`` whatever it was, so pass
+    ``"test"`` when the held-out set was the test set. Returns the figure.
     """
+    if not isinstance(eval_name, str) or not eval_name.strip():
+        raise ValueError(f"eval_name must be a non-empty string, got {eval_name!r}")
     if not hasattr(history, "keys") and not isinstance(history, dict):
         raise ValueError(
             f"history must be a mapping metric name -> list of values (or fit's History), got {type(history).__name__}"
@@ -38,10 +48,10 @@ def plot_history(
     epochs = history["epoch"]
     for ax, metric in zip(axes, present):
         prefix = f"{label}: " if label else ""
-        for split, style in (("train", "-"), ("val", "--")):
+        for split, style, name in (("train", "-", "train"), ("val", "--", eval_name)):
             key = f"{split}_{metric}"
             if key in history:
-                ax.plot(epochs, history[key], style, marker="o", markersize=3, label=f"{prefix}{split}")
+                ax.plot(epochs, history[key], style, marker="o", markersize=3, label=f"{prefix}{name}")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
