@@ -496,6 +496,10 @@ print(f"for scale: about 10^{round(math.log10(binary_patterns))} binary patterns
 # **The experiment.** We train a small MLP (784 → 128 → 10) on the training digits,
 # then test it on the test digits moved sideways by $0, 1, \dots, 6$ pixels. A shifted
 # "3" is still a "3" to any person.
+#
+# The training itself is done by the package's `train.fit`: mini-batches, the cross-entropy
+# loss, the Adam optimiser and a number of passes (epochs) over the data. Take it as a black box
+# for now; Chapter 3 writes that loop out step by step and explains every piece of it.
 
 # %%
 train_set = data.load_digits("train", size=28)

@@ -640,10 +640,12 @@ print("receptive field, measured:", measured)
 assert measured == theory
 
 # %% [markdown]
-# The measured extent equals the formula. The picture adds a nuance the formula hides:
-# the centre pixels influence the output through many more paths than the border ones,
-# so the *effective* receptive field is a blob much smaller than the theoretical square
-# {cite}`luo2016effective`.
+# The measured extent equals the formula. The formula hides a nuance that the last panels
+# begin to show: the centre pixels influence the output through many more paths than the
+# border ones, so in the deeper layers the gradient is concentrated towards the middle of the
+# square. In deep networks this *effective* receptive field is a blob much smaller than the
+# theoretical square, as Luo et al. measured {cite}`luo2016effective`; five small layers are
+# too few to show it fully.
 #
 # ## Learning a filter
 #
@@ -655,6 +657,8 @@ assert measured == theory
 #
 # $$J(W) = \frac{1}{N}\sum_{k=1}^{N} \big\lVert W * X^{(k)} - Y^{(k)} \big\rVert^2, \qquad Y^{(k)} = W_{\text{Sobel}} * X^{(k)}.$$
 #
+# The four lines inside the loop below (reset the gradients, compute the loss, backpropagate,
+# take a step) are the whole of gradient descent in PyTorch; Chapter 3 explains each of them.
 # The inputs are $32 \times 32$ images of uniform random noise and the filter starts at
 # random. Noise is the best possible teacher here: every pixel is independent of its
 # neighbours, so each of the nine weights has a distinct effect on the output. In
