@@ -355,14 +355,20 @@ def _alembic_head() -> str | None:
     return heads.pop() if len(heads) == 1 else None
 
 
-def prepare_course(root: Path, assignment: str, notebooks: list[Path], verbose: bool = False) -> Path:
-    """A course in ``root``: the source notebooks, the generated release and the gradebook."""
+def use_alembic_head_from_files() -> None:
+    """Make nbgrader take a new gradebook's revision from :func:`_alembic_head` (no subprocess)."""
     import nbgrader.api
-    from nbgrader.converters import GenerateAssignment
 
     head = _alembic_head()
     if head is not None and getattr(nbgrader.api.get_alembic_version, "__module__", "") == "nbgrader.api":
         nbgrader.api.get_alembic_version = lambda: head  # the same answer, without the subprocess
+
+
+def prepare_course(root: Path, assignment: str, notebooks: list[Path], verbose: bool = False) -> Path:
+    """A course in ``root``: the source notebooks, the generated release and the gradebook."""
+    from nbgrader.converters import GenerateAssignment
+
+    use_alembic_head_from_files()
     scripts = str(Path(sys.executable).parent)  # else nbgrader runs `alembic`: from this Python's scripts
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
