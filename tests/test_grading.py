@@ -19,6 +19,7 @@ import copy
 import csv
 import json
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -355,10 +356,13 @@ def test_a_runaway_grading_process_is_stopped_with_its_kernel(tmp_path):
     (res,) = results
     assert res.total == 0 and any("grading stopped after 15 s" in p for p in res.problems), res.problems
     work = Path(next(ln for ln in lines if ln.startswith("kept the grading folder")).split()[-1])
-    pids = [int(x) for x in (work / "students" / "runaway" / "kernel.pids").read_text().split()]
-    assert pids, "the kernel never started"
-    time.sleep(1)
-    assert not [pid for pid in pids if _alive(pid)], f"kernels {pids} still run after the student timeout"
+    try:
+        pids = [int(x) for x in (work / "students" / "runaway" / "kernel.pids").read_text().split()]
+        assert pids, "the kernel never started"
+        time.sleep(1)
+        assert not [pid for pid in pids if _alive(pid)], f"kernels {pids} still run after the student timeout"
+    finally:  # keep_work leaves the folder (in the system's temp folder) to the caller
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_grading_without_the_forkserver_gives_the_same_result(tmp_path, monkeypatch):
