@@ -151,12 +151,14 @@ fig.tight_layout()
 # NBVAL_CHECK_OUTPUT
 camera = data.sample_image("camera")
 print("shape:", camera.shape, " dtype:", camera.dtype, " min:", camera.min(), " max:", camera.max())
-print("rows 100-105, columns 240-249:")
-print(camera[100:106, 240:250])
+for place, rows, cols in (("his coat", slice(300, 304), slice(100, 110)), ("the sky", slice(30, 34), slice(400, 410))):
+    print(f"{place}: rows {rows.start}-{rows.stop - 1}, columns {cols.start}-{cols.stop - 1}")
+    print(camera[rows, cols])
 
 # %% [markdown]
-# Where you see the photographer's dark coat, the numbers are small; in the bright sky
-# they are large. Nothing more is stored: the network only ever sees such a table.
+# Two windows of $4 \times 10$ pixels: one on the photographer's dark coat, where every
+# number lies near 20, one in the pale sky above the buildings on the right, where they sit at
+# 195-196. Nothing more is stored: the network only ever sees such a table.
 #
 # ```{note}
 # **A slip in the lecture.** The slide that introduces images as matrices prints a
@@ -491,9 +493,14 @@ print(f"for scale: about 10^{round(math.log10(binary_patterns))} binary patterns
 # To an MLP, the input is an unordered list of numbers: pixel 17 is no closer to pixel 18
 # than to pixel 700. Two consequences can be measured on real handwritten digits, the
 # 1,797 scanned $8 \times 8$ digits of scikit-learn {cite}`alpaydin1998optdigits,pedregosa2011scikit`,
-# enlarged to $28 \times 28$ like MNIST {cite}`lecun1998gradient`.
+# scaled to $20 \times 20$ and centred in a black $32 \times 32$ field. That is MNIST's layout
+# (a $20 \times 20$ digit in a $28 \times 28$ image) padded to the $32 \times 32$ input of
+# LeNet-5 {cite}`lecun1998gradient`. The margin matters: the scanned digits fill their whole
+# frame, so without it a shift of a few pixels would push strokes out of the image, and the
+# experiment would mix information that is lost with the invariance that is missing. With
+# 6 pixels of margin on every side, each shift below moves the whole digit.
 #
-# **The experiment.** We train a small MLP (784 → 128 → 10) on the training digits,
+# **The experiment.** We train a small MLP (1,024 → 128 → 10) on the training digits,
 # then test it on the test digits moved sideways by $0, 1, \dots, 6$ pixels. A shifted
 # "3" is still a "3" to any person.
 #
@@ -502,12 +509,12 @@ print(f"for scale: about 10^{round(math.log10(binary_patterns))} binary patterns
 # for now; Chapter 3 writes that loop out step by step and explains every piece of it.
 
 # %%
-train_set = data.load_digits("train", size=28)
-test_set = data.load_digits("test", size=28)
+train_set = data.load_digits("train", size=32, margin=6)
+test_set = data.load_digits("test", size=32, margin=6)
 
 
 def make_mlp() -> nn.Module:
-    return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 128), nn.ReLU(), nn.Linear(128, 10))
+    return nn.Sequential(nn.Flatten(), nn.Linear(32 * 32, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
 def train_mlp(train_images: torch.Tensor, train_targets: torch.Tensor, seed: int = 0, epochs: int = 15) -> nn.Module:
@@ -538,19 +545,19 @@ mlp_acc = [accuracy_on(mlp, data.shift_images(test_set.images, dx=s), test_set.t
 # are what this run measured; your run prints slightly different digits. What the text
 # says about them is checked by `claim` (from `cvbook.measured`), which fails when a
 # number leaves the band that holds on every machine: here, at least 0.90 on centred
-# digits and at least 30 points lost to a 4-pixel shift.
+# digits and at least 50 points lost to a 4-pixel shift.
 # ```
 
 # %%
 claim("ch01.mlp_centred_acc", mlp_acc[0], low=0.90)
-claim("ch01.mlp_shift4_drop", mlp_acc[0] - mlp_acc[4], low=0.30)
+claim("ch01.mlp_shift4_drop", mlp_acc[0] - mlp_acc[4], low=0.50)
 print("shift (px):  " + "  ".join(f"{s:5d}" for s in shifts))
 print("MLP accuracy:" + "  ".join(f"{a:5.3f}" for a in mlp_acc))
 
 # %% [markdown]
 # The network reads centred digits well, but its accuracy falls steeply as the digits
-# move: four pixels cost it more than 30 points. What it learnt is tied to *where* the
-# strokes were in the training images, not to *what* they look like.
+# move: four pixels, well inside the margin, cost it more than 50 points. What it learnt is
+# tied to *where* the strokes were in the training images, not to *what* they look like.
 #
 # The obvious patch is to show the network shifted digits during training (data
 # augmentation, Chapter 7). We retrain on the training set plus copies moved by
@@ -569,7 +576,7 @@ print("shift (px):       " + "  ".join(f"{s:5d}" for s in shifts))
 print("MLP:              " + "  ".join(f"{a:5.3f}" for a in mlp_acc))
 print("MLP + shifted data:" + " ".join(f"{a:6.3f}" for a in aug_acc))
 
-# %% mystnb={"figure": {"caption": "Test accuracy of an MLP on digits shifted sideways, trained without and with shifted copies.", "name": "fig-ch01-shift"}, "image": {"alt": "Line plot of test accuracy against horizontal shift of the test digits, 0 to 6 pixels. Both MLPs start near 0.96. The one trained on centred digits falls steadily to about 0.2; the one trained with shifts stays above 0.9 up to the dotted line at 3 pixels, then drops to about 0.6."}}
+# %% mystnb={"figure": {"caption": "Test accuracy of an MLP on digits shifted sideways, trained without and with shifted copies.", "name": "fig-ch01-shift"}, "image": {"alt": "Line plot of test accuracy against horizontal shift of the test digits, 0 to 6 pixels. Both MLPs start near 0.95. The one trained on centred digits falls steadily to about 0.13 at 6 pixels; the one trained with shifts stays above 0.9 up to the dotted line at 3 pixels, then drops to about 0.5."}}
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(shifts, mlp_acc, "o-", label="MLP, centred training digits")
 ax.plot(shifts, aug_acc, "s--", label="MLP, trained with shifts of up to 3 px")
@@ -594,7 +601,7 @@ fig.tight_layout()
 
 # %% mystnb={"figure": {"caption": "Test digits and the same digits with their pixels permuted by one fixed permutation.", "name": "fig-ch01-scrambled"}, "image": {"alt": "Two rows of six digit images labelled 1, 4, 8, 6, 5 and 9. Top row: the handwritten digits as white strokes on black. Bottom row: the same digits after the pixel permutation, which look like random black-and-white noise with no visible strokes."}}
 generator = torch.Generator().manual_seed(0)
-permutation = torch.randperm(28 * 28, generator=generator)
+permutation = torch.randperm(32 * 32, generator=generator)
 
 
 def scramble(images: torch.Tensor) -> torch.Tensor:
@@ -683,7 +690,7 @@ print(type(mnist_like).__name__, len(mnist_like), "images of shape", tuple(image
 # - A fully connected first layer on a $1000 \times 1000 \times 3$ image needs
 #   3,000,000,000 weights; a $64 \times 64 \times 3$ image already has 12,288 inputs.
 # - An MLP ignores pixel neighbourhoods (scrambling the pixels does not change its
-#   accuracy) and is not shift invariant (a 4-pixel shift costs it more than 30
+#   accuracy) and is not shift invariant (a 4-pixel shift costs it more than 50
 #   points). Convolutions, next chapter, look at neighbourhoods and are shift
 #   equivariant by design; with pooling, a CNN becomes approximately shift invariant.
 #

@@ -128,6 +128,20 @@ print("kernel:\n", vertical.int().numpy())
 print("sum of patch * kernel =", int((patch * vertical).sum()))
 
 # %% [markdown]
+# ```{note}
+# **A slip in the lecture.** An earlier slide introduces the element-wise product with two
+# binary $3 \times 3$ grids and writes the product with a 1 in its centre, summing to 3. The
+# centre entries are 1 and 0, so their product is 0 and the sum is **2**:
+# ```
+
+# %%
+# NBVAL_CHECK_OUTPUT
+left = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 1]])
+right = torch.tensor([[1, 1, 0], [0, 0, 1], [0, 0, 1]])
+print("left * right =\n", (left * right).numpy())
+print("sum =", int((left * right).sum()))
+
+# %% [markdown]
 # Doing that at all $4 \times 4$ positions gives the full feature map. Our own loop
 # version from the package, `conv.conv2d_naive`, takes batches of multi-channel images
 # (shape $(N, C, H, W)$), so we add two axes of length one:
@@ -347,6 +361,7 @@ print(" n  f  p       s  d  -> formula  nn.Conv2d")
 for n, f, p, s, d in [
     (6, 3, 0, 1, 1),
     (6, 3, "same", 1, 1),
+    (6, 3, 2, 1, 1),
     (6, 3, "full", 1, 1),
     (7, 3, 0, 2, 1),
     (5, 2, 0, 2, 1),
@@ -369,7 +384,10 @@ for n, f, p, s, d in [
 # **A slip in the lecture notes.** A handwritten note next to *full convolution* says
 # "output size = input size". That is the property of *same* padding. Full padding
 # ($p = f - 1$) makes the output **larger**: $n + f - 1$, as the slide itself states and
-# the table shows ($6 \to 8$ for $f = 3$).
+# the table shows ($6 \to 8$ for $f = 3$). A code example of lecture 001 has the same mix-up
+# the other way round: `nn.Conv2d(..., kernel_size=3, stride=1, padding=2)` with the comment
+# `'same'`. For $f = 3$ that is full padding, and the output grows by two pixels per axis (the
+# row $p = 2$: $6 \to 8$); same padding is `padding=1`, or `padding="same"`.
 # ```
 #
 # The picture makes the three knobs concrete. Each panel marks, on a $7 \times 7$ input
@@ -591,6 +609,7 @@ print(
 # %%
 # NBVAL_CHECK_OUTPUT
 print("three 3x3 convs:", conv.receptive_field([(3, 1), (3, 1), (3, 1)]))
+print("five 3x3 convs: ", conv.receptive_field([(3, 1)] * 5))
 small_net = nn.Sequential(
     nn.Conv2d(1, 8, 3, padding=1),
     nn.ReLU(),
@@ -606,7 +625,10 @@ for name, r, j in conv.receptive_field_of(small_net):
 # %% [markdown]
 # Three stacked $3 \times 3$ convolutions see as far as one $7 \times 7$, with
 # $3 \cdot 9 = 27$ instead of $49$ weights per channel pair and three non-linearities
-# instead of one: the design rule of VGG (Chapter 4). We can also *measure* the receptive
+# instead of one: the design rule of VGG (Chapter 4). (One slide of lecture 001 compares such a
+# stack with an $11 \times 11$ convolution; matching $11 \times 11$ takes five stride-1
+# $3 \times 3$ layers, as the second line shows. Lecture 000 has it right: $7 \times 7$.)
+# We can also *measure* the receptive
 # field: back-propagate from one output unit to the input and see which pixels get a
 # non-zero gradient.
 

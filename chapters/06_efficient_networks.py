@@ -124,7 +124,8 @@ print(f"ratio: {separable.mult_adds} / {standard.mult_adds} = {separable.mult_ad
 
 # %% [markdown]
 # **2,160** against **432 + 240 = 672**: the separable version costs **0.31** of the standard
-# one. The same counts from the built layers, with the package's hook-based counter and with
+# one. (Lecture 000 writes the depthwise product as $482 = 3 \times 3 \times 4 \times 4 \times 3$;
+# the product is 432, which its own sum $432 + 240 = 672$ uses.) The same counts from the built layers, with the package's hook-based counter and with
 # PyTorch's `FlopCounterMode` (which reports 2 FLOPs per mult-add, counts grouped convolutions
 # correctly on the forward pass, and ignores biases, batch norm and activations; its backward
 # pass over-counts grouped convolutions in torch 2.14, so we only count forward passes):
@@ -153,12 +154,15 @@ for name, layer in [("standard", std_layer), ("separable", sep_layers)]:
 # \quad\text{i.e.}\quad \frac{1}{n_c'} + \frac{1}{f^2}.$$ (eq-ch06-ratio)
 #
 # With many filters the first term vanishes, and a $3 \times 3$ separable layer costs about
-# $1/9$ of a standard one (the lectures' $1/512 + 1/9$):
+# $1/9$ of a standard one (the lectures' $1/512 + 1/9$). Since $1/n_c'$ is never zero, the saving
+# is always a little *less* than $9\times$ ($8.84\times$ at $n_c' = 512$), not the "9 to 10
+# times" of lecture 004:
 
 # %%
 # NBVAL_CHECK_OUTPUT
 for n in (5, 16, 64, 512):
-    print(f"n_c' = {n:3d}: 1/n_c' + 1/9 = {cost.separable_ratio(n, 3):.4f}")
+    ratio = cost.separable_ratio(n, 3)
+    print(f"n_c' = {n:3d}: 1/n_c' + 1/9 = {ratio:.4f}, a saving of {1 / ratio:.2f}x")
 
 # %% mystnb={"figure": {"caption": "Cost of a 3x3 depthwise-separable convolution relative to a standard one, against the number of filters; the dashed line is the limit 1/9.", "name": "fig-ch06-ratio"}, "image": {"alt": "Line plot of the separable-to-standard cost ratio against the number of filters, 1 to 256 on a log2 axis. The ratio starts just above 1 for a single filter, falls to about 0.36 at 4 filters and flattens onto the dashed 1/9 line from about 64 filters on."}}
 filters = np.arange(1, 257)
@@ -373,7 +377,9 @@ for c, size, layout, t_std, dw_share, t_sep, theory in latency:
 #    with ReLU6;
 # 2. a $3 \times 3$ **depthwise** convolution with stride $s$ filters them, with ReLU6;
 # 3. a **linear** $1 \times 1$ convolution **projects** back to $k'$ channels, with no
-#    activation (a ReLU on the thin output would destroy information);
+#    activation (a ReLU on the thin output would destroy information). This is the "linear
+#    bottleneck" of the paper's title; lecture 003 credits it to MobileNet v1 and has it
+#    *reduce* the channels before the depthwise step, but it is v2's, and v2 *expands* there;
 # 4. a **residual** connection adds the input when $s = 1$ and $k = k'$.
 #
 # Compare ResNet's **bottleneck block** (`models.Bottleneck`, the block of ResNet-50 and
@@ -411,6 +417,34 @@ print(f"  inverted residual blocks: {blocks}")
 # without batch norm, 3.47 million, cut off rather than rounded (with batch norm it is
 # 3.50 million); its 300 million mult-adds match our 300.8 million.
 #
+# Lecture 002 prices one block of each kind on a $6 \times 6$ input with 64 channels in and 128
+# out: "MobileNet v1: 2.6M" and, for the v2 block with $t = 6$, "2.7M". The v2 sum is right
+# (2,778,624, nearer 2.8M), but the v1 product $6 \cdot 6 \cdot 128 \cdot 9 \cdot 64$ is the
+# cost of a *standard* $3 \times 3$ convolution; a v1 block, depthwise then pointwise, costs
+# eight times less:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+standard_6 = cost.standard_conv_cost(d_k=3, m=64, n=128, d_f=6).mult_adds
+v1_block = cost.depthwise_cost(d_k=3, m=64, d_f=6).mult_adds + cost.pointwise_cost(m=64, n=128, d_f=6).mult_adds
+v2_parts = [
+    cost.pointwise_cost(m=64, n=384, d_f=6).mult_adds,  # expand 64 -> 6 * 64
+    cost.depthwise_cost(d_k=3, m=384, d_f=6).mult_adds,  # 3x3 depthwise on 384 channels
+    cost.pointwise_cost(m=384, n=128, d_f=6).mult_adds,  # project 384 -> 128
+]
+print(f"standard 3x3 conv, 64 -> 128 on 6x6: {standard_6:,}  (the lecture's 'MobileNet v1: 2.6M')")
+print(f"MobileNet v1 block (depthwise + pointwise): {v1_block:,}")
+print(f"MobileNet v2 block, t = 6: {' + '.join(f'{c:,}' for c in v2_parts)} = {sum(v2_parts):,}")
+v1_layers = nn.Sequential(nn.Conv2d(64, 64, 3, padding=1, groups=64, bias=False), nn.Conv2d(64, 128, 1, bias=False))
+counted = (
+    cost.count_mult_adds(nn.Conv2d(64, 128, 3, padding=1, bias=False), (64, 6, 6)),
+    cost.count_mult_adds(v1_layers, (64, 6, 6)),
+    cost.count_mult_adds(models.InvertedResidual(64, 128, stride=1, t=6), (64, 6, 6)),
+)
+print("counted in built layers:", ", ".join(f"{c:,}" for c in counted))
+assert counted == (standard_6, v1_block, sum(v2_parts))
+
+# %% [markdown]
 # v1 against v2, from the built networks (the ImageNet accuracies are the papers'):
 
 # %%
@@ -436,7 +470,9 @@ print(f"{'MobileNet v2':14s} {v2_params / 1e6:8.2f}M {v2_ma / 1e6:9.0f}M {'72.0 
 #
 # with $\alpha = 1.2$, $\beta = 1.1$, $\gamma = 1.15$ found by a small grid search. FLOPs grow with
 # depth, with the square of width and with the square of resolution, so each step of $\phi$
-# roughly doubles them: FLOPs $\approx (\alpha\beta^2\gamma^2)^\phi \approx 2^\phi$.
+# roughly doubles them: FLOPs $\approx (\alpha\beta^2\gamma^2)^\phi \approx 2^\phi$. (Here, as in
+# every paper on model cost, FLOPs is a *count* of operations for one forward pass, in practice
+# multiply-adds; lecture 000 glosses it as operations per second, which is a speed of hardware.)
 #
 # ```{note}
 # **Two slips in the lecture.** The constraint is written "$\alpha \cdot \beta^2 \cdot
@@ -593,7 +629,11 @@ fig.tight_layout()
 # At every accuracy level the EfficientNets need several times fewer mult-adds and parameters
 # than the networks designed before them (the paper reports up to 8.4 times fewer parameters
 # and 16 times fewer FLOPs), because both the baseline and its scaling were optimised for
-# efficiency rather than for accuracy alone.
+# efficiency rather than for accuracy alone. (Two numbers to correct when you read the lectures'
+# copies of this table: lectures 000 and 001 give B7 as 84.4 % top-1 and 97.3 % top-5, where the
+# paper has 84.3 % and 97.0 %; and the PNASNet row of lecture 002's copy, 23 B FLOPs and "6.0x"
+# B4's 4.2 B, does not divide out, here or in the paper it comes from: $23 / 4.2 = 5.5$, while
+# PNASNet-5's own 25.0 B mult-adds give 6.0.)
 #
 # ## Key takeaways
 #

@@ -893,8 +893,10 @@ for name, t in costs.items():
 # ## Choosing a backbone
 #
 # Which pre-trained network should you start from? Lecture 003 lists the families that Keras
-# ships; torchvision and timm offer the same families under the same names. In one line each,
-# what a family changed and when it is the natural pick:
+# ships; torchvision and timm offer the same families under the same names. (One entry is out of
+# date: ResNeXt came and went with the multi-backend Keras 2.2 releases; `tf.keras.applications`
+# and Keras 3 do not ship it, while torchvision has `resnext50_32x4d`, `resnext101_32x8d` and
+# `resnext101_64x4d`.) In one line each, what a family changed and when it is the natural pick:
 #
 # | family | the idea it added | reach for it when |
 # |---|---|---|

@@ -660,7 +660,9 @@ fig.tight_layout()
 # - **micro**: pool the counts first, $P_\text{micro} = \sum_k TP_k / \sum_k (TP_k + FP_k)$,
 #   and the same for recall. Every wrong prediction is an FP for one class and an FN for
 #   another, so $\sum_k FP_k = \sum_k FN_k$ and micro precision = micro recall = micro $F_1$ =
-#   **accuracy** (for single-label data).
+#   **accuracy** (for single-label data). Mind the defaults: torcheval's
+#   `multiclass_precision`, `multiclass_recall` and `multiclass_f1_score` average micro unless
+#   told `average="macro"`, so the three calls of lecture 001's example all return the accuracy.
 #
 # A small worked example makes the difference visible: three classes with supports 90, 9
 # and 1, and a classifier that gets the large class right, half the middle one and misses

@@ -221,6 +221,8 @@ BAD = [
     ),
     ("data.load_digits: split", lambda: data.load_digits("val"), "split"),
     ("data.load_digits: size", lambda: data.load_digits(size=0), "size"),
+    ("data.load_digits: margin too wide", lambda: data.load_digits(size=28, margin=11), "margin"),
+    ("data.load_digits: negative margin", lambda: data.load_digits(size=28, margin=-1), "margin"),
     ("data.sample_image: unknown", lambda: data.sample_image("lena"), "sample image"),
     ("data.image_to_tensor: 4-D", lambda: data.image_to_tensor(np.zeros((1, 2, 2, 3), np.uint8)), "image"),
     ("data.tensor_to_image: 4-D", lambda: data.tensor_to_image(torch.zeros(1, 3, 2, 2)), "tensor"),

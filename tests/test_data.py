@@ -39,6 +39,21 @@ def test_digits_resized(size):
     assert float(ds.images.max()) <= 1.0
 
 
+def test_digits_in_a_margin():
+    """size=28, margin=4: the 20x20 resized digit inside a black frame, as MNIST lays it out."""
+    framed = data.load_digits("test", size=28, margin=4)
+    plain = data.load_digits("test", size=20)
+    assert framed.images.shape == (450, 1, 28, 28)
+    assert torch.equal(framed.images[..., 4:24, 4:24], plain.images)
+    inside = torch.zeros(28, 28, dtype=torch.bool)
+    inside[4:24, 4:24] = True
+    assert float(framed.images[..., ~inside].abs().max()) == 0.0
+    assert torch.equal(framed.targets, plain.targets)
+    assert torch.equal(
+        data.load_digits("test", size=16, margin=4).images[..., 4:12, 4:12], data.load_digits("test").images
+    )
+
+
 def test_digits_bad_arguments():
     with pytest.raises(ValueError, match="split"):
         data.load_digits("validation")

@@ -148,28 +148,45 @@ def make_loader(
 
 
 def load_digits(
-    split: str = "train", size: int = 8, transform: Callable | None = None, test_fraction: float = 0.25
+    split: str = "train",
+    size: int = 8,
+    transform: Callable | None = None,
+    test_fraction: float = 0.25,
+    margin: int = 0,
 ) -> TensorImageDataset:
     """scikit-learn's handwritten digits as a dataset of (1, size, size) images in [0, 1].
 
     split: ``"train"``, ``"test"`` or ``"all"``; the split is stratified and fixed
     (the same on every machine). size: 8 (the original) or any larger size, e.g.
     28 (MNIST-like) or 32 (LeNet-5's input), by bilinear resizing.
+    margin: black pixels around the digit. The scanned digits fill their whole 8x8 frame;
+    MNIST's digits are 20x20 inside a 28x28 field, so ``size=28, margin=4`` gives MNIST's
+    layout (and ``size=32, margin=6`` LeNet-5's padded input): a shift of a few pixels then
+    moves the digit without cutting its strokes off. The digit is resized to
+    ``size - 2 * margin`` pixels, which must be at least 8.
     Taught in Chapter 1.
     """
     if split not in ("train", "test", "all"):
         raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
-    if not isinstance(size, int) or size < 8:
+    if not isinstance(size, int) or isinstance(size, bool) or size < 8:
         raise ValueError(f"size must be an int >= 8, got {size!r}")
+    if not isinstance(margin, int) or isinstance(margin, bool) or margin < 0 or size - 2 * margin < 8:
+        raise ValueError(
+            f"margin must be an int >= 0 that leaves at least 8 pixels for the digit "
+            f"(size - 2 * margin >= 8), got margin={margin!r} with size={size}"
+        )
     from sklearn.datasets import load_digits as _sk_load_digits
     from sklearn.model_selection import train_test_split
 
     bunch = _sk_load_digits()
     images = torch.from_numpy(bunch.images.astype(np.float32) / 16.0).unsqueeze(1)
     targets = torch.from_numpy(bunch.target.astype(np.int64))
-    if size != 8:
-        images = F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
+    inner = size - 2 * margin
+    if inner != 8:
+        images = F.interpolate(images, size=(inner, inner), mode="bilinear", align_corners=False)
         images = images.clamp_(0.0, 1.0)
+    if margin:
+        images = F.pad(images, (margin, margin, margin, margin))
     if split != "all":
         index = np.arange(len(targets))
         train_idx, test_idx = train_test_split(index, test_size=test_fraction, random_state=0, stratify=bunch.target)
