@@ -41,9 +41,11 @@ if "google.colab" in sys.modules:
 # connected*. AlexNet (2012) scaled it up a thousandfold, trained it on ImageNet with
 # GPUs and ReLUs, and won the ImageNet challenge by a wide margin. VGG (2014) showed that a
 # deep stack of identical $3 \times 3$ convolutions is all one needs. This chapter builds
-# all three from the package, tabulates them layer by layer, checks their parameter
-# counts against torchvision, explains the design rule behind VGG, and trains LeNet-5 on
-# real handwritten digits in its historical and modern forms. It follows the case-study
+# all three from the package, shows their PyTorch code, draws them from the models
+# themselves, tabulates them layer by layer, checks their parameter counts against
+# torchvision, works out what VGG-16 costs in memory, explains the design rule behind VGG
+# and its deeper sibling VGG-19, and trains LeNet-5 on real handwritten digits in its
+# historical and modern forms. It follows the case-study
 # lecture {cite}`ng_case_studies` and the overviews in {cite}`khan2025cv,cnn_recap_lecture`.
 #
 # ## Learning objectives
@@ -51,10 +53,14 @@ if "google.colab" in sys.modules:
 # After this chapter you can
 #
 # - trace the shapes through LeNet-5, AlexNet and VGG-16 and count their parameters;
+# - read their `nn.Module` code and a diagram drawn from the model itself;
 # - explain the 227 versus 224 puzzle of AlexNet's input and what LRN and the two-GPU
 #   split were;
 # - argue, with numbers, why three stacked $3 \times 3$ convolutions beat one $7 \times 7$;
-# - say where the parameters of a classic CNN live (mostly in its fully connected layers);
+# - say where the parameters of a classic CNN live (mostly in its fully connected layers)
+#   and where its activation memory lives (mostly in its first layers), with VGG-16's
+#   numbers per layer;
+# - say what VGG-19 adds to VGG-16 and what it costs;
 # - train LeNet-5 to about 98 % on handwritten digits and compare the classic (tanh or
 #   sigmoid, average pooling) and modern (ReLU, max pooling) variants.
 
@@ -62,12 +68,14 @@ if "google.colab" in sys.modules:
 # ## Setup
 
 # %%
+import inspect
+
 import matplotlib.pyplot as plt
 import torch
 import torchvision
 from torch import nn
 
-from cvbook import conv, data, device, models, train
+from cvbook import conv, cost, data, device, models, plot, train
 from cvbook.measured import claim
 
 device.seed_everything(0)
@@ -81,6 +89,14 @@ print(device.device_report())
 # the number of channels grows ($1 \to 6 \to 16$); three fully connected layers then map
 # the $5 \times 5 \times 16 = 400$ features to 120, 84 and finally 10 class scores. The
 # package's `models.LeNet5` builds it; the summary helper of Chapter 3 tabulates it:
+#
+# ```{note}
+# **Dates.** The lectures call LeNet-5 "the first CNN" and date it to the 1980s. LeNet-5 is the
+# 1998 network above. The first convolutional network trained end to end by back-propagation is
+# LeCun et al.'s zip-code reader of 1989 {cite}`lecun1989backpropagation`, and Fukushima's
+# Neocognitron of 1980 {cite}`fukushima1980neocognitron` already had local receptive fields,
+# shared weights and pooling, though it was not trained by gradient descent.
+# ```
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -107,6 +123,25 @@ assert [r.parameters for r in table.rows if r.parameters] == by_hand
 # $32 \times 32$ instead.
 # ```
 #
+# The code is short because LeNet-5 is a straight pipe: `models.LeNet5` is an
+# `nn.Sequential`, a module that feeds each layer's output to the next. Printing the model
+# lists its layers in that order, with the arguments each was built with:
+
+# %%
+print(lenet)
+
+# %% [markdown]
+# `plot.plot_architecture` draws the same network by running one forward pass through the
+# model with a hook on every layer, exactly as the table above was made. Each box is the
+# volume a layer outputs: its height grows with the height and width of the feature map
+# (the square root of it, so that small maps stay visible), its width with the logarithm
+# of the number of channels; flat vectors are thin bars. Activations are written into the
+# layer they follow, since they change no shape:
+
+# %% mystnb={"figure": {"caption": "LeNet-5 (classic variant) drawn from the model: the image shrinks from 32 x 32 to 5 x 5 while the channels grow from 1 to 16, then fully connected layers map 400 features to 10 scores.", "name": "fig-ch04-lenet-diagram"}, "image": {"alt": "A left-to-right chain of nine boxes. A grey input box 32\u00d732\u00d71; a blue conv 5\u00d75 box, 28\u00d728\u00d76, tanh; an orange avg pool 2\u00d72 box, 14\u00d714\u00d76; a blue conv box, 10\u00d710\u00d716; an orange pool box, 5\u00d75\u00d716; a yellow flatten bar, 400; and three green fully connected bars of 120, 84 and 10. The boxes get shorter and wider as the maps shrink and the channels grow."}}
+fig = plot.plot_architecture(lenet, (1, 32, 32))
+
+# %% [markdown]
 # ## ImageNet and its challenge
 #
 # AlexNet, VGG and the networks of the next two chapters were built for one benchmark.
@@ -158,8 +193,19 @@ assert flat == 9216
 
 # %% [markdown]
 # About **60M** parameters (62.4 million here), a thousand times LeNet-5, and almost all of
-# them (58.6 million) in the three fully connected layers.
-#
+# them (58.6 million) in the three fully connected layers. Its code, printed: a
+# `features` pipe of convolutions and pools, and a `classifier` pipe of fully connected
+# layers, joined in `forward` by an adaptive average pool (which, for $227 \times 227$
+# inputs, leaves the $6 \times 6$ maps as they are) and a flatten:
+
+# %%
+print(alexnet)
+print(inspect.getsource(models.AlexNet.forward))
+
+# %% mystnb={"figure": {"caption": "AlexNet (the paper's widths, 227 x 227 input) drawn from the model: one large stride-4 filter bank shrinks the image fast, five convolutions reach 6 x 6 x 256, and three fully connected layers hold most of the parameters.", "name": "fig-ch04-alexnet-diagram"}, "image": {"alt": "Two rows of boxes. First row: grey input 227\u00d7227\u00d73, blue conv 11\u00d711, 96, stride 4 giving 55\u00d755\u00d796, orange max pool 3\u00d73 stride 2 giving 27\u00d727\u00d796, blue conv 5\u00d75 giving 27\u00d727\u00d7256, orange max pool giving 13\u00d713\u00d7256, blue conv 3\u00d73 giving 13\u00d713\u00d7384. Second row: two more blue 3\u00d73 convolutions at 13\u00d713, an orange max pool to 6\u00d76\u00d7256 and three thin green fully connected bars of 4,096, 4,096 and 1,000."}}
+fig = plot.plot_architecture(alexnet, (3, 227, 227), per_row=6)
+
+# %% [markdown]
 # So many parameters learned from 1.28 million images overfit, and AlexNet's main defence,
 # besides augmentation (Chapter 7), was **dropout** {cite}`srivastava2014dropout` in the fully
 # connected layers: during training each unit's output is set to zero with probability 0.5,
@@ -252,6 +298,86 @@ assert table.total_parameters == models.count_parameters(tv_vgg16) == 138_357_54
 # architectures (Chapter 5) replace them by global average pooling and lose almost
 # nothing in accuracy.
 #
+# The code shows the design rule better than any table: `models.VGG` builds its
+# convolutional part from a list, `VGG_CONFIGS[16]`, in which a number is a $3 \times 3$
+# same convolution with that many filters (followed by a ReLU) and `"M"` is a
+# $2 \times 2$ max pool; the classifier is the same for every depth:
+
+# %%
+print("VGG_CONFIGS[16] =", models.VGG_CONFIGS[16])
+source = inspect.getsource(models.VGG.__init__)
+print(source[source.index("        layers: list") :])
+
+# %% [markdown]
+# Drawn from the model (on the meta device, so nothing is computed), the design rule is
+# visible as a staircase: each pool halves the height and width, and the next block
+# doubles the channels until 512:
+
+# %% mystnb={"figure": {"caption": "VGG-16 drawn from the model, read row by row: five blocks of 3 x 3 same convolutions separated by 2 x 2 max pools take 224 x 224 x 3 to 7 x 7 x 512, then three fully connected layers.", "name": "fig-ch04-vgg16-diagram"}, "image": {"alt": "Three rows of boxes read left to right. Row one: the grey 224\u00d7224\u00d73 input, two tall blue conv 3\u00d73 boxes with 64 channels at 224\u00d7224, an orange max pool to 112\u00d7112\u00d764, two blue convs with 128 channels, a pool to 56\u00d756\u00d7128 and a conv with 256 channels. Row two: two more 256-channel convs, a pool to 28\u00d728\u00d7256, three 512-channel convs, a pool to 14\u00d714\u00d7512 and the first 512-channel conv at 14\u00d714. Row three: two more convs at 14\u00d714, a pool to 7\u00d77\u00d7512 and three thin green fully connected bars of 4,096, 4,096 and 1,000. From block to block the conv and pool boxes get shorter and a little wider."}}
+fig = plot.plot_architecture(vgg16, (3, 224, 224), per_row=8)
+
+# %% [markdown]
+# ### Memory per layer
+#
+# Parameters are one cost; the activations are the other. To answer one image, the
+# network must hold at least the output of the layer it is computing, and to *train* it
+# must keep every layer's output until the backward pass has used it (Chapter 3). Here is
+# VGG-16 for one $224 \times 224$ image, layer by layer: the number of output values, their
+# size in float32 (4 bytes each) and the layer's parameters. ReLUs are left out because
+# they run in place (`inplace=True`, they overwrite the convolution's output), the adaptive
+# pool because at this input size it returns its $7 \times 7$ input unchanged, and dropout
+# because it is switched off at inference. The same shapes and counts from torchvision's
+# `vgg16` check the table:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+vgg_table = models.summary(vgg16, (3, 224, 224), device="meta")
+tv_table = models.summary(tv_vgg16, (3, 224, 224), device="meta")
+KINDS = ("Conv2d", "MaxPool2d", "Linear")
+ours_rows = [r for r in vgg_table.rows if r.kind in KINDS]
+assert [(r.kind, r.output_shape, r.parameters) for r in ours_rows] == [
+    (r.kind, r.output_shape, r.parameters) for r in tv_table.rows if r.kind in KINDS
+]
+names, stage, k, fc = [], 1, 0, 6
+for r in ours_rows:  # the paper's layer names: conv3_2 is the 2nd convolution of block 3
+    if r.kind == "Conv2d":
+        k += 1
+        names.append(f"conv{stage}_{k}")
+    elif r.kind == "MaxPool2d":
+        names.append(f"pool{stage}")
+        stage, k = stage + 1, 0
+    else:
+        names.append(f"fc{fc}")
+        fc += 1
+print(f"{'layer':8s} {'output':>13s} {'activations':>12s} {'KiB (float32)':>14s} {'parameters':>12s}")
+rows = [("input", (3, 224, 224), 3 * 224 * 224, 0)]
+rows += [(n, r.output_shape, r.activation_size, r.parameters) for n, r in zip(names, ours_rows)]
+for n, shape, v, p in rows:
+    shape_text = "x".join(map(str, (*shape[1:], shape[0]))) if len(shape) == 3 else str(shape[0])
+    print(f"{n:8s} {shape_text:>13s} {v:>12,} {v * 4 / 1024:>14,.0f} {p:>12,}")
+values = sum(v for _, _, v, _ in rows)
+params = sum(p for _, _, _, p in rows)
+print(f"{'total':8s} {'':>13s} {values:>12,} {values * 4 / 1024:>14,.0f} {params:>12,}")
+print(f"activations: {values * 4:,} bytes = {values * 4 / 1e6:.1f} MB = {values * 4 / 2**20:.1f} MiB per image")
+print(f"parameters:  {params * 4:,} bytes = {params * 4 / 1e6:.1f} MB = {params * 4 / 2**20:.1f} MiB")
+first_two, first_two_params = rows[1][2] + rows[2][2], rows[1][3] + rows[2][3]
+print(
+    f"conv1_1 and conv1_2: {first_two / values:.1%} of the activations, {first_two_params / params:.3%} of the parameters"
+)
+assert (values, params) == (15_237_608, 138_357_544)
+
+# %% [markdown]
+# About **15.2 million values, 58 MiB (61 MB), per image** for the forward pass alone, and
+# about 528 MiB of parameters. The two costs sit at opposite ends of the network: the first
+# two convolutions, working at full resolution, produce 42 % of the activations with
+# 0.03 % of the parameters, while the fully connected layers at the end hold 89 % of the
+# parameters and almost no activations. Training multiplies the activation side: the
+# backward pass needs every stored output and produces a gradient of the same size, and
+# a batch of 32 images stores 32 times as much, nearly 2 GB before the optimiser's own
+# memory (Adam keeps two more numbers per parameter). This is why a network's memory on a
+# GPU grows with the batch size and the image size, and why later networks reduce the
+# resolution early, as AlexNet's stride 4 already did.
+#
 # ### Why three $3 \times 3$ convolutions beat one $7 \times 7$
 #
 # Three stacked $3 \times 3$ layers see a $7 \times 7$ patch of their input, like one
@@ -282,6 +408,81 @@ assert models.count_parameters(stack) == 27 * C * C and models.count_parameters(
 # The stack costs 55 % of the parameters (and of the multiplications) for the same field of
 # view and more expressive power. This single observation is why almost every network
 # after VGG uses $3 \times 3$ convolutions.
+#
+# ### VGG-19 and the other depths
+#
+# Simonyan and Zisserman trained a family of such networks, named A to E in their paper,
+# with 11, 13, 16 and 19 weight layers (plus a variant of 16 with some $1 \times 1$
+# convolutions, and a variant of 11 with LRN). The number counts convolutions and fully
+# connected layers together: VGG-16 is 13 convolutions and 3 fully connected layers, VGG-19 16
+# and 3 (one slide of lecture 001 reads 16 and 19 as counts of convolutions alone). The
+# lectures mention the deepest, **VGG-19**: it is
+# VGG-16 with one more $3 \times 3$ convolution in each of the last three blocks, 256, 512
+# and 512 filters. The package builds every depth from `VGG_CONFIGS`; the counts below
+# are checked against torchvision's models of the same names, and the multiply-adds of one
+# $224 \times 224$ image are counted on the meta device (Chapter 5 explains the counting):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+tv_vgg = {11: torchvision.models.vgg11, 13: torchvision.models.vgg13, 16: torchvision.models.vgg16}
+tv_vgg[19] = torchvision.models.vgg19
+totals = {}
+print(f"{'depth':>5s}  {'convolutions per block':24s} {'parameters':>12s} {'multiply-adds':>15s}")
+for depth, config in models.VGG_CONFIGS.items():
+    with torch.device("meta"):
+        ours, theirs = models.VGG(depth), tv_vgg[depth](weights=None)
+    n_params = models.count_parameters(ours)
+    assert n_params == models.count_parameters(theirs)
+    per_block, n = [], 0  # the convolutions between two pools
+    for item in config:
+        if item == "M":
+            per_block.append(n)
+            n = 0
+        else:
+            n += 1
+    mult_adds = cost.count_mult_adds(ours, (3, 224, 224), device="meta")
+    print(f"{depth:>5d}  {'-'.join(map(str, per_block)):24s} {n_params:>12,} {mult_adds:>15,}")
+    if depth == 19:
+        vgg19 = ours
+    totals[depth] = mult_adds
+print("VGG_CONFIGS[19] =", models.VGG_CONFIGS[19])
+added = {  # VGG-19's extra layers, as conv_mult_adds(h_out, w_out, c_out, f, c_in)
+    "conv3_4": cost.conv_mult_adds(56, 56, 256, 3, 256),
+    "conv4_4": cost.conv_mult_adds(28, 28, 512, 3, 512),
+    "conv5_4": cost.conv_mult_adds(14, 14, 512, 3, 512),
+}
+print("multiply-adds of the added layers:", ", ".join(f"{k} {v:,}" for k, v in added.items()))
+assert sum(added.values()) == totals[19] - totals[16]
+assert models.count_parameters(vgg19) - 138_357_544 == 590_080 + 2 * 2_359_808
+assert models.count_parameters(vgg19) == 143_667_240
+
+# %% [markdown]
+# VGG-19 has **143,667,240** parameters, 5,309,696 more than VGG-16: one more
+# $3 \times 3 \times 256$ convolution with 256 filters ($9 \cdot 256 \cdot 256 + 256 = 590{,}080$) and
+# two more with 512 filters on 512 channels (2,359,808 each). The parameters grow by under
+# 4 %, but the work per image grows by 27 %, from 15.5 to 19.6 billion multiply-adds,
+# because a layer's cost is its weights times the number of positions its filters visit:
+# the added conv3_4 has a quarter of the weights of conv4_4 but works on maps with four
+# times as many pixels, so both cost 1.85 billion multiply-adds, and the added conv5_4, on
+# $14 \times 14$ maps, a quarter of that. What the extra depth buys, measured by
+# torchvision's pretrained weights (their accuracies are stored in torchvision, nothing is
+# downloaded):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for name in ("VGG16_Weights", "VGG19_Weights"):
+    meta = getattr(torchvision.models, name).IMAGENET1K_V1.meta
+    acc = meta["_metrics"]["ImageNet-1K"]
+    print(
+        f"{name[:5]}: {meta['num_params']:,} parameters, ImageNet top-1 {acc['acc@1']:.1f} %, top-5 {acc['acc@5']:.1f} %"
+    )
+
+# %% [markdown]
+# About 0.8 points of top-1 accuracy, for 27 % more computation. Simonyan and Zisserman found the error stopped falling at 19 layers
+# {cite}`simonyan2015very`: deeper plain stacks gave nothing more, the **degradation**
+# that Chapter 5 reproduces and that residual connections cure. VGG-16 remains the more
+# common of the two, as the lectures say; both are still used as feature extractors
+# (Chapters 7 and 12), where their simple, uniform layers are easy to tap.
 #
 # ## Training LeNet-5 on handwritten digits
 #
@@ -372,7 +573,16 @@ fig.tight_layout()
 #   (62.4M; torchvision's narrower variant 61.1M, equal to ours). LRN and the two-GPU split
 #   are historical.
 # - VGG-16: only $3 \times 3$ same convolutions and $2 \times 2$ pools, 138,357,544 parameters
-#   (equal to torchvision's), 89.4 % of them in the fully connected layers.
+#   (equal to torchvision's), 89.4 % of them in the fully connected layers. Its code is a
+#   loop over a list of widths and pools; a diagram drawn from the model shows the
+#   staircase of halving maps and doubling channels.
+# - Memory: one $224 \times 224$ image makes VGG-16 produce 15,237,608 activation values,
+#   58 MiB in float32 for the forward pass alone, 42 % of them in the first two
+#   convolutions; its parameters take 528 MiB. Parameters live at the end of a classic CNN,
+#   activations at its start, and training multiplies the activations by the batch size.
+# - VGG-19 adds one $3 \times 3$ convolution to each of the last three blocks: 143,667,240
+#   parameters (under 4 % more) but 27 % more multiply-adds, for about 0.8 points of top-1
+#   accuracy; the paper found no gain beyond 19 layers.
 # - Three $3 \times 3$ layers see as far as a $7 \times 7$ with $27C^2$ instead of $49C^2$ weights
 #   and three non-linearities instead of one.
 # - Trained with a modern recipe, LeNet-5 reaches about 98 % on the digits with ReLU or tanh in

@@ -42,7 +42,9 @@ if "google.colab" in sys.modules:
 # the gradients, and then builds the two ideas that broke through it in 2015: the
 # **residual block** of ResNet {cite}`he2016deep` and the **Inception module** of GoogLeNet
 # {cite}`szegedy2015going`, with the $1 \times 1$ convolution that makes the latter
-# affordable. It follows the lectures {cite}`ng_case_studies,khan2025cv,safayani_deeplearning`.
+# affordable, and finally the **bottleneck block** and the stage-by-stage plan of ResNet-18
+# and ResNet-50. Every block is shown as code and as a diagram drawn from the module
+# itself. It follows the lectures {cite}`ng_case_studies,khan2025cv,safayani_deeplearning`.
 #
 # ## Learning objectives
 #
@@ -51,16 +53,21 @@ if "google.colab" in sys.modules:
 # - show by experiment that deeper plain networks can train worse, and that residual
 #   networks of the same depth do not;
 # - explain what gradient norms at initialisation do and do not tell about it;
-# - write the residual block, show that it can be the identity, and use a projection
-#   shortcut when shapes change;
+# - write the residual block, show that it can be the identity, and make the shortcut fit
+#   when shapes change, by zero-padding (option A) or by a projection (option B);
 # - use $1 \times 1$ convolutions to change the number of channels cheaply;
 # - build an Inception module and compute its cost with and without bottlenecks;
-# - check ResNet and GoogLeNet parameter counts against torchvision.
+# - explain the bottleneck block of ResNet-50 ($1 \times 1$ reduce, $3 \times 3$,
+#   $1 \times 1$ expand by 4) and compute why it is cheaper than a basic block on as many
+#   channels;
+# - read the ResNet-18 and ResNet-50 stage tables (output size, blocks, channels,
+#   parameters and multiply-adds per stage) and check them against torchvision.
 
 # %% [markdown]
 # ## Setup
 
 # %%
+import inspect
 import math
 
 import matplotlib.pyplot as plt
@@ -70,7 +77,7 @@ import torch.nn.functional as F
 import torchvision
 from torch import nn
 
-from cvbook import cost, data, device, models, train
+from cvbook import cost, data, device, models, plot, train
 from cvbook.measured import claim
 
 device.seed_everything(0)
@@ -276,7 +283,9 @@ fig.tight_layout()
 # would be $2a^{[l]}$. The block of the paper and of every implementation adds *inside*,
 # {eq}`eq-ch05-residual`, and then zero weights give $g(a^{[l]}) = a^{[l]}$. The notes also say
 # ResNets are "guaranteed" not to be hurt by depth; the argument shows the identity is easy
-# to represent, not that an optimiser will find the best weights.
+# to represent, not that an optimiser will find the best weights. The paper itself has the
+# counter-example: on CIFAR-10 its 1,202-layer ResNet reached a test error of 7.93 %, worse than
+# the 6.43 % of its 110-layer one, which the authors put down to overfitting {cite}`he2016deep`.
 # ```
 #
 # When the block changes the shape (stride 2, more channels), $a^{[l]}$ can no longer be
@@ -289,7 +298,9 @@ fig.tight_layout()
 #   followed by batch norm) that maps the $C_{in}$ channels to $C_{out}$; it costs
 #   $C_{in} C_{out}$ weights, plus the batch norm's scales and shifts.
 #
-# On ImageNet, B was slightly better than A; their CIFAR networks use A, and so does the
+# On ImageNet, B was slightly better than A (a third option, C, with a projection on
+# *every* shortcut, was better still by a hair, which He et al. put down to its extra
+# parameters and dropped as not worth them); their CIFAR networks use A, and so does the
 # book's `models.CifarResNet` (`shortcut="pad"`), which is why the plain and residual
 # networks of the degradation experiment have the same parameter count. `models.BasicBlock`
 # uses the projection by default, as torchvision's ResNets do.
@@ -309,6 +320,32 @@ print("zero weights -> identity:", torch.equal(block(a_l), a_l))
 down = models.BasicBlock(16, 32, stride=2)
 print("projection block:", tuple(a_l.shape[1:]), "->", tuple(down(a_l).shape[1:]), "| shortcut W_s:", down.shortcut[0])
 print(f"parameters: body {models.count_parameters(down.body):,}, W_s {models.count_parameters(down.shortcut):,}")
+
+# %% [markdown]
+# The block's `forward` is {eq}`eq-ch05-residual` line for line: `body` holds the two
+# $3 \times 3$ convolutions with their batch norms and the ReLU between them, so it computes
+# $z^{[l+2]}$; `shortcut` is the identity, the projection $W_s$ or the zero-padding; `relu`
+# is $g$. Printing the projection block shows its parts:
+
+# %%
+print(inspect.getsource(models.BasicBlock.forward))
+print(down)
+
+# %% [markdown]
+# `plot.plot_blocks` draws blocks from their own children, with the shapes of one forward
+# pass (on the meta device here: nothing is computed). Two blocks as they start the
+# second stage of a ResNet-18, where $56 \times 56 \times 64$ becomes
+# $28 \times 28 \times 128$, one with each kind of shortcut:
+
+# %% mystnb={"figure": {"caption": "A basic residual block that halves the height and width and doubles the channels, with the two kinds of shortcut: option A (subsample and pad with zero channels, no parameters) and option B (a 1 x 1 projection W_s with stride 2).", "name": "fig-ch05-shortcuts"}, "image": {"alt": "Two block diagrams side by side, read top to bottom. Each starts with a grey input box 56\u00d756\u00d764, then a blue box conv 3\u00d73, 128, s2 with BN and ReLU giving 28\u00d728\u00d7128, a blue box conv 3\u00d73, 128 with BN giving 28\u00d728\u00d7128, a purple plus sign and a final ReLU box with output 28\u00d728\u00d7128. A vermillion line leaves the input on the right and joins the plus sign: on the left it passes a box reading subsample s2, pad 64 zero channels; on the right a box reading W_s: conv 1\u00d71, 128, s2, BN, 28\u00d728\u00d7128."}}
+with torch.device("meta"):
+    option_a = models.BasicBlock(64, 128, stride=2, shortcut="pad")
+    option_b = models.BasicBlock(64, 128, stride=2)
+fig = plot.plot_blocks(
+    [option_a, option_b],
+    [(64, 56, 56)] * 2,
+    titles=["option A: zero-padding shortcut", "option B: projection shortcut"],
+)
 
 # %% [markdown]
 # ## $1 \times 1$ convolutions: changing the number of channels
@@ -346,6 +383,18 @@ module = models.InceptionModule(192, c1=64, c3_reduce=96, c3=128, c5_reduce=16, 
 out = module(torch.zeros(1, 192, 28, 28))
 print("input (192, 28, 28) -> output", tuple(out.shape[1:]), "= 64 + 128 + 32 + 32 channels")
 assert out.shape[1:] == (256, 28, 28)
+
+# %% [markdown]
+# The module's code is four small pipes and one `torch.cat`; each `_ConvBNReLU` is a
+# convolution, a batch norm and a ReLU. Drawn from the module, with the shapes of its
+# forward pass:
+
+# %%
+print(inspect.getsource(models.InceptionModule.forward))
+print(module.branch3)
+
+# %% mystnb={"figure": {"caption": "The Inception module of GoogLeNet's stage 3a drawn from the module: four parallel branches, two of them behind 1 x 1 bottlenecks, concatenated along the channels.", "name": "fig-ch05-inception"}, "image": {"alt": "A grey input box 28\u00d728\u00d7192 at the top fans out into four columns. Column one: a blue conv 1\u00d71, 64 box. Column two: a blue conv 1\u00d71, 96 box, then a blue conv 3\u00d73, 128 box. Column three: a blue conv 1\u00d71, 16 box, then a blue conv 5\u00d75, 32 box. Column four: an orange max pool 3\u00d73, s1 box keeping 28\u00d728\u00d7192, then a blue conv 1\u00d71, 32 box. Each conv box also reads BN, ReLU and its output shape. All four columns end in one wide purple box: concatenate the channels, 64 + 128 + 32 + 32 = 256, output 28\u00d728\u00d7256."}}
+fig = plot.plot_block(module, (192, 28, 28))
 
 # %% [markdown]
 # ### The cost, and the bottleneck
@@ -427,12 +476,17 @@ with torch.device("meta"):
         "ResNet-50": (models.ResNet((3, 4, 6, 3), models.Bottleneck), torchvision.models.resnet50(weights=None)),
     }
     paper_googlenet = models.GoogLeNet(five=5)
+    alexnet_params = models.count_parameters(models.AlexNet())  # the paper's widths, as in Chapter 4
 for name, (ours, theirs) in pairs.items():
     print(
         f"{name:10s} cvbook {models.count_parameters(ours):>12,}   torchvision {models.count_parameters(theirs):>12,}"
     )
     assert models.count_parameters(ours) == models.count_parameters(theirs)
 print(f"GoogLeNet with true 5x5 kernels (the paper): {models.count_parameters(paper_googlenet):,}")
+googlenet = pairs["GoogLeNet"][0]
+n_googlenet, n_fc = models.count_parameters(googlenet), models.count_parameters(googlenet.fc)
+print(f"GoogLeNet without its fully connected layer: {n_googlenet - n_fc:,}")
+print(f"AlexNet / GoogLeNet: {alexnet_params / n_googlenet:.1f}   VGG-16 / GoogLeNet: {138_357_544 / n_googlenet:.1f}")
 
 # %% [markdown]
 # GoogLeNet has about 6.6 million parameters, a twentieth of VGG-16's 138 million. Its
@@ -442,6 +496,177 @@ print(f"GoogLeNet with true 5x5 kernels (the paper): {models.count_parameters(pa
 # VGG's accuracy for a small fraction of its parameters and computation. ResNet-50 has 25.6
 # million parameters in 50 layers. Both end with global
 # average pooling instead of VGG's enormous fully connected layers.
+#
+# ```{note}
+# **GoogLeNet is not quite that small.** The lectures credit GoogLeNet with "only 5 million
+# parameters", 12 times fewer than AlexNet and 27 times fewer than VGG. The factor 12 is the
+# GoogLeNet paper's own claim {cite}`szegedy2015going`, and 5 million is AlexNet's 60 million
+# divided by it. Counted in the built network, GoogLeNet has 6.6 million parameters (5.6
+# million without its 1,000-way fully connected layer): 9.4 times fewer than AlexNet's
+# 62.4 million and 21 times fewer than VGG-16's, as printed above. Still a small network
+# for its accuracy; just not 5 million.
+# ```
+#
+# ## ResNet-18 and ResNet-50
+#
+# ### The bottleneck block
+#
+# ResNet-18 and ResNet-34 stack the basic block of two $3 \times 3$ convolutions. For 50
+# layers and more, He et al. {cite}`he2016deep` changed the block, to afford wider volumes
+# between the blocks. The **bottleneck block** has three convolutions:
+#
+# 1. a $1 \times 1$ convolution that **reduces** the channels by a factor of 4 (256 to 64 in
+#    the first stage), the Inception trick of the previous section;
+# 2. a $3 \times 3$ convolution on the reduced volume (64 to 64), the only one that looks at
+#    neighbouring pixels, and the one that carries the stride when the block downsamples;
+# 3. a $1 \times 1$ convolution that **expands** the channels back by the **expansion**
+#    factor 4 (64 to 256), so that the result can be added to the shortcut.
+#
+# Each convolution is followed by batch norm, the first two by a ReLU, and the sum by the
+# final ReLU, exactly as in the basic block. The package's `models.Bottleneck(c_in, width)`
+# takes the width of its $3 \times 3$ convolution and outputs `4 * width` channels; its
+# `forward` is the basic block's. Printed:
+
+# %%
+with torch.device("meta"):
+    bottleneck = models.Bottleneck(256, 64)
+print(bottleneck)
+
+# %% [markdown]
+# Why bother? Compare, on a $56 \times 56$ map, three blocks: the basic block on 64 channels
+# (the first stage of ResNet-18 and ResNet-34), the basic block on 256 channels (what
+# ResNet-50's first stage would need without bottlenecks) and the bottleneck block on 256
+# channels. The weights are those of the convolutions (batch norm adds a few hundred), the
+# multiply-adds are counted on the meta device:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with torch.device("meta"):
+    candidates = {
+        "basic block, 64 channels": models.BasicBlock(64, 64),
+        "basic block, 256 channels": models.BasicBlock(256, 256),
+        "bottleneck, 256 channels": models.Bottleneck(256, 64),
+    }
+print(f"{'block on 56 x 56':28s} {'conv weights':>13s} {'multiply-adds':>15s}")
+weights = {}
+for name, blk in candidates.items():
+    c_in = blk.body[0].in_channels
+    weights[name] = sum(m.weight.numel() for m in blk.modules() if isinstance(m, nn.Conv2d))
+    mult_adds = cost.count_mult_adds(blk, (c_in, 56, 56), device="meta")
+    print(f"{name:28s} {weights[name]:>13,} {mult_adds:>15,}")
+assert weights["basic block, 256 channels"] == 2 * 3 * 3 * 256 * 256
+assert weights["bottleneck, 256 channels"] == 256 * 64 + 3 * 3 * 64 * 64 + 64 * 256
+ratio = weights["basic block, 256 channels"] / weights["bottleneck, 256 channels"]
+print(f"basic / bottleneck on 256 channels: {ratio:.1f} times the weights and the multiply-adds")
+
+# %% [markdown]
+# Two $3 \times 3$ convolutions on 256 channels would cost $2 \cdot 9 \cdot 256^2 = 1{,}179{,}648$
+# weights and 3.7 billion multiply-adds per block; the bottleneck does the job with
+# $256 \cdot 64 + 9 \cdot 64^2 + 64 \cdot 256 = 69{,}632$ weights, 16.9 times fewer, and
+# slightly fewer than the basic block on 64 channels (73,728). So a bottleneck network
+# carries four times wider volumes from block to block for the price of a basic-block
+# network, and with three layers per block instead of two it is deeper for the same
+# price: ResNet-50 is ResNet-34 with every basic block replaced by a bottleneck block. Drawn
+# side by side, as in He et al.'s Figure 5:
+
+# %% mystnb={"figure": {"caption": "The basic block of ResNet-18 and ResNet-34 (left, 64 channels) and the bottleneck block of ResNet-50, -101 and -152 (right, 256 channels, reduced to 64 for the 3 x 3 convolution and expanded back by 4), both with identity shortcuts.", "name": "fig-ch05-bottleneck"}, "image": {"alt": "Two block diagrams read top to bottom. Left: input 56\u00d756\u00d764, a blue conv 3\u00d73, 64 box with BN and ReLU, a blue conv 3\u00d73, 64 box with BN, a purple plus and a ReLU box with output 56\u00d756\u00d764; a vermillion identity shortcut runs from the input to the plus. Right: input 56\u00d756\u00d7256, blue boxes conv 1\u00d71, 64 giving 56\u00d756\u00d764, conv 3\u00d73, 64 giving 56\u00d756\u00d764 and conv 1\u00d71, 256 giving 56\u00d756\u00d7256, then the plus and ReLU with output 56\u00d756\u00d7256, again with an identity shortcut beside them."}}
+fig = plot.plot_blocks(
+    [candidates["basic block, 64 channels"], candidates["bottleneck, 256 channels"]],
+    [(64, 56, 56), (256, 56, 56)],
+    titles=["basic block (ResNet-18, -34)", "bottleneck block (ResNet-50, -101, -152)"],
+)
+
+# %% [markdown]
+# ### Stage by stage
+#
+# Every ImageNet ResNet has the same plan {cite}`he2016deep`: a **stem** (a $7 \times 7$
+# convolution with 64 filters and stride 2, then a $3 \times 3$ max pool with stride 2,
+# taking $224 \times 224$ to $56 \times 56$), four **stages** of residual blocks, named
+# conv2_x to conv5_x in the paper, and a head of global average pooling and one fully
+# connected layer. The first block of stages 3, 4 and 5 has stride 2 and a projection
+# shortcut, so the maps go $56 \to 28 \to 14 \to 7$ while the channels double (in
+# ResNet-50 the first block of conv2_x has a projection too, from 64 to 256 channels). The
+# networks differ only in the block and in the number of blocks per stage: $(2, 2, 2, 2)$
+# basic blocks for ResNet-18, $(3, 4, 6, 3)$ for ResNet-34, and the same $(3, 4, 6, 3)$ with
+# bottleneck blocks for ResNet-50. Counting the weight layers gives the names:
+# $1 + 2 \cdot 8 + 1 = 18$ and $1 + 3 \cdot 16 + 1 = 50$. The whole construction is one
+# loop in `models.ResNet`:
+
+# %%
+source = inspect.getsource(models.ResNet.__init__)
+print(source[source.index("        self.stem") : source.index("        self.pool")])
+
+# %% [markdown]
+# `models.resnet_stages` runs a $224 \times 224$ input through the stem, each stage and the
+# head on the meta device, and counts each part's parameters and multiply-adds. The
+# parameters and output shapes of every stage are checked against torchvision's models
+# (its `conv1`, `maxpool` and `layer1` to `layer4`), and the total multiply-adds against
+# the operation counts torchvision stores with its weights:
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def print_stages(rows):
+    print(f"{'stage':10s} {'output':>14s} {'blocks':>6s} {'parameters':>12s} {'multiply-adds':>15s}")
+    for r in rows:
+        out = "x".join(map(str, (*r.output_shape[1:], r.output_shape[0])))
+        print(f"{r.name:10s} {out:>14s} {r.blocks or '':>6} {r.parameters:>12,} {r.mult_adds:>15,}")
+    total_p, total_m = sum(r.parameters for r in rows), sum(r.mult_adds for r in rows)
+    print(f"{'total':10s} {'':>14s} {'':>6s} {total_p:>12,} {total_m:>15,}")
+    return total_p, total_m
+
+
+resnets = {
+    "ResNet-18": ((2, 2, 2, 2), models.BasicBlock, torchvision.models.resnet18, "ResNet18_Weights"),
+    "ResNet-50": ((3, 4, 6, 3), models.Bottleneck, torchvision.models.resnet50, "ResNet50_Weights"),
+}
+totals = {}
+for name, (layers, block, tv_builder, weights_name) in resnets.items():
+    with torch.device("meta"):
+        ours, theirs = models.ResNet(layers, block), tv_builder(weights=None)
+    rows = models.resnet_stages(ours, (3, 224, 224))
+    print(name)
+    totals[name] = print_stages(rows)
+    tv_rows = models.summary(theirs, (3, 224, 224), device="meta").rows
+    tv_out = {r.name.split(".")[0]: r.output_shape for r in tv_rows}  # the last leaf that runs in each part
+    tv_parts = {"conv2_x": "layer1", "conv3_x": "layer2", "conv4_x": "layer3", "conv5_x": "layer4"}
+    for r in rows:
+        if r.name in tv_parts:
+            part = getattr(theirs, tv_parts[r.name])
+            assert (r.parameters, r.output_shape) == (models.count_parameters(part), tv_out[tv_parts[r.name]])
+    assert rows[0].output_shape == tv_out["relu"] and rows[1].output_shape == tv_out["maxpool"]
+    assert totals[name][0] == models.count_parameters(theirs)
+    stored = getattr(torchvision.models, weights_name).IMAGENET1K_V1.meta["_ops"]  # GFLOPs, as multiply-adds
+    assert round(totals[name][1] / 1e9, 3) == stored, (totals[name][1], stored)
+    print()
+reduce_v15 = [cost.conv_mult_adds(56, 56, 128, 1, 256), cost.conv_mult_adds(28, 28, 256, 1, 512)]
+reduce_v15.append(cost.conv_mult_adds(14, 14, 512, 1, 1024))
+v1 = totals["ResNet-50"][1] - sum(3 * m // 4 for m in reduce_v15)
+print(f"ResNet-50 with the stride on the first 1x1 convolution (the paper's): {v1:,} multiply-adds")
+
+# %% [markdown]
+# The tables say where a ResNet keeps its parameters and where it spends its work. The
+# parameters pile up in the last stages, where the filters are widest: conv5_x alone holds
+# 8.4 of ResNet-18's 11.7 million and 15.0 of ResNet-50's 25.6 million. The work is spread
+# over all four stages instead, because each halving of the map (four times fewer
+# positions) comes with a doubling of the channels (four times more work per position): a
+# block costs about the same in every stage, so ResNet-18's four stages of two blocks cost
+# about the same, and ResNet-50's conv4_x, with six blocks, costs the most. The head is
+# small: a 512- or 2,048-to-1,000 fully connected layer instead of VGG's 124 million
+# parameters. ResNet-50 needs 4.1 billion multiply-adds,
+# 2.25 times ResNet-18's 1.8 billion, for 2.2 times the parameters.
+#
+# ```{note}
+# **Two versions of ResNet-50.** He et al.'s Table 1 gives 3.8 billion "FLOPs" (they mean
+# multiply-adds) for ResNet-50, and the model above counts 4.1 billion. Both are right for
+# their network: the paper puts the stride 2 of a downsampling bottleneck block on its
+# first $1 \times 1$ convolution, torchvision (and the package) on the $3 \times 3$, a
+# variant often called ResNet v1.5. Moving the stride makes the first $1 \times 1$
+# convolution of stages 3, 4 and 5 work on the larger map, at four times the cost; taking
+# three quarters of that cost away from each gives the paper's 3.8 billion (3.86, printed
+# above). ResNet-18's basic blocks have no such choice and match the
+# paper's 1.8 billion.
+# ```
 #
 # ## Key takeaways
 #
@@ -454,12 +679,21 @@ print(f"GoogLeNet with true 5x5 kernels (the paper): {models.count_parameters(pa
 # - The residual block $a^{[l+2]} = g(z^{[l+2]} + a^{[l]})$ is the identity when its weights are
 #   zero. When the shape changes, the shortcut either subsamples and pads with zero
 #   channels (option A, parameter-free, used by `CifarResNet`) or is a $1 \times 1$
-#   projection $W_s$ (option B).
+#   projection $W_s$ (option B). In code, `forward` is `relu(body(x) + shortcut(x))`.
 # - A $1 \times 1$ convolution is a per-pixel linear layer that changes the number of channels.
 # - The Inception module turns $28 \times 28 \times 192$ into $28 \times 28 \times 256$; a $1 \times 1$
 #   bottleneck cuts its $5 \times 5$ branch from 120,422,400 to
 #   2,408,448 + 10,035,200 = 12,443,648 multiplications.
 # - The package's GoogLeNet, ResNet-18 and ResNet-50 match torchvision's parameter counts.
+# - The bottleneck block ($1 \times 1$ reduce by 4, $3 \times 3$, $1 \times 1$ expand by 4)
+#   handles 256 channels with 69,632 weights, 16.9 times fewer than two $3 \times 3$
+#   convolutions on 256 channels and about as many as a basic block on 64: ResNet-50 is
+#   ResNet-34 with bottleneck blocks.
+# - A ResNet is a stem ($224 \to 56$), four stages ($56 \to 28 \to 14 \to 7$, channels
+#   doubling) and a small head. ResNet-18: 11,689,512 parameters and 1.8 billion
+#   multiply-adds; ResNet-50: 25,557,032 and 4.1 billion (3.86 billion in the paper's
+#   version, with the stride on the $1 \times 1$). Parameters pile up in the last stage,
+#   the work is spread over all four.
 #
 # ## Exercises
 #

@@ -222,6 +222,11 @@ BAD = [
     ("data.load_digits: split", lambda: data.load_digits("val"), "split"),
     ("data.load_digits: size", lambda: data.load_digits(size=0), "size"),
     ("data.load_digits: margin too wide", lambda: data.load_digits(size=28, margin=11), "margin"),
+    ("plot.architecture_layers: shape", lambda: plot.architecture_layers(nn.Linear(2, 2), (0, 2)), "input_shape"),
+    ("plot.plot_architecture: per_row", lambda: plot.plot_architecture(nn.Linear(2, 2), (2,), per_row=0), "per_row"),
+    ("plot.plot_block: not a block", lambda: plot.plot_block(nn.Linear(2, 2), (2, 1, 1)), "block"),
+    ("plot.plot_blocks: input_shapes", lambda: plot.plot_blocks([models.BasicBlock(2, 2)], []), "input_shapes"),
+    ("models.resnet_stages: not a ResNet", lambda: models.resnet_stages(nn.Linear(2, 2)), "model"),
     ("data.load_digits: negative margin", lambda: data.load_digits(size=28, margin=-1), "margin"),
     ("data.sample_image: unknown", lambda: data.sample_image("lena"), "sample image"),
     ("data.image_to_tensor: 4-D", lambda: data.image_to_tensor(np.zeros((1, 2, 2, 3), np.uint8)), "image"),
@@ -440,6 +445,7 @@ BAD = [
 
 #: Public names without a bad-input row, and why.
 NOT_CHECKED = {
+    "models.StageRow": "a result record built by resnet_stages",
     "checks.load_into_reference": "an exercise-test helper: a mismatch is a failed test (AssertionError naming `what`)",
     "cost.Cost": "Cost + something else raises TypeError (Python's operator protocol); it is a plain record",
     "boxes.DetectionEvaluation": "a result record built by evaluate_detections (map_at is in the table)",

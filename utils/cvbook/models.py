@@ -27,6 +27,8 @@ __all__ = [
     "BasicBlock",
     "Bottleneck",
     "ResNet",
+    "StageRow",
+    "resnet_stages",
     "CifarResNet",
     "InceptionModule",
     "GoogLeNet",
@@ -455,6 +457,61 @@ class ResNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(torch.flatten(self.pool(self.stages(self.stem(x))), 1))
+
+
+@dataclass
+class StageRow:
+    """One row of :func:`resnet_stages`."""
+
+    name: str  # "conv1", "pool", "conv2_x" ... "conv5_x", "pool + fc" (the paper's names)
+    output_shape: tuple[int, ...]  # without the batch axis
+    blocks: int  # residual blocks in the stage; 0 for the stem and the head
+    parameters: int
+    mult_adds: int  # of one example, counted as cvbook.cost.count_mult_adds counts
+
+
+def resnet_stages(model: ResNet, input_shape: tuple[int, ...] = (3, 224, 224), *, device=None) -> list[StageRow]:
+    """Stage-by-stage table of a :class:`ResNet` for one input of ``input_shape`` (no batch axis).
+
+    Rows, as in He et al.'s Table 1: ``conv1`` (the 7x7 stride-2 convolution with its batch
+    norm and ReLU), ``pool`` (the 3x3 stride-2 max pool), one row per stage of residual
+    blocks (``conv2_x`` to ``conv5_x``), and ``pool + fc`` (global average pooling and the
+    classifier). Each row gives the output shape ``(C, H, W)`` (``(num_classes,)`` for the
+    last), the number of blocks, the parameters and the multiply-adds (convolutions and
+    fully connected layers only, see :func:`cvbook.cost.count_mult_adds`). The parameters
+    add up to :func:`count_parameters` of the model. Runs on the model's device (build big
+    models on ``torch.device("meta")``: no memory, no time). Taught in Chapter 5.
+    """
+    from . import cost
+
+    if not isinstance(model, ResNet):
+        raise ValueError(f"model must be a cvbook.models.ResNet, got {type(model).__name__}")
+    if (
+        not isinstance(input_shape, (tuple, list))
+        or len(input_shape) != 3
+        or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in input_shape)
+    ):
+        raise ValueError(
+            f"input_shape must be (C, H, W) without the batch axis, e.g. (3, 224, 224); got {input_shape!r}"
+        )
+    if device is None:
+        device = next(model.parameters()).device
+    parts: list[tuple[str, nn.Module, int]] = [("conv1", model.stem[:-1], 0), ("pool", model.stem[-1:], 0)]
+    parts += [(f"conv{k + 2}_x", stage, len(stage)) for k, stage in enumerate(model.stages)]
+    parts.append(("pool + fc", nn.Sequential(model.pool, nn.Flatten(), model.fc), 0))
+    rows = []
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            x = torch.zeros((1, *input_shape), device=device)
+            for name, part, blocks in parts:
+                mult_adds = cost.count_mult_adds(part, tuple(x.shape[1:]), device=device)
+                x = part(x)
+                rows.append(StageRow(name, tuple(x.shape[1:]), blocks, count_parameters(part), mult_adds))
+    finally:
+        model.train(was_training)
+    return rows
 
 
 class CifarResNet(nn.Module):
