@@ -89,6 +89,20 @@ class ModelSummary:
         return "\n".join(lines)
 
 
+def _check_model_and_shape(model, input_shape) -> None:
+    """ValueError unless ``model`` is a module and ``input_shape`` positive ints (no batch axis)."""
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if (
+        not isinstance(input_shape, (tuple, list))
+        or not input_shape
+        or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in input_shape)
+    ):
+        raise ValueError(
+            f"input_shape must be positive ints without the batch axis, e.g. (3, 32, 32); got {input_shape!r}"
+        )
+
+
 def summary(
     model: nn.Module,
     input_shape: tuple[int, ...],
@@ -107,16 +121,7 @@ def summary(
     only in the first, so ``total_parameters`` counts each parameter once (as
     :func:`count_parameters` does for the modules that run). Taught in Chapter 3.
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if (
-        not isinstance(input_shape, (tuple, list))
-        or not input_shape
-        or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in input_shape)
-    ):
-        raise ValueError(
-            f"input_shape must be positive ints without the batch axis, e.g. (3, 32, 32); got {input_shape!r}"
-        )
+    _check_model_and_shape(model, input_shape)
     result = ModelSummary(tuple(input_shape))
     handles = []
     names = {module: name for name, module in model.named_modules()}

@@ -245,16 +245,9 @@ def _model_device(model: torch.nn.Module):
 
 
 def _check_model_and_shape(model, input_shape) -> None:
-    if not isinstance(model, torch.nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if (
-        not isinstance(input_shape, (tuple, list))
-        or not input_shape
-        or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in input_shape)
-    ):
-        raise ValueError(
-            f"input_shape must be positive ints without the batch axis, e.g. (3, 32, 32); got {input_shape!r}"
-        )
+    from .models import _check_model_and_shape as check
+
+    check(model, input_shape)
 
 
 def _light(colour: str, amount: float = 0.55) -> tuple[float, float, float]:
