@@ -570,8 +570,8 @@ mlp_aug = train_mlp(augmented_images, augmented_targets, epochs=5)
 aug_acc = [accuracy_on(mlp_aug, data.shift_images(test_set.images, dx=s), test_set.targets) for s in shifts]
 
 # %%
-claim("ch01.aug_gain_shift3", aug_acc[3] - mlp_acc[3], low=0.20)  # helps at the shifts it saw
-claim("ch01.aug_drop_shift6", aug_acc[0] - aug_acc[6], low=0.15)  # but not far beyond them
+claim("ch01.aug_gain_shift3", aug_acc[3] - mlp_acc[3], low=0.30)  # helps at the shifts it saw
+claim("ch01.aug_drop_shift6", aug_acc[0] - aug_acc[6], low=0.30)  # but not far beyond them
 print("shift (px):       " + "  ".join(f"{s:5d}" for s in shifts))
 print("MLP:              " + "  ".join(f"{a:5.3f}" for a in mlp_acc))
 print("MLP + shifted data:" + " ".join(f"{a:6.3f}" for a in aug_acc))
