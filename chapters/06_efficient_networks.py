@@ -247,6 +247,35 @@ for name, c, (paper_ma, paper_p) in rows:
 # implementation.
 # ```
 #
+# The body as the paper's Table 1 lists it, read off the built model (`models.MobileNetV1`,
+# from its list `BODY` of output channels and strides): each row is one convolution, its
+# filter shape and the size of its input. The pattern is a depthwise layer that filters (and,
+# every few blocks, halves the map with stride 2) and a pointwise layer that mixes and widens:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with torch.device("meta"):
+    v1_body = models.MobileNetV1()
+modules = dict(v1_body.named_modules())
+shape = (3, 224, 224)
+print(f"{'type / stride':14s} {'filter shape':18s} {'input size':>12s}")
+for r in models.summary(v1_body, (3, 224, 224), device="meta").rows:
+    m = modules[r.name]
+    if isinstance(m, nn.Conv2d):
+        k, dw = m.kernel_size[0], m.groups > 1
+        kind = f"Conv{' dw' if dw else ''} / s{m.stride[0]}"
+        filt = f"{k}x{k}x{m.in_channels} dw" if dw else f"{k}x{k}x{m.in_channels}x{m.out_channels}"
+    elif isinstance(m, nn.AdaptiveAvgPool2d):
+        kind, filt = "Avg Pool / s1", f"Pool {shape[1]}x{shape[2]}"
+    elif isinstance(m, nn.Linear):
+        kind, filt = "FC / s1", f"{m.in_features}x{m.out_features}"
+    else:  # batch norm and ReLU keep the shape
+        continue
+    print(f"{kind:14s} {filt:18s} {'x'.join(str(d) for d in (*shape[1:], shape[0])):>12s}")
+    shape = r.output_shape
+print(f"{len(v1_body.BODY)} depthwise-separable blocks, {sum(s == 2 for _, s in v1_body.BODY)} of them with stride 2")
+
+# %% [markdown]
 # We count the built network's mult-adds (convolutions and the FC layer) and parameters at
 # the paper's four widths and four resolutions, next to the paper's Tables 6 and 7:
 
@@ -388,7 +417,25 @@ for c, size, layout, t_std, dw_share, t_sep, theory in latency:
 # $1 \times 1$ convolution expands back to 256, and the shortcut joins the wide ends. The
 # MobileNet v2 block is "inverted" because it is thin at the ends and wide in the middle,
 # the reverse of ResNet's bottleneck, and its shortcut joins the thin ends. The network
-# stacks 17 such blocks following the paper's Table 2:
+# stacks 17 such blocks following the paper's Table 2, one row per sequence of $n$ identical
+# blocks with expansion factor $t$, $c$ output channels and stride $s$ in the first block
+# (`models.MobileNetV2.TABLE`); the input sizes follow from the strides:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+size, c = 112, 32  # after the first 3x3 convolution with stride 2
+print(f"{'input':>12s}  {'operator':11s} {'t':>2s} {'c':>5s} {'n':>2s} {'s':>2s}")
+print(f"{'224x224x3':>12s}  {'conv2d':11s} {'-':>2s} {32:5d} {1:2d} {2:2d}")
+for t, out, n, stride in models.MobileNetV2.TABLE:
+    print(f"{f'{size}x{size}x{c}':>12s}  {'bottleneck':11s} {t:2d} {out:5d} {n:2d} {stride:2d}")
+    size, c = size // stride, out
+print(f"{f'{size}x{size}x{c}':>12s}  {'conv2d 1x1':11s} {'-':>2s} {1280:5d} {1:2d} {1:2d}")
+print(f"{f'{size}x{size}x1280':>12s}  {'avgpool 7x7':11s} {'-':>2s} {'-':>5s} {1:2d} {'-':>2s}")
+print(f"{'1x1x1280':>12s}  {'conv2d 1x1':11s} {'-':>2s} {'k':>5s} {'-':>2s} {'-':>2s}")
+print("blocks:", sum(n for _, _, n, _ in models.MobileNetV2.TABLE))
+
+# %% [markdown]
+# One block of the table, built and listed:
 
 # %%
 # NBVAL_CHECK_OUTPUT
