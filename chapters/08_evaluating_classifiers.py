@@ -222,7 +222,7 @@ print(f"accuracy {metrics.accuracy(labels, predicted):.3f} (always 'not an 8': {
 print(f"precision {p:.3f}, recall {r:.3f}, F1 {f:.3f}")
 claim("ch08.detector.accuracy", metrics.accuracy(labels, predicted), low=0.93)  # high accuracy ...
 claim("ch08.detector.recall", r, high=0.5)  # ... most eights missed
-claim("ch08.detector.precision", p, low=0.8)  # ... but reliable flags
+_ = claim("ch08.detector.precision", p, low=0.8)  # ... but reliable flags
 
 # %% [markdown]
 # About 94 % accurate, only a few points above doing nothing, and it misses most of the 43
@@ -249,7 +249,7 @@ for t in (0.05, 0.1, 0.2, 0.3, 0.5, 0.7):
     p_t, r_t = tp_t / flagged.sum(), tp_t / labels.sum()
     sweep_recall[t] = r_t
     print(f"{t:9.2f} {flagged.sum():8d} {p_t:10.3f} {r_t:7.3f} {2 * p_t * r_t / (p_t + r_t):6.3f}")
-claim("ch08.detector.recall_gain_at_0_1", sweep_recall[0.1] - sweep_recall[0.5], low=0.2)
+_ = claim("ch08.detector.recall_gain_at_0_1", sweep_recall[0.1] - sweep_recall[0.5], low=0.2)
 # %% [markdown]
 # At a threshold of 0.1 the same model finds far more of the eights, at a modest cost in
 # precision. Every distinct score is a possible threshold; `metrics.precision_recall_curve`
@@ -287,7 +287,7 @@ print(f"precision falls as the threshold rises at {dips} of {len(pr_thresholds) 
 assert np.all(np.diff(pr_recall) >= 0)  # always true: the flagged set only grows
 claim("ch08.detector.best_f1_gain", pr_f1[best] - f, low=0.15)
 claim("ch08.detector.best_f1_threshold", pr_thresholds[best], high=0.45)
-claim("ch08.detector.precision_dips", dips, low=1)
+_ = claim("ch08.detector.precision_dips", dips, low=1)
 # %% [markdown]
 # ```{warning}
 # **Precision is not monotone in the threshold.** Lecture 003 states that a higher
@@ -367,7 +367,7 @@ print(
 
 # %%
 print(f"P(positive ranked above negative) = {pairwise:.4f}")
-claim("ch08.detector.auc", pairwise, low=0.9)
+_ = claim("ch08.detector.auc", pairwise, low=0.9)
 # %% [markdown]
 # So the cautious 8-detector *ranks* very well: an 8 outscores a non-8 in more than nine
 # pairs out of ten. Its poor recall at 0.5 was a problem of the operating point (where
@@ -562,7 +562,7 @@ print(
 for interpolation, (ours, devkit) in ap_8.items():
     print(f"8-detector AP, {interpolation:8s}: cvbook {ours:.4f}, VOC devkit {devkit:.4f}")
 print(f"8-detector AP, none    : cvbook {ap_none:.4f}, scikit-learn {skm.average_precision_score(labels, scores):.4f}")
-claim("ch08.detector.auc_minus_ap", auc_scratch - ap_none, low=0.05)  # a different number from the AUC
+_ = claim("ch08.detector.auc_minus_ap", auc_scratch - ap_none, low=0.05)  # a different number from the AUC
 
 # %% [markdown]
 # ```{note}
@@ -577,7 +577,7 @@ claim("ch08.detector.auc_minus_ap", auc_scratch - ap_none, low=0.05)  # a differ
 # %%
 trapezoid = metrics.auc(np.r_[0, pr_recall], np.r_[pr_precision[0], pr_precision])
 print(f"8-detector: trapezoids between the PR points {trapezoid:.4f}, AP {ap_none:.4f}")
-claim("ch08.detector.trapezoid_minus_ap", abs(trapezoid - ap_none), high=0.02)
+_ = claim("ch08.detector.trapezoid_minus_ap", abs(trapezoid - ap_none), high=0.02)
 # %% [markdown]
 # With a point at every threshold the two are close (the vertical drops at false positives
 # add no trapezoid area) but not equal, and nothing guarantees they stay close for a curve
@@ -611,7 +611,7 @@ print("ROC AUC unchanged:", np.isclose(metrics.roc_auc(many, many_labels), metri
 # %%
 print(f"ROC AUC: {metrics.roc_auc(scores, labels):.4f} -> {metrics.roc_auc(many, many_labels):.4f}")
 print(f"AP:      {metrics.average_precision(scores, labels):.4f} -> {metrics.average_precision(many, many_labels):.4f}")
-claim(
+_ = claim(
     "ch08.detector.ap_drop_with_tenfold_negatives",
     metrics.average_precision(scores, labels) - metrics.average_precision(many, many_labels),
     low=0.2,
@@ -735,7 +735,7 @@ print(
 
 # %%
 print(f"test accuracy {metrics.accuracy(cm10):.3f}: {np.trace(cm10)} of {cm10.sum()} correct")
-claim("ch08.lenet5.test_accuracy", metrics.accuracy(cm10), low=0.92)
+_ = claim("ch08.lenet5.test_accuracy", metrics.accuracy(cm10), low=0.92)
 # %% mystnb={"figure": {"caption": "Confusion matrix of LeNet-5 after six epochs on the 450 test digits (rows: true digit, columns: predicted digit). The errors are the off-diagonal entries; the row of the weakest digit holds the largest share of them.", "name": "fig-ch08-confusion"}, "image": {"alt": "10 x 10 confusion matrix heat map in shades of blue, true digit in rows, predicted digit in columns, with counts in the cells. The diagonal holds 42 to 46 for most digits but 33 for digit 8; off-diagonal cells are 0 to 2, except row 8, where 6 eights are predicted as 1."}}
 ax = metrics.show_confusion_matrix(cm10, title="LeNet-5 on the test digits")
 ax.figure.tight_layout()
@@ -804,7 +804,7 @@ print(
     f"accuracy {metrics.accuracy(cm10):.3f}"
 )
 claim("ch08.lenet5.map_minus_accuracy", ap_per_class.mean() - metrics.accuracy(cm10), low=0.0)
-claim("ch08.lenet5.mean_auc_minus_map", auc_per_class.mean() - ap_per_class.mean(), low=0.0)
+_ = claim("ch08.lenet5.mean_auc_minus_map", auc_per_class.mean() - ap_per_class.mean(), low=0.0)
 # %% [markdown]
 # The mAP is higher than the accuracy because the two ask different questions. Accuracy
 # judges one decision per image: the argmax. $\text{AP}_8$ ranks all 450 images by their

@@ -304,7 +304,7 @@ mean_iou = float(boxes.box_iou(to_corners(b[obj]), to_corners(y[obj, 1:5])).diag
 print(f"object/background accuracy {object_acc:.3f}, class accuracy {class_acc:.3f}, mean IoU {mean_iou:.3f}")
 claim("ch09.localization.object_accuracy", object_acc, low=0.95)
 claim("ch09.localization.class_accuracy", class_acc, low=0.9)
-claim("ch09.localization.mean_iou", mean_iou, low=0.6)
+_ = claim("ch09.localization.mean_iou", mean_iou, low=0.6)
 # %% mystnb={"figure": {"caption": "Classification with localization on held-out 32x32 windows: predicted box (solid) with its class and p_c, true box (dashed white). Background windows show no box when p_c < 0.5.", "name": "fig-ch09-localization"}, "image": {"alt": "Grid of 12 noisy 32x32 windows. Eight hold one coloured circle, square or triangle; each has a solid predicted box close to the dashed true box and a title with the right class and score 1.00. The four plain noise windows are titled bg with scores near 0 and have no box."}}
 fig, axes = plt.subplots(2, 6, figsize=(9, 3.4))
 for ax, i in zip(axes.flat, range(12)):
@@ -373,7 +373,7 @@ with torch.no_grad():
     pred_points = torch.sigmoid(landmark_model(faces_test[0]))
 error_px = float(((pred_points - faces_test[1]).view(-1, 3, 2) * 32).norm(dim=-1).mean())
 print(f"training: {time.process_time() - start:.1f} CPU-s; mean landmark error on held-out faces: {error_px:.2f} px")
-claim("ch09.landmarks.error_px", error_px, high=1.5)
+_ = claim("ch09.landmarks.error_px", error_px, high=1.5)
 # %% mystnb={"figure": {"caption": "Landmark detection on held-out synthetic faces: predicted points (crosses: left eye red, right eye blue, mouth orange) against the true ones (white circles).", "name": "fig-ch09-landmarks"}, "image": {"alt": "Row of six small synthetic faces, light discs with two dark eyes and a dark mouth on noisy backgrounds. On each, a coloured cross for every predicted eye and mouth point lies inside or right next to the white circle of the true point."}}
 fig, axes = plt.subplots(1, 6, figsize=(9, 1.9))
 for ax, i in zip(axes, range(6)):
@@ -542,7 +542,7 @@ train.fit(fc_net, data.make_loader(data.TensorImageDataset(*windows), 64, shuffl
 windows_test = window_set(300, seed=31)
 window_acc = train.evaluate(fc_net, data.make_loader(data.TensorImageDataset(*windows_test), 256), device="cpu")["acc"]
 print(f"{len(windows[1])} training windows; held-out window accuracy {window_acc:.3f}")
-claim("ch09.sliding_window.accuracy", window_acc, low=0.85)
+_ = claim("ch09.sliding_window.accuracy", window_acc, low=0.85)
 
 # %% [markdown]
 # Now the conversion. The convolutional version copies the weights: `fc1`'s $400 \times 400$ matrix
@@ -614,7 +614,7 @@ print(
     f"naive: 676 crops one by one {naive_ms:.1f} ms; convolutional: one pass {conv_ms:.2f} ms "
     f"({naive_ms / conv_ms:.0f}x faster)"
 )
-claim("ch09.sliding_window.conv_speedup", naive_ms / conv_ms, low=3.0)  # a timing: a band, not digits
+_ = claim("ch09.sliding_window.conv_speedup", naive_ms / conv_ms, low=3.0)  # a timing: a band, not digits
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -1030,7 +1030,7 @@ result = boxes.evaluate_detections(dets, test_targets, NUM_CLASSES)
 print(f"evaluation: {time.process_time() - start:.1f} CPU-s")
 print(f"mAP@0.5 = {result.map_50:.3f}, COCO mAP@[.5:.05:.95] = {result.coco_map:.3f}")
 claim("ch09.detector.map_50", result.map_50, low=0.87)
-claim("ch09.detector.coco_map", result.coco_map, low=0.58)
+_ = claim("ch09.detector.coco_map", result.coco_map, low=0.58)
 
 # %% [markdown]
 # ### The same numbers from pycocotools
@@ -1145,7 +1145,7 @@ print("mean   " + "".join(f"{v:10.3f}" for v in result.ap.mean(0)) + f"{result.c
 assert result.map[0] >= result.map[5] >= result.map[-1]  # always: a stricter IoU matches less
 claim("ch09.detector.map_drop_0_5_to_0_6", result.map[0] - result.map[2], high=0.05)
 claim("ch09.detector.triangle_gap_at_0_75", min(result.ap[5][:2]) - result.ap[5][2], low=0.1)
-claim("ch09.detector.map_at_0_95", result.map[-1], high=0.05)
+_ = claim("ch09.detector.map_at_0_95", result.map[-1], high=0.05)
 
 # %% [markdown]
 # Up to IoU 0.6 mAP hardly moves: the detector finds nearly every shape and puts a box roughly

@@ -121,7 +121,7 @@ history = train.fit(
     device="cpu",
 )
 print(f"held-out accuracy after 8 epochs: {history.last('val_acc'):.3f} ({time.process_time() - start:.1f} CPU-s)")
-claim("ch12.shapes.val_accuracy", history.last("val_acc"), low=0.9)
+_ = claim("ch12.shapes.val_accuracy", history.last("val_acc"), low=0.9)
 # %% [markdown]
 # The network tells the three shapes apart on images it has never seen. Now we look at how.
 #
@@ -295,7 +295,7 @@ for layer in (1, 2, 3):
         f"layer {layer}: mean class purity of the top-9 patches over {acts[layer].shape[1]} units = {purity[layer]:.2f}"
     )
 claim("ch12.purity.layer3_minus_layer1", purity[3] - purity[1], low=0.1)
-claim("ch12.purity.layer3", purity[3], low=0.75)
+_ = claim("ch12.purity.layer3", purity[3], low=0.75)
 # %% [markdown]
 # Deeper units are more class-selective, measured on images the network never trained on.
 #
@@ -613,7 +613,7 @@ with torch.no_grad():
     G_step = (G - 0.02 * G.grad.sign()).clamp(0, 1)  # a step of 0.02 per pixel, against the gradient
     j_after = cost_of(G_step)
 print(f"J(G) before: {j_before.item():.3f}, after one step: {j_after.item():.3f}")
-claim("ch12.one_step.cost_decrease", (j_before - j_after).item(), low=0.0)
+_ = claim("ch12.one_step.cost_decrease", (j_before - j_after).item(), low=0.0)
 # %% [markdown]
 # ```{warning}
 # **A slip in the lecture.** The update is written $G := G - \frac{\partial J(G)}{\partial G}$, without a
@@ -694,7 +694,7 @@ for name in style_layers:
         f"(C vs S: {((gram_C - gram_S).norm() / gram_S.norm()).item():.3f})"
     )
     claim("ch12.transfer.gram_to_style_over_to_content", to_style / to_content, high=0.5)
-claim("ch12.transfer.style_cost_drop_ratio", drop, low=50)
+_ = claim("ch12.transfer.style_cost_drop_ratio", drop, low=50)
 # %% [markdown]
 # ```{note}
 # **Against published results.** Style transfer has no accuracy to compare with. Gatys et al.
@@ -736,7 +736,7 @@ print(
 )
 print(f"from the content image: content cost {h['content'][0]:.3g} -> {h['content'][-1]:.3g}")
 claim("ch12.noise.style_cost_drop_ratio", hn["style"][0] / hn["style"][-1], low=50)
-claim("ch12.noise.content_cost_ratio", hn["content"][-1] / h["content"][-1], low=0.7, high=1.3)  # about as close
+_ = claim("ch12.noise.content_cost_ratio", hn["content"][-1] / h["content"][-1], low=0.7, high=1.3)  # about as close
 
 # %% [markdown]
 # The numbers expose the weakness of random features: measured by the random `relu3_1`, the texture
