@@ -73,12 +73,15 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import skimage.color
+import skimage.data
 import torch
 from matplotlib.patches import Rectangle
+from scipy import ndimage
+from skimage import feature
 from torch import nn
 from torchvision.transforms import v2
 
-from cvbook import data, device, plot, train
+from cvbook import data, device, plot, segment, train
 from cvbook.measured import claim
 
 device.seed_everything(0)
@@ -138,6 +141,43 @@ fig.tight_layout()
 # *{numref}`fig-ch01-tasks`: one synthetic scene, three tasks. Notice how the answer grows: a few labels, then a
 # few boxes, then a full $64 \times 64$ map. Chapters 9 and 10 train networks for the
 # last two.*
+#
+# The same answers on real photographs. We have no trained network yet (the book trains its
+# own from Chapter 3 on, and offline it has no pretrained weights), so two classical tools
+# stand in. scikit-image's face detector is a cascade of cheap texture tests on local binary
+# patterns, in the style of Viola and Jones's detector {cite}`viola2001rapid`, slid over the
+# photo at several scales; it answers with boxes. A hand-made threshold rule
+# (`segment.threshold_mask`, explained in Chapter 10) labels every pixel of the `coins` photo
+# as coin or background. Splitting that map into its connected regions gives every coin a
+# label of its own: **instance segmentation**, which separates and counts the objects that
+# semantic segmentation only marks. The classification answer, one word, we give ourselves.
+
+# %% mystnb={"figure": {"caption": "The tasks on real photos that ship with scikit-image: a label for the whole image (given by us), boxes from a classical face detector, a per-pixel map from a threshold rule, and that map split into one region per object.", "name": "fig-ch01-tasks-real"}, "image": {"alt": "Four panels. Chelsea the tabby cat, titled classification: cat. The astronaut photo with one white box around her face, titled detection: 1 face box. The grey coins photo with its 24 coins tinted orange, titled semantic segmentation: coin or not. The coin shapes on black, each filled with a colour of its own, titled instance segmentation: 24 coins."}}
+cascade = feature.Cascade(skimage.data.lbp_frontal_face_cascade_filename())
+astronaut_photo = data.sample_image("astronaut")
+faces = cascade.detect_multi_scale(
+    img=astronaut_photo, scale_factor=1.2, step_ratio=1, min_size=(60, 60), max_size=(123, 123)
+)
+coins_photo = data.sample_image("coins")
+coin_mask = segment.threshold_mask(coins_photo)
+instances, n_coins = ndimage.label(coin_mask)
+fig, axes = plt.subplots(1, 4, figsize=(12, 3.2))
+axes[0].imshow(data.sample_image("chelsea"))
+axes[0].set_title('classification: "cat"', fontsize="small")
+axes[1].imshow(astronaut_photo)
+for face in faces:
+    axes[1].add_patch(Rectangle((face["c"], face["r"]), face["width"], face["height"], fill=False, color="white", lw=2))
+axes[1].set_title(f"detection: {len(faces)} face box", fontsize="small")
+axes[2].imshow(coins_photo, cmap="gray")
+axes[2].imshow(np.ma.masked_equal(coin_mask, 0), cmap="Oranges", vmin=0, vmax=1.5, alpha=0.6)
+axes[2].set_title("semantic segmentation: coin or not", fontsize="small")
+axes[3].imshow(np.ma.masked_equal(instances, 0), cmap="tab20", interpolation="nearest")
+axes[3].set_facecolor("black")
+axes[3].set_title(f"instance segmentation: {n_coins} coins", fontsize="small")
+for ax in axes:
+    ax.set_xticks([])
+    ax.set_yticks([])
+fig.tight_layout()
 #
 # ## A grayscale image is a matrix
 #

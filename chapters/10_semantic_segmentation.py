@@ -74,7 +74,6 @@ import torch.nn.functional as F
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Rectangle
 from scipy import ndimage
-from skimage import filters, morphology
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix, jaccard_score
 from torch import nn
 
@@ -166,14 +165,12 @@ for name, f in zip(CLASSES, fractions.tolist()):
 # not by a person: smooth the photo, subtract its unevenly lit background (estimated by a grey
 # opening, a 51-pixel minimum filter followed by a maximum filter, which erases the coins),
 # threshold at Otsu's level (the grey value that best separates two groups of pixels), fill
-# holes and drop specks.
+# holes and drop specks. The package keeps the rule as `segment.threshold_mask` (Chapter 1's
+# tour of the tasks uses it too).
 
 # %% mystnb={"figure": {"caption": "A real photo (scikit-image's coins) and a two-class label map made by thresholding (1 coin, 0 background). It is a hand-made rule, so it is only roughly right: some outlines are ragged.", "name": "fig-ch10-coins"}, "image": {"alt": "Left: a greyscale photo of 24 old coins in four rows on a dark background. Right: the thresholded label map, each coin a light orange blob on dark grey; most blobs are round, a few in the top row have ragged, bitten edges. The title reports 33% coin pixels and 24 regions."}}
 coins = data.sample_image("coins")
-smooth = filters.gaussian(coins.astype(float), sigma=2, preserve_range=True)
-flat = smooth - ndimage.grey_opening(smooth, size=(51, 51))  # remove the uneven lighting
-coin_map = flat > filters.threshold_otsu(flat)
-coin_map = morphology.remove_small_objects(ndimage.binary_fill_holes(coin_map), max_size=100).astype(np.int64)
+coin_map = segment.threshold_mask(coins, sigma=2, background_size=51, min_size=100)
 regions = ndimage.label(coin_map)[1]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
 axes[0].imshow(coins, cmap="gray")

@@ -227,6 +227,13 @@ BAD = [
     ("plot.plot_block: not a block", lambda: plot.plot_block(nn.Linear(2, 2), (2, 1, 1)), "block"),
     ("plot.plot_blocks: input_shapes", lambda: plot.plot_blocks([models.BasicBlock(2, 2)], []), "input_shapes"),
     ("models.resnet_stages: not a ResNet", lambda: models.resnet_stages(nn.Linear(2, 2)), "model"),
+    ("segment.threshold_mask: not 2-D", lambda: segment.threshold_mask(np.zeros((4, 4, 3))), "image"),
+    ("segment.threshold_mask: sigma", lambda: segment.threshold_mask(np.zeros((8, 8)), sigma=0), "sigma"),
+    (
+        "segment.threshold_mask: background_size",
+        lambda: segment.threshold_mask(np.zeros((8, 8)), background_size=1),
+        "background_size",
+    ),
     ("data.load_digits: negative margin", lambda: data.load_digits(size=28, margin=-1), "margin"),
     ("data.sample_image: unknown", lambda: data.sample_image("lena"), "sample image"),
     ("data.image_to_tensor: 4-D", lambda: data.image_to_tensor(np.zeros((1, 2, 2, 3), np.uint8)), "image"),

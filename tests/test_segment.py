@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix, jaccard_score
 from torch import nn
 
-from cvbook import conv, segment
+from cvbook import conv, data, segment
 
 KERNEL = torch.tensor([[1, 4, 1], [1, 4, 3], [3, 3, 1]], dtype=torch.float32)
 INPUT = torch.tensor([[4, 5, 8, 7], [1, 8, 8, 8], [3, 6, 6, 4], [6, 5, 7, 8]], dtype=torch.float32)
@@ -237,3 +237,19 @@ def test_predict_masks():
     masks = segment.predict_masks(net, torch.rand(5, 3, 8, 8), batch_size=2)
     assert masks.shape == (5, 8, 8) and masks.dtype == torch.int64
     assert not net.training
+
+
+def test_threshold_mask_finds_the_coins():
+    """The rule of Chapter 10 on scikit-image's coins: 24 separate coins, about a third of the pixels."""
+    from scipy import ndimage
+
+    coins = data.sample_image("coins")
+    mask = segment.threshold_mask(coins)
+    assert mask.shape == coins.shape and mask.dtype == np.int64 and set(np.unique(mask)) == {0, 1}
+    assert ndimage.label(mask)[1] == 24
+    assert 0.25 < mask.mean() < 0.40
+    # a bright square on a dark, sloping background is found whole, and nothing else
+    ramp = np.add.outer(np.linspace(0, 60, 80), np.zeros(80))
+    ramp[30:50, 30:50] += 120
+    found = segment.threshold_mask(ramp, sigma=1, background_size=31, min_size=10)
+    assert found[35:45, 35:45].all() and found[:20].sum() == 0 and found[60:].sum() == 0
