@@ -15,6 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from . import models
+
 __all__ = [
     "plot_history",
     "show_images",
@@ -232,8 +234,6 @@ def _is_extra(module: torch.nn.Module) -> str | None:
 
 def _leaf_shapes(model: torch.nn.Module, input_shape: Sequence[int], device) -> dict[str, tuple[int, ...]]:
     """Output shape (no batch axis) of every leaf module that runs, by name, from one forward pass."""
-    from . import models
-
     table = models.summary(model, tuple(input_shape), device=device)
     return {row.name: row.output_shape for row in table.rows}
 
@@ -242,12 +242,6 @@ def _model_device(model: torch.nn.Module):
     for p in model.parameters():
         return p.device
     return torch.device("cpu")
-
-
-def _check_model_and_shape(model, input_shape) -> None:
-    from .models import _check_model_and_shape as check
-
-    check(model, input_shape)
 
 
 def _light(colour: str, amount: float = 0.55) -> tuple[float, float, float]:
@@ -335,7 +329,7 @@ def architecture_layers(model: torch.nn.Module, input_shape: Sequence[int], *, d
     first entry is the input. ``device`` defaults to the model's (``"meta"`` for a model
     built on the meta device: no memory, no time). Taught in Chapter 4.
     """
-    _check_model_and_shape(model, input_shape)
+    models._check_model_and_shape(model, input_shape)
     device = _model_device(model) if device is None else device
     shapes = _leaf_shapes(model, input_shape, device)
     names = {m: n for n, m in model.named_modules()}
@@ -531,7 +525,7 @@ def plot_blocks(
 
 def _block_panel(block, input_shape, title, device):
     """(width, height, draw(ax, left, top)) of one block's drawing, in inches."""
-    _check_model_and_shape(block, input_shape)
+    models._check_model_and_shape(block, input_shape)
     if len(input_shape) != 3:
         raise ValueError(f"input_shape must be (C, H, W) for a block, got {tuple(input_shape)}")
     children = dict(block.named_children())
