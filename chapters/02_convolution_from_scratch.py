@@ -390,6 +390,82 @@ for n, f, p, s, d in [
 # row $p = 2$: $6 \to 8$); same padding is `padding=1`, or `padding="same"`.
 # ```
 #
+# ### The lecture's stride-2 example, recomputed
+#
+# Lecture 002 works one strided convolution by hand: a $7 \times 7$ grid of small integers,
+# the $3 \times 3$ kernel with rows $(3, 4, 4)$, $(1, 0, 2)$, $(-1, 0, 3)$, stride 2 and no
+# padding, so the output has $\lfloor (7 - 3)/2 \rfloor + 1 = 3$ values per axis. The slide
+# writes the kernel's weights in small type into the corner of every input cell a window
+# covers, and the lecture's transcript reads those corner numbers in among the pixel values;
+# taking them out row by row gives back the grid below. (Like the rest of the lectures, the
+# kernel is applied without flipping: cross-correlation.) We compute the nine outputs with our
+# loop version and with PyTorch and set them beside the slide's:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+grid = torch.tensor(
+    [
+        [2, 3, 7, 4, 6, 2, 9],
+        [6, 6, 9, 8, 7, 4, 3],
+        [3, 4, 8, 3, 8, 9, 7],
+        [7, 8, 3, 6, 6, 3, 4],
+        [4, 2, 1, 8, 3, 4, 6],
+        [3, 2, 4, 1, 9, 8, 3],
+        [0, 1, 3, 9, 2, 1, 4],
+    ],
+    dtype=torch.float64,
+)
+strided_kernel = torch.tensor([[3, 4, 4], [1, 0, 2], [-1, 0, 3]], dtype=torch.float64)
+slide_result = torch.tensor([[91, 100, 83], [69, 91, 127], [44, 72, 74]], dtype=torch.float64)
+
+strided = conv.conv2d_naive(grid[None, None], strided_kernel[None, None], stride=2)[0, 0]
+assert torch.equal(strided, F.conv2d(grid[None, None], strided_kernel[None, None], stride=2)[0, 0])
+print("ours (= F.conv2d):", strided.long().tolist())
+print("the slide:        ", slide_result.long().tolist())
+for i, j in (strided != slide_result).nonzero().tolist():
+    window = grid[2 * i : 2 * i + 3, 2 * j : 2 * j + 3]
+    print(
+        f"output ({i}, {j}): window rows {2 * i}-{2 * i + 2}, columns {2 * j}-{2 * j + 2} -> {window.long().tolist()}"
+    )
+    pairs = zip(window.flatten().long().tolist(), strided_kernel.flatten().long().tolist())
+    terms = " + ".join(f"{a}*{b}" if b > 0 else f"{a}*({b})" for a, b in pairs if b != 0)
+    print(f"   {terms} = {int((window * strided_kernel).sum())}, the slide has {int(slide_result[i, j])}")
+
+# %% [markdown]
+# Seven of the nine values agree; the slide has **83** where the sum is **88**, and **127**
+# where it is **117**. Could the grid be misread rather than the sums? In the top-right window
+# only one entry can move the sum by exactly $-5$ when it is replaced by another digit: row 1,
+# column 4 (weight 1, a 7 read for a 2). But that entry also lies in the top-middle window,
+# with weight 2, and would turn its 100, which the slide has, into 90. The cell below settles
+# the question by brute force: no change of one or two grid entries to any digit 0-9 gives all
+# nine of the slide's numbers, so the two are slips of arithmetic (listed in the
+# {doc}`errata <../book/errata>`).
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def stride2_outputs(grids):  # a batch of grids through the example's layer
+    return F.conv2d(grids[:, None], strided_kernel[None, None], stride=2)[:, 0]
+
+
+cells = [(r, c) for r in range(7) for c in range(7)]
+digits = torch.arange(10, dtype=torch.float64)
+singles = grid.repeat(len(cells) * 10, 1, 1)
+for k, (r, c) in enumerate(cells):
+    singles[10 * k : 10 * k + 10, r, c] = digits
+pairs = []
+for a in range(len(cells)):
+    for b in range(a + 1, len(cells)):
+        batch = grid.repeat(100, 1, 1)
+        batch[:, cells[a][0], cells[a][1]] = digits.repeat_interleave(10)
+        batch[:, cells[b][0], cells[b][1]] = digits.repeat(10)
+        pairs.append(batch)
+pairs = torch.cat(pairs)
+for name, batch in (("one entry changed", singles), ("two entries changed", pairs)):
+    hits = (stride2_outputs(batch) == slide_result).all(dim=(1, 2)).sum().item()
+    print(f"{name}: {len(batch):,} grids tried, {hits} give the slide's nine numbers")
+
+# %% [markdown]
 # The picture makes the three knobs concrete. Each panel marks, on a $7 \times 7$ input
 # (plus padding), the input pixels that the first output value reads and the further
 # pixels its right-hand neighbour reads:
