@@ -118,12 +118,13 @@ def build_fixtures(folder: Path) -> dict[str, tuple[float, list[str]]]:
     nb = copy.deepcopy(full)
     cell(nb, "ex4_answer").source += "\n\ndef oops(:\n    pass\n"
     put("syntax_error", nb, total - points(full, "ex4_"), ["ex4_fc_tests: NameError"])
-    # an infinite loop: the test cell is stopped after CELL_TIMEOUT s
+    # an infinite loop: the test cell is stopped after CELL_TIMEOUT s (in exercise 2, whose
+    # function only one cell calls: each cell that calls it would cost a timeout)
     put(
         "infinite_loop",
-        override(copy.deepcopy(full), "ex3_answer", "while True:\n    pass"),
-        total - points(full, "ex3_"),
-        ["ex3_gray_tests: CellTimeoutError"],
+        override(copy.deepcopy(full), "ex2_answer", "while True:\n    pass"),
+        total - points(full, "ex2_"),
+        ["ex2_standardize_tests: CellTimeoutError"],
     )
     # a crash of the kernel (os._exit) while the tests run
     put(
