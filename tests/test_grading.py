@@ -456,6 +456,30 @@ def test_kernels_forked_by_the_zygote_behave_as_fresh_ones(tmp_path):
     assert zygote.proc.returncode == 0
 
 
+def test_only_a_runs_scratch_gradebooks_skip_the_disk_flushes(tmp_path):
+    """SQLite waits for the disk at every commit; a run's own gradebooks (in its temporary folder,
+    deleted at its end) skip that wait, any other database keeps it."""
+    from sqlalchemy import create_engine, text
+
+    grading._config(tmp_path)  # installs the hook, as every grading process does
+    scratch = tmp_path / f"{grading._WORK_PREFIX}ch01-abc" / "students" / "ann" / "gradebook.db"
+    scratch.parent.mkdir(parents=True)
+    others = [tmp_path / "course" / "gradebook.db", tmp_path / f"{grading._WORK_PREFIX}x" / "other.db"]
+    assert grading._is_scratch_gradebook(str(scratch))
+    assert not any(grading._is_scratch_gradebook(str(p)) for p in others)
+
+    def synchronous(path: Path) -> int:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(f"sqlite:///{path}")
+        with engine.connect() as conn:
+            level = conn.execute(text("PRAGMA synchronous")).scalar()
+        engine.dispose()
+        return level
+
+    assert synchronous(scratch) == 0  # OFF
+    assert [synchronous(p) for p in others] == [2, 2]  # FULL, SQLite's default
+
+
 def test_the_alembic_head_is_what_alembic_says():
     """The gradebook's schema revision, read from nbgrader's migration files (instead of a 6 s
     `alembic heads` subprocess per run), is the one alembic computes."""

@@ -220,10 +220,50 @@ def find_source(assignment: str, source: str | Path | None = None) -> list[Path]
 # --------------------------------------------------------------------------- nbgrader course
 
 
+#: The name prefix of a grading run's temporary folder: its gradebooks are scratch files.
+_WORK_PREFIX = "cvbook-grade-"
+_SCRATCH_LISTENER = False
+
+
+def _is_scratch_gradebook(path: str) -> bool:
+    """Whether ``path`` is a gradebook inside a grading run's temporary folder."""
+    p = Path(path)
+    return p.name == "gradebook.db" and any(parent.name.startswith(_WORK_PREFIX) for parent in p.parents)
+
+
+def _scratch_gradebooks_skip_fsync() -> None:
+    """Let SQLite skip its disk flushes (``fdatasync``) for the gradebooks of a grading run.
+
+    nbgrader commits to its gradebook dozens of times per student; each commit waits for the
+    disk twice (about 900 waits for five students: seconds of idle time per run). The gradebooks
+    of a run live in its temporary folder and are deleted at its end (the grades are written to
+    grades.csv and results.json from memory), so a crash can lose nothing that a re-run does not
+    rebuild. Any other SQLite database is left alone.
+    """
+    global _SCRATCH_LISTENER
+    if _SCRATCH_LISTENER:
+        return
+    import sqlite3
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _no_fsync(dbapi_connection, _record):  # noqa: ANN001 - SQLAlchemy's hook signature
+        if not isinstance(dbapi_connection, sqlite3.Connection):
+            return
+        files = [row[2] for row in dbapi_connection.execute("PRAGMA database_list") if row[1] == "main"]
+        if files and files[0] and _is_scratch_gradebook(files[0]):
+            dbapi_connection.execute("PRAGMA synchronous = OFF")
+
+    _SCRATCH_LISTENER = True
+
+
 def _config(root: Path, options: Options | None = None):
     """nbgrader's settings for a temporary course in ``root`` (no nbgrader_config.py needed)."""
     from traitlets.config import Config
 
+    _scratch_gradebooks_skip_fsync()
     root = Path(root)
     c = Config()
     c.CourseDirectory.root = str(root)
@@ -973,6 +1013,9 @@ def _write_kernelspec(folder: Path, options: Options, pidfile: Path, zygote: str
         zygote or "",
         "-f",
         "{connection_file}",
+        # no input history on disk: it is never read back, and its SQLite file waits for the
+        # disk at every cell (two flushes each)
+        "--HistoryManager.hist_file=:memory:",
     ]
     (spec / "kernel.json").write_text(
         json.dumps(
@@ -1681,7 +1724,7 @@ def grade(
     out = Path(out) if out is not None else Path("grading") / assignment
     notebooks = find_source(assignment, source)
     started = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix=f"cvbook-grade-{assignment}-"))
+    work = Path(tempfile.mkdtemp(prefix=f"{_WORK_PREFIX}{assignment}-"))
     zygote = None
     try:
         # the kernel zygote imports the students' libraries while the course is prepared
