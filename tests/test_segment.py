@@ -181,6 +181,34 @@ def test_dice_loss():
         segment.dice_loss(logits, t + 4)
 
 
+def test_median_frequency_weights_and_weighted_ce_dice():
+    # 10 pixels: class 0 x 6, class 1 x 3, class 2 x 1 -> f = (0.6, 0.3, 0.1), median 0.3
+    masks = torch.tensor([[0, 0, 0, 0, 0, 0, 1, 1, 1, 2]])
+    w = segment.median_frequency_weights(masks, 3)
+    assert w.dtype == torch.float32 and w.tolist() == pytest.approx([0.5, 1.0, 3.0])
+    g = torch.Generator().manual_seed(2)
+    logits = torch.randn(2, 3, 4, 5, generator=g)
+    t = torch.randint(0, 3, (2, 4, 5), generator=g)
+    # a weighted mean over the pixels: sum_i w[t_i] * ce_i / sum_i w[t_i], as PyTorch defines it
+    ce = F.cross_entropy(logits, t, reduction="none")
+    by_hand = (w[t] * ce).sum() / w[t].sum()
+    got = segment.ce_dice_loss(logits, t, dice_weight=0.0, class_weights=w)
+    assert got.item() == pytest.approx(by_hand.item(), rel=1e-6)
+    assert segment.ce_dice_loss(logits, t, class_weights=torch.ones(3)).item() == pytest.approx(
+        segment.ce_dice_loss(logits, t).item(), rel=1e-6
+    )
+    with pytest.raises(ValueError, match="shape \\(3,\\)"):
+        segment.ce_dice_loss(logits, t, class_weights=torch.ones(4))
+    with pytest.raises(ValueError, match="no pixel"):
+        segment.median_frequency_weights(torch.tensor([0, 0, 2]), 3)
+    with pytest.raises(ValueError, match="class indices"):
+        segment.median_frequency_weights(torch.tensor([0, 3]), 3)
+    with pytest.raises(ValueError, match="integer tensor"):
+        segment.median_frequency_weights(torch.tensor([0.0, 1.0]), 2)
+    with pytest.raises(ValueError, match="num_classes"):
+        segment.median_frequency_weights(torch.tensor([0, 1]), 0)
+
+
 def test_scores_match_sklearn():
     g = torch.Generator().manual_seed(1)
     for _ in range(5):

@@ -333,10 +333,58 @@ def dice_loss(logits: torch.Tensor, targets: torch.Tensor, eps: float = 1.0) -> 
     return 1 - dice.mean()
 
 
-def ce_dice_loss(logits: torch.Tensor, targets: torch.Tensor, dice_weight: float = 1.0) -> torch.Tensor:
-    """Cross-entropy plus ``dice_weight`` times :func:`dice_loss`; shapes as there. Taught in Chapter 10."""
+def median_frequency_weights(masks: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Class weights for the cross-entropy by median frequency balancing (SegNet, Badrinarayanan et al.).
+
+    masks: int64 class indices in [0, num_classes), any shape (a whole training set of masks).
+    ``w_k = median_j f_j / f_k`` with ``f_k`` the fraction of pixels of class ``k`` (for an even
+    number of classes the lower of the two middle values, as ``torch.median``): a class as
+    frequent as the median class weighs 1, a rarer one more, the background (most pixels) far
+    less. Returns a float32 tensor of shape (num_classes,). Every class must occur (a weight
+    for a class with no pixel would be infinite). Taught in Chapter 10.
+    """
+    if not isinstance(masks, torch.Tensor) or masks.is_floating_point() or masks.dtype == torch.bool:
+        raise ValueError(
+            f"masks must be an integer tensor of class indices, got "
+            f"{masks.dtype if isinstance(masks, torch.Tensor) else type(masks).__name__}"
+        )
+    k = _int("num_classes", num_classes, 1)
+    if masks.numel() == 0:
+        raise ValueError("masks is empty: give at least one pixel")
+    if int(masks.min()) < 0 or int(masks.max()) >= k:
+        raise ValueError(
+            f"masks must hold class indices in [0, {k}), got values in [{int(masks.min())}, {int(masks.max())}]"
+        )
+    counts = torch.bincount(masks.flatten(), minlength=k).double()
+    if (counts == 0).any():
+        missing = [i for i in range(k) if counts[i] == 0]
+        raise ValueError(f"classes {missing} have no pixel in masks: their weight would be infinite")
+    freq = counts / counts.sum()
+    return (freq.median() / freq).float()
+
+
+def ce_dice_loss(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    dice_weight: float = 1.0,
+    class_weights: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Cross-entropy plus ``dice_weight`` times :func:`dice_loss`; shapes as there. Taught in Chapter 10.
+
+    ``class_weights`` (K,), e.g. from :func:`median_frequency_weights`, weigh the cross-entropy
+    per class (``F.cross_entropy(..., weight=)``: a weighted mean over the pixels).
+    """
     _check_logits_targets(logits, targets)
-    return F.cross_entropy(logits, targets) + dice_weight * dice_loss(logits, targets)
+    if class_weights is not None:
+        if not isinstance(class_weights, torch.Tensor) or class_weights.shape != (logits.shape[1],):
+            got = (
+                tuple(class_weights.shape) if isinstance(class_weights, torch.Tensor) else type(class_weights).__name__
+            )
+            raise ValueError(
+                f"class_weights must be a tensor of shape ({logits.shape[1]},), one weight per class, got {got}"
+            )
+        class_weights = class_weights.to(device=logits.device, dtype=logits.dtype)
+    return F.cross_entropy(logits, targets, weight=class_weights) + dice_weight * dice_loss(logits, targets)
 
 
 # --------------------------------------------------------------------------- scores
