@@ -655,8 +655,8 @@ for name, f, w in zip(CLASSES, fractions.tolist(), class_weights.tolist()):
 # $3 \times 10^{-3}$ left one seed in three stuck (training loss 0.48, mean IoU 0.48), which
 # the larger steps escape. On the scenes of this chapter the peak alone was not enough: without
 # the class weights, one training run in six stalled at a mean IoU of 0.60 (circles and squares
-# mixed up), and on slightly busier scenes (up to four shapes) one seed in three never found the
-# triangles. With the weights, that same stalled run reached 0.93. The model is stored in the
+# mixed up), and on scenes with up to four shapes and two strokes one seed in three never
+# found the triangles. With the weights, that same stalled run reached 0.93. The model is stored in the
 # `channels_last` memory
 # format (the channels of a pixel side by side in memory), which often lets PyTorch pick faster
 # CPU convolution kernels; `fit`'s own `channels_last` switch acts on CUDA only, so we convert
@@ -791,7 +791,7 @@ _ = claim("ch10.skips.depth3_miou_gap", with_skips["miou"] - no_skips["miou"], l
 
 # %% [markdown]
 # The network without skips falls far behind: 12 to 19 points of mean IoU over three seeds
-# and three CPU kernel settings (the claim checks at least 4), and 5 to 8 times as
+# and three CPU kernel settings (the claim checks at least 4 points), and 5 to 8 times as
 # many wrong boundary pixels (the claim checks at least 1.3, a band wide enough for machines we
 # did not try). Its errors are where the figure below shows them: in rings around every shape.
 # What is lost in the $6 \times 6$ bottleneck is *where* the edges are, and that is exactly
