@@ -308,6 +308,13 @@ def _check_logits_targets(logits: torch.Tensor, targets: torch.Tensor) -> None:
         )
 
 
+def _check_index_range(name: str, indices: torch.Tensor, k: int) -> None:
+    if indices.numel() and (int(indices.min()) < 0 or int(indices.max()) >= k):
+        raise ValueError(
+            f"{name} must be class indices in [0, {k}), got values in [{int(indices.min())}, {int(indices.max())}]"
+        )
+
+
 def dice_loss(logits: torch.Tensor, targets: torch.Tensor, eps: float = 1.0) -> torch.Tensor:
     """Soft Dice loss, averaged over the classes.
 
@@ -320,10 +327,7 @@ def dice_loss(logits: torch.Tensor, targets: torch.Tensor, eps: float = 1.0) -> 
     """
     _check_logits_targets(logits, targets)
     k = logits.shape[1]
-    if targets.numel() and (int(targets.min()) < 0 or int(targets.max()) >= k):
-        raise ValueError(
-            f"targets must be class indices in [0, {k}), got values in [{int(targets.min())}, {int(targets.max())}]"
-        )
+    _check_index_range("targets", targets, k)
     probs = logits.float().softmax(dim=1)
     one_hot = F.one_hot(targets, k).permute(0, 3, 1, 2).to(probs.dtype)
     dims = (0, 2, 3)
@@ -351,10 +355,7 @@ def median_frequency_weights(masks: torch.Tensor, num_classes: int) -> torch.Ten
     k = _int("num_classes", num_classes, 1)
     if masks.numel() == 0:
         raise ValueError("masks is empty: give at least one pixel")
-    if int(masks.min()) < 0 or int(masks.max()) >= k:
-        raise ValueError(
-            f"masks must hold class indices in [0, {k}), got values in [{int(masks.min())}, {int(masks.max())}]"
-        )
+    _check_index_range("masks", masks, k)
     counts = torch.bincount(masks.flatten(), minlength=k).double()
     if (counts == 0).any():
         missing = [i for i in range(k) if counts[i] == 0]
